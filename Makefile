@@ -1,0 +1,49 @@
+# gs-kit: top-level entry points. `make demo` shows a process saved by its
+# handler before the OOM kill; `make test` runs the unit tests and the QEMU
+# guest suite on both distribution kernels. Both install what they need.
+SHELL := /bin/bash
+GS := node dist/cli/src/bin.js
+CHECKPATCH_DIR := $(HOME)/.cache/gs-kit/checkpatch
+CHECKPATCH_SRC := /usr/src/linux-source-6.12.tar.xz
+
+.PHONY: all deps demo test test-unit test-vm lint bench clean
+
+all: deps
+
+# npm ci also compiles the CLI (the "prepare" script).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci
+
+dist/cli/src/bin.js: node_modules/.package-lock.json $(shell find cli/src -name '*.ts')
+	npx tsc -p tsconfig.json
+
+# System packages: listed, confirmed on a TTY, installed with apt-get.
+deps: dist/cli/src/bin.js
+	$(GS) setup-vm --kernel distro $(if $(CI),--yes,)
+
+demo: deps
+	$(GS) demo
+
+test-unit: dist/cli/src/bin.js
+	npm test
+
+test-vm: deps
+	npm run test:vm
+
+test: test-unit test-vm
+
+$(CHECKPATCH_DIR)/scripts/checkpatch.pl:
+	mkdir -p $(CHECKPATCH_DIR)
+	tar -xJf $(CHECKPATCH_SRC) -C $(CHECKPATCH_DIR) --strip-components=1 --wildcards \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch'
+
+# Kernel style for the module and every patch (0 errors, 0 warnings), and
+# the TypeScript type check.
+lint: dist/cli/src/bin.js $(CHECKPATCH_DIR)/scripts/checkpatch.pl
+	npx tsc -p tsconfig.json --noEmit
+	$(CHECKPATCH_DIR)/scripts/checkpatch.pl --no-tree -f lkm/*.c
+	$(CHECKPATCH_DIR)/scripts/checkpatch.pl --no-tree kernel/patches/*/*.patch
+
+clean:
+	rm -rf dist
+	$(MAKE) -C test_programs clean

@@ -1,0 +1,62 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { $ } from 'zx';
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Called with each line of stdout and stderr as it arrives. */
+  onLine?: (line: string) => void;
+  /** Append all output here. */
+  logFile?: string;
+  /** Kill the command after this long. */
+  timeoutMs?: number;
+  input?: string;
+}
+
+export interface RunResult {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** Run a command (argv, no shell parsing) and collect its output. */
+export async function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const log: WriteStream | undefined = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
+  const proc = $({
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    quiet: true,
+    nothrow: true,
+    input: opts.input,
+    timeout: opts.timeoutMs,
+    timeoutSignal: 'SIGKILL',
+  })`${argv}`;
+  const lineSplitter = () => {
+    let pending = '';
+    return (chunk: Buffer) => {
+      log?.write(chunk);
+      if (!opts.onLine) return;
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) opts.onLine(line);
+    };
+  };
+  proc.stdout.on('data', lineSplitter());
+  proc.stderr.on('data', lineSplitter());
+  const out = await proc;
+  if (log) await new Promise<void>((resolve) => log.end(resolve));
+  return {
+    exitCode: out.exitCode,
+    stdout: out.stdout,
+    stderr: out.stderr,
+    timedOut: out.signal === 'SIGKILL' && opts.timeoutMs !== undefined,
+  };
+}
+
+/** Whether a program is on PATH. */
+export async function haveCommand(name: string): Promise<boolean> {
+  const r = await run(['sh', '-c', `command -v ${name}`]);
+  return r.exitCode === 0;
+}

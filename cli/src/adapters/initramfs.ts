@@ -1,0 +1,64 @@
+import { existsSync } from 'node:fs';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { buildCpio, type CpioEntry } from '../lib/cpio.js';
+import { GsError } from '../lib/errors.js';
+import { hashFiles } from './kernel-tree.js';
+import { run } from './exec.js';
+import { cacheRoot, repoRoot } from './paths.js';
+
+export const BUSYBOX = '/bin/busybox';
+export const TEST_PROGRAMS = [
+  'oom_condition_creator', 'gs_handler_record', 'gs_handler_sleep', 'gs_handler_hang',
+  'gs_handler_fail', 'proc_write', 'run_as',
+];
+
+/** Build the static test programs (cached by their sources). */
+export async function buildTestPrograms(): Promise<string> {
+  const srcDir = join(repoRoot(), 'test_programs');
+  const out = join(cacheRoot(), 'test_programs', await hashFiles(srcDir, /^(Makefile|.*\.c)$/));
+  if (TEST_PROGRAMS.every((p) => existsSync(join(out, p)))) return out;
+  const r = await run(['make', '-C', srcDir, `OUT=${out}`]);
+  if (r.exitCode !== 0) {
+    throw new GsError(`Building the test programs failed: ${r.stderr.trim().split('\n').slice(-5).join(' ')}`,
+      'Install a C compiler and static libc (apt-get install build-essential).', 'build');
+  }
+  return out;
+}
+
+async function assertStatic(path: string): Promise<void> {
+  const r = await run(['sh', '-c', 'file -L "$0" 2>/dev/null || true', path]);
+  if (/dynamically linked/.test(r.stdout)) {
+    throw new GsError(`${path} is not statically linked, so it cannot run in the guest.`,
+      'Install busybox-static (apt-get install busybox-static).', 'dependency');
+  }
+}
+
+/** An initramfs with busybox, the guest scripts, the module and the test programs. */
+export async function buildInitramfs(modulePath: string, dest: string): Promise<string> {
+  if (!existsSync(BUSYBOX)) {
+    throw new GsError('busybox is not installed.', 'Install busybox-static (apt-get install busybox-static).', 'dependency');
+  }
+  await assertStatic(BUSYBOX);
+  const programs = await buildTestPrograms();
+  const guest = join(repoRoot(), 'vm', 'guest');
+  const entries: CpioEntry[] = ['bin', 'dev', 'proc', 'sys', 'tmp', 'gs', 'gs/scenarios']
+    .map((path) => ({ type: 'dir' as const, path }));
+  entries.push({ type: 'file', path: 'bin/busybox', data: await readFile(BUSYBOX), mode: 0o755 });
+  entries.push({ type: 'file', path: 'init', data: await readFile(join(guest, 'init')), mode: 0o755 });
+  entries.push({ type: 'file', path: 'gs/lib.sh', data: await readFile(join(guest, 'lib.sh')), mode: 0o644 });
+  for (const f of (await readdir(join(guest, 'scenarios'))).sort()) {
+    entries.push({ type: 'file', path: `gs/scenarios/${f}`, data: await readFile(join(guest, 'scenarios', f)), mode: 0o644 });
+  }
+  entries.push({ type: 'file', path: 'gs/proc_create_module.ko', data: await readFile(modulePath), mode: 0o644 });
+  for (const p of TEST_PROGRAMS) {
+    entries.push({ type: 'file', path: `gs/${p}`, data: await readFile(join(programs, p)), mode: 0o755 });
+  }
+  await writeFile(dest, gzipSync(buildCpio(entries), { level: 1 }));
+  return dest;
+}
+
+export async function fileSize(path: string): Promise<number> {
+  return (await stat(path)).size;
+}

@@ -1,0 +1,114 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { basename, join } from 'node:path';
+import { cacheKey } from '../lib/cache-key.js';
+import { GsError } from '../lib/errors.js';
+import { type Profile } from '../lib/kconfig.js';
+import { distroSeries, formatVersion, SUPPORTED_SERIES } from '../lib/kernels.js';
+import {
+  applyPatches, buildKernel, buildModule, configFragments, configure, extractTarball,
+  hashFiles, inspectTree, patchFiles, sha256File,
+} from './kernel-tree.js';
+import { cacheRoot, repoRoot } from './paths.js';
+
+export interface BuildRequest {
+  /** A tarball path; resolved from --kernel distro by resolveSource(). */
+  tarball: string;
+  profile: Profile;
+  jobs?: number;
+}
+
+export interface BuildArtifacts {
+  key: string;
+  buildDir: string;
+  version: string;
+  series: string;
+  profile: Profile;
+  bzImage: string;
+  release: string;
+  module: string;
+  moduleWarnings: string[];
+  buildLog: string;
+}
+
+export interface BuildReporter {
+  step(title: string): void;
+  output(text: string): void;
+}
+
+/** The tarball of the distribution's linux-source package for @series. */
+export function distroTarball(series: string | undefined): string {
+  const s = distroSeries(series);
+  const tarball = s.distroTarball!;
+  if (!existsSync(tarball)) {
+    throw new GsError(`The distribution kernel source ${tarball} is not installed.`,
+      `Install it with "gs-kit setup-vm --kernel distro" or "apt-get install ${s.distroPackage}".`, 'source');
+  }
+  return tarball;
+}
+
+/** Build (or reuse from the cache) a patched kernel and the module. */
+export async function ensureBuild(req: BuildRequest, report: BuildReporter): Promise<BuildArtifacts> {
+  if (!existsSync(req.tarball)) {
+    throw new GsError(`The kernel source ${req.tarball} does not exist.`,
+      'Give the path of a Linux source tarball, or use --kernel distro.', 'source');
+  }
+  report.step('Identify the source');
+  const tarballSum = await sha256File(req.tarball);
+  const fragments = configFragments(req.profile);
+  const parts = [
+    { name: 'source', content: tarballSum },
+    { name: 'profile', content: req.profile },
+    ...await Promise.all(fragments.map(async (f) => ({ name: `config/${f.name}`, content: await readFile(f.path) }))),
+  ];
+  // Which series' patch applies is known only after extraction: key on them all.
+  for (const { series } of SUPPORTED_SERIES) {
+    for (const p of await patchFiles(series)) parts.push({ name: `patch/${series}/${basename(p)}`, content: await readFile(p) });
+  }
+  const key = cacheKey(parts);
+  const buildDir = join(cacheRoot(), 'builds', key);
+  const src = join(buildDir, 'src');
+  const buildLog = join(buildDir, 'build.log');
+  const stamp = join(buildDir, 'kernel.json');
+
+  let kernel: { version: string; series: string; release: string; bzImage: string };
+  if (existsSync(stamp)) {
+    kernel = JSON.parse(await readFile(stamp, 'utf8'));
+    report.output(`cached build ${key}`);
+  } else {
+    await rm(buildDir, { recursive: true, force: true });
+    await mkdir(buildDir, { recursive: true });
+    try {
+      report.step(`Extract ${req.tarball}`);
+      await extractTarball(req.tarball, src);
+      const info = await inspectTree(src);
+      report.step(`Apply the gs-kit patch for ${info.series.series} to Linux ${formatVersion(info.version)}`);
+      await applyPatches(src, info, await patchFiles(info.series.series));
+      report.step(`Configure (profile ${req.profile})`);
+      await configure(src, req.profile, buildLog);
+      report.step('Build the kernel');
+      await buildKernel(src, req.jobs ?? cpus().length, buildLog, (n) => report.output(`${n} files compiled`));
+      const release = (await readFile(join(src, 'include/config/kernel.release'), 'utf8')).trim();
+      kernel = {
+        version: formatVersion(info.version),
+        series: info.series.series,
+        release,
+        bzImage: join(src, 'arch/x86/boot/bzImage'),
+      };
+      await writeFile(stamp, JSON.stringify(kernel, null, 2));
+    } catch (err) {
+      // A build that fails before its stamp leaves nothing behind to be mistaken for a good one.
+      if (!(err instanceof GsError && err.exitCode === 7)) await rm(buildDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  report.step('Build proc_create_module against the tree');
+  const lkmHash = await hashFiles(join(repoRoot(), 'lkm'), /^(Kbuild|Makefile|.*\.[ch])$/);
+  const mod = await buildModule(src, join(buildDir, `lkm-${lkmHash}`));
+  return {
+    key, buildDir, profile: req.profile, buildLog, module: mod.module, moduleWarnings: mod.warnings,
+    ...kernel,
+  };
+}

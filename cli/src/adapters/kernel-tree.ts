@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { cp, mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar';
+import { spawn } from 'node:child_process';
+import { GsError } from '../lib/errors.js';
+import { mergeFragments, profilePlan, unmetOptions, type Profile } from '../lib/kconfig.js';
+import { seriesFor, versionFromMakefile, formatVersion, type KernelSeries, type KernelVersion } from '../lib/kernels.js';
+import { run } from './exec.js';
+import { repoRoot } from './paths.js';
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+/** Unpack a kernel tarball (.tar.xz through xz, .tar.gz/.tar natively) into @dest, dropping the top directory. */
+export async function extractTarball(tarball: string, dest: string): Promise<void> {
+  await mkdir(dest, { recursive: true });
+  const extract = tar.x({ cwd: dest, strip: 1 });
+  if (tarball.endsWith('.xz')) {
+    // Streamed, not through zx: zx would keep the whole decompressed tarball in memory.
+    const xz = spawn('xz', ['-dc', '-T0', tarball], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    xz.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((resolve, reject) => {
+      xz.on('error', reject);
+      xz.on('close', resolve);
+    });
+    await pipeline(xz.stdout, extract);
+    const code = await exited;
+    if (code !== 0) {
+      throw new GsError(`${tarball} could not be decompressed: ${stderr.trim() || `xz exited ${code}`}.`,
+        'The file is damaged or not an xz archive: download it again.', 'source');
+    }
+  } else {
+    await pipeline(createReadStream(tarball), extract);
+  }
+}
+
+export interface TreeInfo {
+  version: KernelVersion;
+  series: KernelSeries;
+}
+
+export async function inspectTree(src: string): Promise<TreeInfo> {
+  const makefile = join(src, 'Makefile');
+  if (!existsSync(makefile)) {
+    throw new GsError(`${src} is not a Linux source tree (no Makefile).`,
+      'Give a Linux source tarball such as linux-6.1.tar.xz.', 'source');
+  }
+  const version = versionFromMakefile(await readFile(makefile, 'utf8'));
+  return { version, series: seriesFor(version) };
+}
+
+export async function patchFiles(series: string): Promise<string[]> {
+  const dir = join(repoRoot(), 'kernel', 'patches', series);
+  return (await readdir(dir)).filter((f) => f.endsWith('.patch')).sort().map((f) => join(dir, f));
+}
+
+/**
+ * Apply the series' patches: first a dry run of every patch with no fuzz,
+ * so that a tree they do not fit is refused before anything changes.
+ */
+export async function applyPatches(src: string, info: TreeInfo, patches: string[]): Promise<void> {
+  for (const patch of patches) {
+    const dry = await run(['patch', '-p1', '-F0', '-N', '--dry-run', '-s', '-i', patch], { cwd: src });
+    if (dry.exitCode !== 0) {
+      throw new GsError(
+        `The gs-kit patch for ${info.series.series} does not apply to Linux ${formatVersion(info.version)}: ${(dry.stdout + dry.stderr).trim().split('\n')[0]}`,
+        'Use an unmodified kernel source of a supported series (5.4, 6.1, 6.12), or --kernel distro.',
+        'patch',
+      );
+    }
+  }
+  for (const patch of patches) {
+    const r = await run(['patch', '-p1', '-F0', '-N', '-s', '-i', patch], { cwd: src });
+    if (r.exitCode !== 0) throw new GsError(`Applying ${patch} failed: ${r.stdout}${r.stderr}`, 'Delete the build cache and retry.', 'patch');
+  }
+}
+
+export function configFragments(profile: Profile): { name: string; path: string }[] {
+  return profilePlan(profile).fragments.map((name) => ({ name, path: join(repoRoot(), 'kernel', 'config', name) }));
+}
+
+/** Make .config for @profile and check every requested option took. */
+export async function configure(src: string, profile: Profile, logFile: string): Promise<void> {
+  const plan = profilePlan(profile);
+  const fragments = configFragments(profile);
+  if (plan.base === 'tinyconfig') {
+    await mustRun(['make', 'tinyconfig'], src, logFile);
+  } else {
+    const running = `/boot/config-${(await run(['uname', '-r'])).stdout.trim()}`;
+    if (!existsSync(running)) {
+      throw new GsError(`The running kernel's config ${running} is missing.`,
+        'Build with --profile qemu, or install the running kernel\'s config.', 'build');
+    }
+    await cp(running, join(src, '.config'));
+  }
+  await mustRun(['scripts/kconfig/merge_config.sh', '-m', '.config', ...fragments.map((f) => f.path)], src, logFile);
+  await mustRun(['make', 'olddefconfig'], src, logFile);
+  const requested = mergeFragments(await Promise.all(fragments.map((f) => readFile(f.path, 'utf8'))));
+  const unmet = unmetOptions(requested, await readFile(join(src, '.config'), 'utf8'));
+  if (unmet.length) {
+    throw new GsError(
+      `The kernel config lacks options gs-kit needs: ${unmet.map((u) => `${u.option}=${u.wanted} (got ${u.got})`).join(', ')}.`,
+      'Their Kconfig dependencies are missing from the fragments under kernel/config/; add them.',
+      'build',
+    );
+  }
+}
+
+async function mustRun(argv: string[], cwd: string, logFile: string, onLine?: (l: string) => void): Promise<void> {
+  const r = await run(argv, { cwd, logFile, ...(onLine ? { onLine } : {}) });
+  if (r.exitCode !== 0) {
+    const tail = (await readFile(logFile, 'utf8')).split('\n').slice(-25).join('\n');
+    throw new GsError(`"${argv.join(' ')}" failed (exit ${r.exitCode}). Last lines of ${logFile}:\n${tail}`,
+      `Read the whole log in ${logFile}.`, 'build');
+  }
+}
+
+/** Build the kernel, counting compiled files for progress. */
+export async function buildKernel(src: string, jobs: number, logFile: string, onCompiled: (n: number) => void): Promise<void> {
+  let compiled = 0;
+  await mustRun(['make', `-j${jobs}`], src, logFile, (line) => {
+    if (/^\s+(CC|AS|LD|AR)\b/.test(line)) onCompiled(++compiled);
+  });
+}
+
+export interface ModuleBuild {
+  module: string;
+  warnings: string[];
+}
+
+/** Build proc_create_module out of tree against @src, in @outDir. */
+export async function buildModule(src: string, outDir: string): Promise<ModuleBuild> {
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  const lkm = join(repoRoot(), 'lkm');
+  for (const f of await readdir(lkm)) {
+    if (/^(Kbuild|Makefile|.*\.[ch])$/.test(f)) await cp(join(lkm, f), join(outDir, f));
+  }
+  const logFile = join(outDir, 'build.log');
+  await mustRun(['make', '-C', src, `M=${outDir}`, 'modules'], src, logFile);
+  const log = await readFile(logFile, 'utf8');
+  return { module: join(outDir, 'proc_create_module.ko'), warnings: log.split('\n').filter((l) => /warning:/.test(l)) };
+}
+
+export async function hashFiles(dir: string, filter: RegExp): Promise<string> {
+  const hash = createHash('sha256');
+  for (const f of (await readdir(dir)).filter((n) => filter.test(n)).sort()) {
+    hash.update(f).update('\0').update(await readFile(join(dir, f)));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+

@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs';
+import { GsError } from '../lib/errors.js';
+import { run } from './exec.js';
+
+export const QEMU = 'qemu-system-x86_64';
+
+export interface BootRequest {
+  kernel: string;
+  initrd: string;
+  /** Extra kernel command line, after the console settings. */
+  append: string;
+  memoryMb: number;
+  timeoutMs: number;
+  /** Share the host's root read-only over 9p as mount tag "hostroot". */
+  shareHostRoot?: boolean;
+  smp?: number;
+}
+
+export interface BootResult {
+  console: string;
+  timedOut: boolean;
+  exitCode: number | null;
+  durationMs: number;
+}
+
+export function qemuArgs(req: BootRequest): string[] {
+  return [
+    QEMU,
+    '-accel', 'tcg',
+    '-m', String(req.memoryMb),
+    '-smp', String(req.smp ?? 1),
+    '-nodefaults', '-no-user-config', '-nographic', '-no-reboot',
+    '-serial', 'stdio', '-monitor', 'none',
+    '-kernel', req.kernel,
+    '-initrd', req.initrd,
+    '-append', `console=ttyS0 panic=-1 loglevel=1 ${req.append}`.trim(),
+    ...(req.shareHostRoot
+      ? ['-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on']
+      : []),
+  ];
+}
+
+/**
+ * Boot a guest under TCG with a hard timeout and return its console. KVM is
+ * not used: on these machines /dev/kvm exists but guests hang or abort.
+ */
+export async function boot(req: BootRequest): Promise<BootResult> {
+  for (const f of [req.kernel, req.initrd]) {
+    if (!existsSync(f)) throw new GsError(`${f} does not exist.`, 'Run gs-kit build-kernel first.', 'vm');
+  }
+  const started = Date.now();
+  const r = await run(qemuArgs(req), { timeoutMs: req.timeoutMs });
+  if (r.exitCode === 127 || /not found/.test(r.stderr) && r.exitCode !== 0 && !r.stdout) {
+    throw new GsError(`${QEMU} is not installed.`, 'Install it with apt-get install qemu-system-x86.', 'dependency');
+  }
+  return { console: r.stdout, timedOut: r.timedOut, exitCode: r.exitCode, durationMs: Date.now() - started };
+}

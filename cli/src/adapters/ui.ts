@@ -1,0 +1,24 @@
+import chalk from 'chalk';
+import { Listr, type ListrTask } from 'listr2';
+
+/** chalk already honours NO_COLOR, FORCE_COLOR and a non-TTY stdout. */
+export const color = chalk;
+
+export function isInteractive(): boolean {
+  return Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI;
+}
+
+/** A task list: redrawn on a TTY, one line per step elsewhere (CI, logs). */
+export function taskList<Ctx>(tasks: ListrTask<Ctx>[]): Listr<Ctx> {
+  const tty = Boolean(process.stdout.isTTY) && !process.env.CI;
+  return new Listr<Ctx>(tasks, {
+    renderer: tty ? 'default' : 'simple',
+    fallbackRenderer: 'simple',
+    rendererOptions: { collapseSubtasks: false },
+    exitOnError: true,
+  } as never);
+}
+
+export function passFail(ok: boolean): string {
+  return ok ? color.green('PASS') : color.red('FAIL');
+}

@@ -1,0 +1,78 @@
+import { cpus } from 'node:os';
+import { distroTarball, ensureBuild, type BuildArtifacts } from '../adapters/kernel-build.js';
+import { color, taskList } from '../adapters/ui.js';
+import type { CommandSpec } from '../lib/cli-args.js';
+import { GsError } from '../lib/errors.js';
+import { PROFILES, type Profile } from '../lib/kconfig.js';
+import type { Command } from './types.js';
+
+const spec: CommandSpec = {
+  name: 'build-kernel',
+  summary: 'Patch a kernel source with the gs-kit OOM hook, build it for a profile, and build proc_create_module against it. Builds are cached under ~/.cache/gs-kit keyed by source, patch and config.',
+  usage: 'gs-kit build-kernel [--kernel distro] [--series 6.1|6.12] [--source TARBALL] [--profile qemu|host|debug]',
+  options: [
+    { name: 'kernel', type: 'string', value: 'distro', description: 'Use the distribution\'s linux-source package.', choices: ['distro'] },
+    { name: 'series', type: 'string', value: 'SERIES', description: 'Kernel series of the distribution source.', choices: ['6.1', '6.12'] },
+    { name: 'source', type: 'string', value: 'TARBALL', description: 'A Linux source tarball (.tar.xz, .tar.gz).' },
+    { name: 'profile', type: 'string', value: 'PROFILE', description: 'What to build for.', choices: PROFILES, default: 'qemu' },
+    { name: 'jobs', type: 'string', value: 'N', description: 'Parallel make jobs.', default: String(cpus().length) },
+    { name: 'dry-run', type: 'boolean', description: 'Print what would be built and where, build nothing.' },
+  ],
+  examples: [
+    'gs-kit build-kernel --kernel distro --series 6.1',
+    'gs-kit build-kernel --source ~/Downloads/linux-5.4.1.tar.xz --profile host',
+  ],
+};
+
+export function sourceTarball(options: Record<string, string | boolean | undefined>): string {
+  if (options.source && options.kernel) {
+    throw new GsError('Give either --source or --kernel, not both.', 'Drop one of them.', 'usage');
+  }
+  if (typeof options.source === 'string') return options.source;
+  if (options.kernel === 'distro' || options.kernel === undefined) {
+    return distroTarball(typeof options.series === 'string' ? options.series : undefined);
+  }
+  throw new GsError(`Unknown kernel "${options.kernel}".`, 'Use --kernel distro or --source TARBALL.', 'usage');
+}
+
+/** Build with a progress display; shared by the commands that need a kernel. */
+export async function buildWithProgress(tarball: string, profile: Profile, jobs?: number): Promise<BuildArtifacts> {
+  const ctx: { artifacts?: BuildArtifacts } = {};
+  await taskList<typeof ctx>([{
+    title: `Build a patched kernel (${profile}) from ${tarball}`,
+    task: async (c, task) => {
+      let lastShown = 0;
+      c.artifacts = await ensureBuild({ tarball, profile, ...(jobs ? { jobs } : {}) }, {
+        step: (title) => { task.output = title; },
+        output: (text) => {
+          // Redraw at most every 50 files: the simple renderer prints every update.
+          const n = Number(/^(\d+) files/.exec(text)?.[1] ?? NaN);
+          if (Number.isNaN(n) || n - lastShown >= 50) {
+            lastShown = Number.isNaN(n) ? lastShown : n;
+            task.output = text;
+          }
+        },
+      });
+      task.title = `Kernel ${c.artifacts.release} (${profile}) and module ready`;
+    },
+  }]).run(ctx);
+  return ctx.artifacts!;
+}
+
+export const buildKernel: Command = {
+  spec,
+  async run({ options }) {
+    const tarball = sourceTarball(options);
+    const profile = options.profile as Profile;
+    const jobs = Number(options.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new GsError(`--jobs must be a positive number, not "${options.jobs}".`, 'Write e.g. --jobs 2.', 'usage');
+    if (options['dry-run']) {
+      console.log(`Would build ${tarball} for profile ${profile} with make -j${jobs} under ~/.cache/gs-kit/builds, then proc_create_module against it.`);
+      return 0;
+    }
+    const a = await buildWithProgress(tarball, profile, jobs);
+    console.log(`${color.bold('kernel')}  ${a.bzImage}\n${color.bold('module')}  ${a.module}\n${color.bold('release')} ${a.release}\n${color.bold('log')}     ${a.buildLog}`);
+    if (a.moduleWarnings.length) console.log(color.yellow(`module warnings:\n${a.moduleWarnings.join('\n')}`));
+    return 0;
+  },
+};

@@ -1,0 +1,109 @@
+/**
+ * What a guest says on its serial console, as the host reads it.
+ *
+ * The guest prints "@gs KEY VALUE" lines with its findings, the kernel log
+ * between "@gs-dmesg-begin" and "@gs-dmesg-end", and "@gs-done" last. The
+ * host parses these and the tests decide; the guest only reports facts.
+ */
+export interface GuestReport {
+  /** Every value printed for each key, in order. */
+  facts: Map<string, string[]>;
+  dmesg: string;
+  done: boolean;
+}
+
+export function parseGuestOutput(console: string): GuestReport {
+  const facts = new Map<string, string[]>();
+  const dmesg: string[] = [];
+  let inDmesg = false;
+  let done = false;
+  for (const raw of console.split(/\r?\n/)) {
+    const line = raw.replace(/\r/g, '');
+    if (line === '@gs-dmesg-begin') inDmesg = true;
+    else if (line === '@gs-dmesg-end') inDmesg = false;
+    else if (inDmesg) dmesg.push(line);
+    else if (line === '@gs-done') done = true;
+    else {
+      const m = /^@gs (\S+) ?(.*)$/.exec(line);
+      if (m) {
+        const list = facts.get(m[1]!) ?? [];
+        list.push(m[2]!);
+        facts.set(m[1]!, list);
+      }
+    }
+  }
+  return { facts, dmesg: dmesg.join('\n'), done };
+}
+
+/** The last value printed for @key. */
+export function fact(report: GuestReport, key: string): string | undefined {
+  return report.facts.get(key)?.at(-1);
+}
+
+/** Kernel log lines that mean the kernel itself went wrong. */
+const SPLAT_PATTERNS: readonly RegExp[] = [
+  /\bBUG:/,
+  /\bWARNING:/,
+  /\bOops\b/,
+  /blocked for more than \d+ seconds/,
+  /possible circular locking dependency/,
+  /possible recursive locking/,
+  /inconsistent lock state/,
+  /suspicious RCU usage/,
+  /sleeping function called from invalid context/,
+  /Kernel panic/,
+  /general protection fault/,
+  /KASAN:/,
+  /kmemleak:.*new suspected memory leak/,
+];
+
+export function findSplats(dmesg: string): string[] {
+  return dmesg.split('\n').filter((line) => SPLAT_PATTERNS.some((re) => re.test(line)));
+}
+
+/** One "graceful_shutdown: event=... k=v" line of the module's log. */
+export interface ModuleEvent {
+  time: number; // seconds since boot, from the printk timestamp
+  event: string;
+  fields: Record<string, string>;
+}
+
+const PRINTK_TIME = /^\[\s*(\d+\.\d+)\]\s*/;
+
+export function moduleEvents(dmesg: string): ModuleEvent[] {
+  const events: ModuleEvent[] = [];
+  for (const line of dmesg.split('\n')) {
+    const m = /graceful_shutdown: event=(\S+)(.*)$/.exec(line);
+    if (!m) continue;
+    const fields: Record<string, string> = {};
+    for (const kv of m[2]!.trim().split(/\s+/)) {
+      const eq = kv.indexOf('=');
+      if (eq > 0) fields[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    const t = PRINTK_TIME.exec(line);
+    events.push({ time: t ? Number(t[1]) : NaN, event: m[1]!, fields });
+  }
+  return events;
+}
+
+/** When the OOM killer killed each pid, from "Killed process N (comm)". */
+export function oomKills(dmesg: string): { time: number; pid: number; comm: string }[] {
+  const kills: { time: number; pid: number; comm: string }[] = [];
+  for (const line of dmesg.split('\n')) {
+    const m = /Killed process (\d+) \(([^)]*)\)/.exec(line);
+    if (!m) continue;
+    const t = PRINTK_TIME.exec(line);
+    kills.push({ time: t ? Number(t[1]) : NaN, pid: Number(m[1]), comm: m[2]! });
+  }
+  return kills;
+}
+
+/** A handler's record file: "key=value" lines. */
+export function parseRecord(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}

@@ -1,0 +1,111 @@
+import { GsError } from './errors.js';
+
+/** A kernel series gs-kit has a patch for. */
+export interface KernelSeries {
+  /** "major.minor", also the directory under kernel/patches/. */
+  series: string;
+  /** The Debian package holding this series' source, where one exists. */
+  distroPackage?: string;
+  /** Tarball that package installs. */
+  distroTarball?: string;
+  /** GCC >= 10 needs known fixes to build this series (see ARCHITECTURE.md). */
+  needsModernGccFixes: boolean;
+}
+
+export const SUPPORTED_SERIES: readonly KernelSeries[] = [
+  { series: '5.4', needsModernGccFixes: true },
+  {
+    series: '6.1',
+    distroPackage: 'linux-source-6.1',
+    distroTarball: '/usr/src/linux-source-6.1.tar.xz',
+    needsModernGccFixes: false,
+  },
+  {
+    series: '6.12',
+    distroPackage: 'linux-source-6.12',
+    distroTarball: '/usr/src/linux-source-6.12.tar.xz',
+    needsModernGccFixes: false,
+  },
+];
+
+/** The kernel the host flow downloads when none is named. */
+export const DEFAULT_KERNEL_VERSION = '5.4.1';
+
+export interface KernelVersion {
+  major: number;
+  minor: number;
+  patch: number;
+}
+
+export function parseKernelVersion(text: string): KernelVersion {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(text.trim());
+  if (!m) {
+    throw new GsError(
+      `"${text}" is not a kernel version.`,
+      'Give a version such as 5.4.1 or 6.1, or --kernel distro.',
+      'usage',
+    );
+  }
+  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3] ?? 0) };
+}
+
+export function formatVersion(v: KernelVersion): string {
+  return `${v.major}.${v.minor}.${v.patch}`;
+}
+
+/** The version a kernel tree's top-level Makefile declares. */
+export function versionFromMakefile(makefile: string): KernelVersion {
+  const field = (name: string): number | undefined => {
+    const m = new RegExp(`^${name}\\s*=\\s*(\\d+)\\s*$`, 'm').exec(makefile);
+    return m ? Number(m[1]) : undefined;
+  };
+  const major = field('VERSION');
+  const minor = field('PATCHLEVEL');
+  if (major === undefined || minor === undefined) {
+    throw new GsError(
+      'The source tree has no kernel version in its Makefile.',
+      'Point gs-kit at a Linux source tarball (linux-X.Y.Z.tar.xz).',
+      'source',
+    );
+  }
+  return { major, minor, patch: field('SUBLEVEL') ?? 0 };
+}
+
+export function supportedSeriesList(): string {
+  return SUPPORTED_SERIES.map((s) => s.series).join(', ');
+}
+
+/** The series whose patch fits @version, or a clear refusal. */
+export function seriesFor(version: KernelVersion): KernelSeries {
+  const name = `${version.major}.${version.minor}`;
+  const found = SUPPORTED_SERIES.find((s) => s.series === name);
+  if (!found) {
+    throw new GsError(
+      `Linux ${formatVersion(version)} is not a supported kernel series.`,
+      `Use a kernel from one of the supported series: ${supportedSeriesList()}.`,
+      'patch',
+    );
+  }
+  return found;
+}
+
+/** The distribution's source package for a series, as --kernel distro uses it. */
+export function distroSeries(name: string | undefined): KernelSeries {
+  const candidates = SUPPORTED_SERIES.filter((s) => s.distroPackage);
+  const found = name ? candidates.find((s) => s.series === name) : candidates.at(-1);
+  if (!found) {
+    throw new GsError(
+      `There is no distribution source package for series ${name}.`,
+      `Choose --series ${candidates.map((s) => s.series).join(' or ')}.`,
+      'usage',
+    );
+  }
+  return found;
+}
+
+/** kernel.org locations of a release tarball and its published sums. */
+export function kernelOrgUrls(version: KernelVersion, mirror = 'https://cdn.kernel.org/pub/linux/kernel') {
+  const dir = `${mirror}/v${version.major}.x`;
+  const file = `linux-${formatVersion(version).replace(/\.0$/, '')}.tar.xz`;
+  return { tarball: `${dir}/${file}`, sums: `${dir}/sha256sums.asc`, file };
+}

@@ -1,0 +1,40 @@
+import test from 'ava';
+import { runScenario } from '../src/adapters/guest.js';
+import { prepareGuest } from '../src/commands/vm.js';
+import { fact, moduleEvents } from '../src/lib/guest-protocol.js';
+import { SCENARIOS } from '../src/lib/scenarios.js';
+
+/*
+ * Every scenario boots its own guest on each distribution kernel, so that
+ * one scenario's OOM cannot disturb the next. The checks are the same ones
+ * `gs-kit vm test` prints; each is asserted here on its own.
+ */
+const seriesList = (process.env.GS_SERIES ?? '6.1,6.12').split(',');
+
+for (const series of seriesList) {
+  let guest: Promise<Awaited<ReturnType<typeof prepareGuest>>> | undefined;
+  const prepared = () => (guest ??= prepareGuest(series, 'qemu'));
+
+  test.serial(`[${series}] the patched kernel and the module build without module warnings`, async (t) => {
+    const { artifacts } = await prepared();
+    t.regex(artifacts.release, new RegExp(`^${series.replace('.', '\\.')}\\.`));
+    t.deepEqual(artifacts.moduleWarnings, []);
+  });
+
+  for (const scenario of SCENARIOS) {
+    test.serial(`[${series}] ${scenario.name}: ${scenario.title}`, async (t) => {
+      const { artifacts, initrd } = await prepared();
+      const run = await runScenario(scenario, artifacts.bzImage, initrd);
+      if (scenario.name === 'global') {
+        const victim = fact(run.report, 'victim');
+        const ran = run.report.facts.get('rec')?.[0] !== 'none';
+        const why = moduleEvents(run.report.dmesg).find((e) => e.fields.victim === victim && e.event !== 'start' && e.event !== 'exit');
+        t.log(ran
+          ? 'global OOM: the handler ran before the kill'
+          : `global OOM: the handler did not run; the module logged ${why?.event} ${JSON.stringify(why?.fields)}`);
+      }
+      for (const c of run.checks) t.true(c.ok, `${c.name}${c.detail ? `: ${c.detail}` : ''}`);
+      if (!run.checks.every((c) => c.ok)) t.log(run.boot.console);
+    });
+  }
+}

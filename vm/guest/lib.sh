@@ -1,0 +1,75 @@
+# Helpers for guest scenarios (busybox sh).
+
+say() {
+	key=$1
+	shift
+	echo "@gs $key $*"
+}
+
+cmdline_value() {
+	tr ' ' '\n' < /proc/cmdline | sed -n "s/^$1=//p"
+}
+
+GS_PROC=/proc/graceful_shutdown
+GS_MODULE=/gs/proc_create_module.ko
+
+load_module() {
+	if insmod "$GS_MODULE" "$@"; then say insmod ok; else say insmod "failed $?"; fi
+}
+
+# make_cgroup NAME MAX: a cgroup v2 group with a memory limit.
+make_cgroup() {
+	echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+	mkdir -p "/sys/fs/cgroup/$1"
+	echo "$2" > "/sys/fs/cgroup/$1/memory.max"
+}
+
+# start_victim CGROUP_DIR|- [PREFIX...]: start oom_condition_creator, waiting
+# for SIGUSR1 before it allocates, in the cgroup (or none with -), run
+# through PREFIX (e.g. run_as 1000 1000). Sets VICTIM (its pid) and
+# VICTIM_JOB (the job to wait for; the same process).
+start_victim() {
+	cg=$1
+	shift
+	rm -f /tmp/victim.pid
+	sh -c '[ "$0" = - ] || echo $$ > "$0/cgroup.procs"; exec "$@" /gs/oom_condition_creator --wait' \
+		"$cg" "$@" > /tmp/victim.pid &
+	VICTIM_JOB=$!
+	while [ ! -s /tmp/victim.pid ]; do sleep 0.05; done
+	VICTIM=$(cat /tmp/victim.pid)
+}
+
+# trigger_victim: let the victim allocate, wait for it to die, say how.
+trigger_victim() {
+	kill -USR1 "$VICTIM"
+	wait "$VICTIM_JOB"
+	say victim_status $?
+}
+
+# say_record PID: report the handler's record for PID, if it wrote one.
+say_record() {
+	if [ -f "/tmp/rec/$1.rec" ]; then
+		while read -r line; do say rec "$line"; done < "/tmp/rec/$1.rec"
+	else
+		say rec none
+	fi
+}
+
+# say_listing KEY: the registry as one line, entries joined by "|".
+say_listing() {
+	say "$1" "$(tr '\n' '|' < $GS_PROC)"
+}
+
+# count_procs COMM: how many processes have that comm.
+count_procs() {
+	n=0
+	for f in /proc/[0-9]*/comm; do
+		[ "$(cat "$f" 2>/dev/null)" = "$1" ] && n=$((n + 1))
+	done
+	echo $n
+}
+
+prepare_records() {
+	mkdir -p /tmp/rec
+	chmod 1777 /tmp/rec
+}

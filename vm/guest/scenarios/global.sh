@@ -1,0 +1,14 @@
+# b. global OOM: no cgroup limit; the whole guest runs out of memory.
+load_module timeout_ms=5000
+prepare_records
+start_victim -
+say victim "$VICTIM"
+say register "$(proc_write $GS_PROC "$VICTIM /gs/gs_handler_record /tmp/rec")"
+trigger_victim
+say_record "$VICTIM"
+# The guest must still be usable: start a process, register it, list it.
+sleep 1000 &
+say register_after "$(proc_write $GS_PROC "$! /gs/gs_handler_record /tmp/rec")"
+say_listing listing_after
+say sleeper "$!"
+kill $!
