@@ -316,6 +316,48 @@ static void gs_env_fill(struct gs_entry *e, struct oom_control *oc)
 }
 
 /*
+ * Give @new the identity of @reg: ids, capabilities, groups, user and the
+ * user's process accounting (ucounts), each with its own reference, so
+ * that the helper is counted against the registrant like any process it
+ * forks would be. A copy of @reg is made with prepare_creds() under
+ * override_creds() (only exported helpers take those references); the two
+ * creds then trade identities and the copy, now holding @new's old
+ * references, is dropped.
+ */
+static int gs_take_identity(struct cred *new, const struct cred *reg)
+{
+	const struct cred *saved;
+	struct cred *copy;
+
+	saved = override_creds(reg);
+	copy = prepare_creds();
+	revert_creds(saved);
+	if (!copy)
+		return -ENOMEM;
+
+	swap(new->uid, copy->uid);
+	swap(new->euid, copy->euid);
+	swap(new->suid, copy->suid);
+	swap(new->fsuid, copy->fsuid);
+	swap(new->gid, copy->gid);
+	swap(new->egid, copy->egid);
+	swap(new->sgid, copy->sgid);
+	swap(new->fsgid, copy->fsgid);
+	swap(new->securebits, copy->securebits);
+	swap(new->cap_inheritable, copy->cap_inheritable);
+	swap(new->cap_permitted, copy->cap_permitted);
+	swap(new->cap_effective, copy->cap_effective);
+	swap(new->cap_bset, copy->cap_bset);
+	swap(new->cap_ambient, copy->cap_ambient);
+	swap(new->user, copy->user);
+	swap(new->user_ns, copy->user_ns);
+	swap(new->group_info, copy->group_info);
+	swap(new->ucounts, copy->ucounts);
+	abort_creds(copy);
+	return 0;
+}
+
+/*
  * Runs in the new helper process, before its credentials are committed and
  * before exec: record who it is, keep it out of the OOM killer's choice and
  * give it the registrant's credentials, never more.
@@ -323,7 +365,6 @@ static void gs_env_fill(struct gs_entry *e, struct oom_control *oc)
 static int gs_helper_init(struct subprocess_info *info, struct cred *new)
 {
 	struct gs_entry *e = info->data;
-	const struct cred *reg = e->cred;
 
 	spin_lock(&e->helper_lock);
 	if (e->abandoned) {
@@ -335,25 +376,7 @@ static int gs_helper_init(struct subprocess_info *info, struct cred *new)
 
 	current->signal->oom_score_adj = OOM_SCORE_ADJ_MIN;
 	current->signal->oom_score_adj_min = OOM_SCORE_ADJ_MIN;
-
-	new->uid = reg->uid;
-	new->euid = reg->euid;
-	new->suid = reg->suid;
-	new->fsuid = reg->fsuid;
-	new->gid = reg->gid;
-	new->egid = reg->egid;
-	new->sgid = reg->sgid;
-	new->fsgid = reg->fsgid;
-	set_groups(new, reg->group_info);
-	new->cap_inheritable = cap_intersect(new->cap_inheritable,
-					     reg->cap_inheritable);
-	new->cap_permitted = cap_intersect(new->cap_permitted,
-					   reg->cap_permitted);
-	new->cap_effective = cap_intersect(new->cap_effective,
-					   reg->cap_effective);
-	new->cap_bset = cap_intersect(new->cap_bset, reg->cap_bset);
-	new->cap_ambient = cap_intersect(new->cap_ambient, reg->cap_ambient);
-	return 0;
+	return gs_take_identity(new, e->cred);
 }
 
 static void gs_helper_work(struct work_struct *work)

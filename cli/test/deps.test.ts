@@ -1,0 +1,76 @@
+import test from 'ava';
+import { DEBIAN_PACKAGES, installedFromDpkgQuery, missingPackages } from '../src/lib/deps.js';
+
+const DPKG_OUTPUT = [
+  'bc install ok installed',
+  'bison install ok installed',
+  'libc6:amd64 install ok installed',
+  'libelf-dev:amd64 install ok installed',
+  'flex deinstall ok config-files',
+  'cpio deinstall ok installed',
+  'kmod install ok half-configured',
+  'patch install ok unpacked',
+  '  xz-utils   install ok installed  ',
+  '',
+].join('\n');
+
+test('packages dpkg reports as "install ok installed" are installed', (t) => {
+  const installed = installedFromDpkgQuery(DPKG_OUTPUT);
+  t.true(installed.has('bc'));
+  t.true(installed.has('bison'));
+});
+
+test('an architecture suffix such as libc6:amd64 is dropped from the name', (t) => {
+  const installed = installedFromDpkgQuery(DPKG_OUTPUT);
+  t.true(installed.has('libc6'));
+  t.true(installed.has('libelf-dev'));
+  t.false(installed.has('libc6:amd64'));
+});
+
+test('removed packages with config files left are not counted as installed', (t) => {
+  t.false(installedFromDpkgQuery(DPKG_OUTPUT).has('flex'));
+});
+
+test('half-configured or only unpacked packages are not counted as installed', (t) => {
+  const installed = installedFromDpkgQuery(DPKG_OUTPUT);
+  t.false(installed.has('kmod'));
+  t.false(installed.has('patch'));
+});
+
+test('extra whitespace around a dpkg-query line is tolerated', (t) => {
+  t.true(installedFromDpkgQuery(DPKG_OUTPUT).has('xz-utils'));
+});
+
+test('the installed set holds exactly the installed packages', (t) => {
+  t.deepEqual([...installedFromDpkgQuery(DPKG_OUTPUT)].sort(), ['bc', 'bison', 'libc6', 'libelf-dev', 'xz-utils']);
+  t.is(installedFromDpkgQuery('').size, 0);
+});
+
+test('missing packages are those wanted by the groups and not installed, in group order', (t) => {
+  const installed = new Set(['build-essential', 'bc', 'bison', 'flex', 'libelf-dev', 'libssl-dev', 'xz-utils', 'cpio', 'kmod']);
+  t.deepEqual(missingPackages(['build'], installed), ['file', 'patch']);
+  t.deepEqual(missingPackages(['build', 'vm'], installed), ['file', 'patch', 'qemu-system-x86', 'busybox-static']);
+});
+
+test('a group named twice lists each missing package once', (t) => {
+  const missing = missingPackages(['vm', 'build', 'vm', 'build'], new Set());
+  t.is(new Set(missing).size, missing.length);
+  t.deepEqual(missing, [...DEBIAN_PACKAGES.vm, ...DEBIAN_PACKAGES.build]);
+});
+
+test('nothing is missing when everything wanted is installed', (t) => {
+  const everything = new Set([...DEBIAN_PACKAGES.build, ...DEBIAN_PACKAGES.vm, ...DEBIAN_PACKAGES.distroSource]);
+  t.deepEqual(missingPackages(['build', 'vm', 'distroSource'], everything), []);
+});
+
+test('no groups want no packages', (t) => {
+  t.deepEqual(missingPackages([], new Set()), []);
+});
+
+test('dpkg-query output feeds missingPackages end to end', (t) => {
+  const missing = missingPackages(['build'], installedFromDpkgQuery(DPKG_OUTPUT));
+  t.true(missing.includes('flex'));
+  t.true(missing.includes('kmod'));
+  t.false(missing.includes('bc'));
+  t.false(missing.includes('libelf-dev'));
+});
