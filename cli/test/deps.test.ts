@@ -8,6 +8,7 @@ const DPKG_OUTPUT = [
   'libelf-dev:amd64 install ok installed',
   'flex deinstall ok config-files',
   'cpio deinstall ok installed',
+  'bzip2 hold ok installed',
   'kmod install ok half-configured',
   'patch install ok unpacked',
   '  xz-utils   install ok installed  ',
@@ -41,8 +42,14 @@ test('extra whitespace around a dpkg-query line is tolerated', (t) => {
   t.true(installedFromDpkgQuery(DPKG_OUTPUT).has('xz-utils'));
 });
 
+test('a package on hold, or selected for removal but still installed, counts as installed', (t) => {
+  const installed = installedFromDpkgQuery(DPKG_OUTPUT);
+  t.true(installed.has('bzip2'));
+  t.true(installed.has('cpio'));
+});
+
 test('the installed set holds exactly the installed packages', (t) => {
-  t.deepEqual([...installedFromDpkgQuery(DPKG_OUTPUT)].sort(), ['bc', 'bison', 'libc6', 'libelf-dev', 'xz-utils']);
+  t.deepEqual([...installedFromDpkgQuery(DPKG_OUTPUT)].sort(), ['bc', 'bison', 'bzip2', 'cpio', 'libc6', 'libelf-dev', 'xz-utils']);
   t.is(installedFromDpkgQuery('').size, 0);
 });
 

@@ -250,29 +250,29 @@ function badwritesFacts(override: Record<string, string> = {}): string[] {
 test('bad writes that each get their errno and change nothing pass every check', (t) => {
   const r = parseGuestOutput(transcript(badwritesFacts(), []));
   const checks = allChecks(scenario('badwrites'), r);
-  t.is(checks.filter((c) => c.name.includes('write fails with')).length, Object.keys(BAD_WRITE_ERRNOS).length);
+  t.is(checks.filter((c) => c.name.startsWith('the bad write ')).length, Object.keys(BAD_WRITE_ERRNOS).length);
   t.deepEqual(checks.filter((c) => !c.ok), []);
 });
 
 test('a bad write that changed the registry (same=no) fails its check', (t) => {
   const console = transcript(badwritesFacts({ unknown_pid: 'err ESRCH same=no' }), []);
   const f = failing(scenario('badwrites'), console);
-  t.deepEqual(f.map((c) => c.name), ['a unknown pid write fails with ESRCH and changes nothing']);
+  t.deepEqual(f.map((c) => c.name), ['the bad write "unknown pid" fails with ESRCH and changes nothing']);
   t.is(f[0]!.detail, 'expected "err ESRCH same=yes", got "err ESRCH same=no"');
 });
 
 test('a bad write with the wrong errno, or one that was accepted, fails its check', (t) => {
   const console = transcript(badwritesFacts({ group_writable: 'err EACCES same=yes', table_full: 'ok 40 same=no' }), []);
   t.deepEqual(failing(scenario('badwrites'), console).map((c) => c.name), [
-    'a group writable write fails with EPERM and changes nothing',
-    'a table full write fails with ENOSPC and changes nothing',
+    'the bad write "group writable" fails with EPERM and changes nothing',
+    'the bad write "table full" fails with ENOSPC and changes nothing',
   ]);
 });
 
 test('a bad write the guest never reported fails its check', (t) => {
   const facts = badwritesFacts().filter((l) => !l.startsWith('@gs write embedded_nul '));
   const f = failing(scenario('badwrites'), transcript(facts, []));
-  t.deepEqual(f.map((c) => c.name), ['a embedded nul write fails with EILSEQ and changes nothing']);
+  t.deepEqual(f.map((c) => c.name), ['the bad write "embedded nul" fails with EILSEQ and changes nothing']);
   t.is(f[0]!.detail, 'expected "err EILSEQ same=yes", got undefined');
 });
 

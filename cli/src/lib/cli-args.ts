@@ -47,6 +47,10 @@ export function parseArgs(argv: readonly string[], spec: CommandSpec): ParsedArg
       rest = argv.slice(i + 1);
       break;
     }
+    if (/^-[^-]/.test(arg) && !/^-\d+$/.test(arg)) {
+      throw new GsError(`Unknown option ${arg} for "gs-kit ${spec.name}".`,
+        `Options are long (--name); run "gs-kit ${spec.name} --help".`, 'usage');
+    }
     if (!arg.startsWith('--') || arg === '-') {
       positional.push(arg);
       continue;
@@ -68,7 +72,9 @@ export function parseArgs(argv: readonly string[], spec: CommandSpec): ParsedArg
       options[name] = !negated;
       continue;
     }
-    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    // "--name --other" is a missing value, not the value "--other".
+    const next = argv[i + 1];
+    const value = eq > 0 ? arg.slice(eq + 1) : next !== undefined && !next.startsWith('--') ? argv[++i] : undefined;
     if (value === undefined || negated) {
       throw new GsError(`--${name} needs a value.`, `Write --${name} ${opt.value ?? 'VALUE'}.`, 'usage');
     }

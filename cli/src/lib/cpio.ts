@@ -20,11 +20,12 @@ function pad4(length: number): Buffer {
 }
 
 function header(ino: number, mode: number, size: number, name: string): Buffer {
+  const nameBytes = Buffer.from(`${name}\0`, 'utf8');
   const fields = [
     ino, mode, 0 /* uid */, 0 /* gid */, 1 /* nlink */, 0 /* mtime */, size,
-    0, 0 /* dev */, 0, 0 /* rdev */, name.length + 1, 0 /* check */,
+    0, 0 /* dev */, 0, 0 /* rdev */, nameBytes.length, 0 /* check */,
   ];
-  return Buffer.from(`070701${fields.map(hex8).join('')}${name}\0`, 'latin1');
+  return Buffer.concat([Buffer.from(`070701${fields.map(hex8).join('')}`, 'latin1'), nameBytes]);
 }
 
 function record(ino: number, mode: number, name: string, data: Buffer): Buffer[] {
@@ -58,7 +59,7 @@ export function readCpio(archive: Buffer): { path: string; mode: number; data: B
     const size = field(6);
     const nameSize = field(11);
     const nameStart = off + 110;
-    const path = archive.toString('latin1', nameStart, nameStart + nameSize - 1);
+    const path = archive.toString('utf8', nameStart, nameStart + nameSize - 1);
     let dataStart = nameStart + nameSize;
     dataStart += (4 - (dataStart % 4)) % 4;
     if (path === 'TRAILER!!!') return out;

@@ -12,7 +12,8 @@ export function installedFromDpkgQuery(output: string): Set<string> {
   const installed = new Set<string>();
   for (const line of output.split('\n')) {
     const [name, ...status] = line.trim().split(/\s+/);
-    if (name && status.join(' ') === 'install ok installed') installed.add(name.replace(/:.*$/, ''));
+    // "hold ok installed" is installed too: only the second and third words tell.
+    if (name && status[1] === 'ok' && status[2] === 'installed') installed.add(name.replace(/:.*$/, ''));
   }
   return installed;
 }

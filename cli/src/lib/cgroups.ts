@@ -1,0 +1,188 @@
+/**
+ * The workload memory cgroup, as files: sizes, the limit that leaves a
+ * reserve for OOM handlers, and what to write for systemd, plain cgroup v2
+ * and the cgroup v1 fallback. No I/O.
+ */
+import { GsError } from './errors.js';
+import type { Plan } from './host-plan.js';
+
+export type CgroupVersion = 'v1' | 'v2';
+
+export type Size = { kind: 'bytes'; bytes: number } | { kind: 'percent'; percent: number };
+
+export const MiB = 1024 * 1024;
+export const PAGE = 4096;
+export const SLICE_NAME = 'gs-workload.slice';
+export const SLICE_PATH = `/etc/systemd/system/${SLICE_NAME}`;
+export const CGROUP_NAME = 'gs-workload';
+/** The default reserve: this many bytes or DEFAULT_RESERVE_PERCENT of memory, whichever is larger. */
+export const DEFAULT_RESERVE_BYTES = 256 * MiB;
+export const DEFAULT_RESERVE_PERCENT = 10;
+
+const UNITS: Record<string, number> = { '': 1, K: 1024, M: MiB, G: 1024 * MiB, T: 1024 * 1024 * MiB };
+
+/**
+ * "512M", "2G", "1.5G", "1048576" (bytes), "64KiB", "50%". Units are binary
+ * (K = 1024), as systemd and the kernel read them.
+ */
+export function parseSize(text: string, what = 'size'): Size {
+  const s = text.trim();
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(s);
+  if (pct) {
+    const percent = Number(pct[1]);
+    if (percent <= 0 || percent >= 100) {
+      throw new GsError(`The ${what} "${text}" must be a percentage above 0 and below 100.`, 'Write e.g. 10%.', 'usage');
+    }
+    return { kind: 'percent', percent };
+  }
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(s);
+  if (!m) {
+    throw new GsError(`The ${what} "${text}" is not a size.`, 'Write bytes or a number with K, M, G or T (binary units), or a percentage: 1073741824, 512M, 2G, 50%.', 'usage');
+  }
+  const bytes = Math.floor(Number(m[1]) * UNITS[m[2]!.toUpperCase()]!);
+  if (bytes <= 0 || !Number.isSafeInteger(bytes)) {
+    throw new GsError(`The ${what} "${text}" must be more than 0 bytes.`, 'Write e.g. 512M.', 'usage');
+  }
+  return { kind: 'bytes', bytes };
+}
+
+export function sizeBytes(size: Size, totalBytes: number): number {
+  return size.kind === 'bytes' ? size.bytes : Math.floor(totalBytes * size.percent / 100);
+}
+
+export function formatBytes(n: number): string {
+  if (n % (1024 * MiB) === 0) return `${n / 1024 / MiB} GiB`;
+  if (n >= 1024 * MiB) return `${(n / 1024 / MiB).toFixed(1)} GiB`;
+  return `${Math.round(n / MiB)} MiB`;
+}
+
+/** MemTotal of /proc/meminfo, in bytes. */
+export function parseMeminfo(text: string): number {
+  const m = /^MemTotal:\s+(\d+)\s*kB\s*$/m.exec(text);
+  if (!m) {
+    throw new GsError('/proc/meminfo has no MemTotal line.', 'Give the limit yourself with --memory-max SIZE.', 'failure');
+  }
+  return Number(m[1]) * 1024;
+}
+
+export interface LimitRequest {
+  totalBytes: number;
+  /** What to leave outside the workload; default max(256 MiB, 10%). */
+  reserve?: Size;
+  /** The workload limit itself; excludes reserve. */
+  memoryMax?: Size;
+}
+
+export interface Limit {
+  /** The workload's memory limit, rounded down to a page. */
+  limitBytes: number;
+  /** What stays for the handlers and the rest of the system. */
+  reserveBytes: number;
+}
+
+export function defaultReserve(totalBytes: number): number {
+  return Math.max(DEFAULT_RESERVE_BYTES, Math.floor(totalBytes * DEFAULT_RESERVE_PERCENT / 100));
+}
+
+/** The workload limit: total memory less the handler reserve, or --memory-max. */
+export function workloadLimit(req: LimitRequest): Limit {
+  const total = req.totalBytes;
+  if (req.reserve && req.memoryMax) {
+    throw new GsError('Give either --reserve or --memory-max, not both.', 'The limit is the memory less the reserve: one decides the other.', 'usage');
+  }
+  let limit: number;
+  if (req.memoryMax) {
+    limit = sizeBytes(req.memoryMax, total);
+    if (limit > total) {
+      throw new GsError(`A memory limit of ${formatBytes(limit)} is more than this system's ${formatBytes(total)}.`,
+        'Give a smaller --memory-max, or leave it out to keep a reserve for the handlers.', 'usage');
+    }
+  } else {
+    const reserve = req.reserve ? sizeBytes(req.reserve, total) : defaultReserve(total);
+    limit = total - reserve;
+    if (limit < 16 * MiB) {
+      throw new GsError(`A reserve of ${formatBytes(reserve)} leaves no room for a workload in ${formatBytes(total)} of memory.`,
+        'Give a smaller --reserve (e.g. 10%).', 'usage');
+    }
+  }
+  limit = Math.floor(limit / PAGE) * PAGE;
+  return { limitBytes: limit, reserveBytes: total - limit };
+}
+
+/**
+ * Which hierarchy holds the memory controller, from the text of /proc/mounts.
+ * A memory controller on a v1 hierarchy wins (hybrid systems keep memory on v1).
+ */
+export type CgroupMount = { version: 'v2'; path: string } | { version: 'v1'; path: string };
+
+export function detectCgroup(mounts: string): CgroupMount | undefined {
+  let v2: string | undefined;
+  for (const line of mounts.split('\n')) {
+    const [, dir, type, opts] = line.trim().split(/\s+/);
+    if (!dir || !type) continue;
+    const path = dir.replace(/\\040/g, ' ');
+    if (type === 'cgroup' && (opts ?? '').split(',').includes('memory')) return { version: 'v1', path };
+    if (type === 'cgroup2' && (v2 === undefined || path === '/sys/fs/cgroup')) v2 = path;
+  }
+  return v2 === undefined ? undefined : { version: 'v2', path: v2 };
+}
+
+export function detectCgroupVersion(mounts: string): CgroupVersion | undefined {
+  return detectCgroup(mounts)?.version;
+}
+
+/** The systemd slice that workloads run in (systemd-run --slice=gs-workload.slice ...). */
+export function renderSlice(limit: Limit, version: CgroupVersion): string {
+  return [
+    '# Written by gs-kit configure. Remove with:',
+    `#   rm ${SLICE_PATH} && systemctl daemon-reload`,
+    `# Run a workload in it: systemd-run --slice=${SLICE_NAME} --scope COMMAND`,
+    '[Unit]',
+    `Description=gs-kit workload slice (memory limited, ${formatBytes(limit.reserveBytes)} left for OOM handlers)`,
+    '',
+    '[Slice]',
+    'MemoryAccounting=yes',
+    `MemoryMax=${limit.limitBytes}`,
+    // Without swap the workload meets its limit as an OOM kill, not as thrashing. v1 has no per-cgroup swap limit in systemd.
+    ...(version === 'v2' ? ['MemorySwapMax=0'] : []),
+    '',
+  ].join('\n');
+}
+
+export interface CgroupPlanRequest {
+  /** The hierarchy the plan is for. */
+  version: CgroupVersion;
+  limit: Limit;
+  /** systemd runs the target (/run/systemd/system exists). */
+  systemd: boolean;
+  /** Mount point of the hierarchy (the v2 root, or the v1 memory hierarchy). */
+  mountPoint?: string;
+}
+
+/**
+ * The plan for the workload cgroup: a slice unit under systemd (and a
+ * daemon-reload when it changes); otherwise the cgroup itself in cgroupfs.
+ */
+export function cgroupPlan(req: CgroupPlanRequest): Plan {
+  if (req.systemd) {
+    return [
+      { kind: 'file', path: SLICE_PATH, content: renderSlice(req.limit, req.version), mode: 0o644 },
+      { kind: 'command', argv: ['systemctl', 'daemon-reload'], why: `load ${SLICE_NAME}`, after: [SLICE_PATH] },
+    ];
+  }
+  if (req.version === 'v2') {
+    const root = req.mountPoint ?? '/sys/fs/cgroup';
+    const dir = `${root}/${CGROUP_NAME}`;
+    return [
+      { kind: 'file', path: `${root}/cgroup.subtree_control`, content: '+memory', control: true },
+      { kind: 'dir', path: dir },
+      { kind: 'file', path: `${dir}/memory.max`, content: String(req.limit.limitBytes), control: true },
+      { kind: 'file', path: `${dir}/memory.swap.max`, content: '0', control: true },
+    ];
+  }
+  const dir = `${req.mountPoint ?? '/sys/fs/cgroup/memory'}/${CGROUP_NAME}`;
+  return [
+    { kind: 'dir', path: dir },
+    { kind: 'file', path: `${dir}/memory.limit_in_bytes`, content: String(req.limit.limitBytes), control: true },
+  ];
+}

@@ -1,0 +1,86 @@
+import { GsError } from './errors.js';
+
+/** Where the module keeps its registry. */
+export const PROC_FILE = '/proc/graceful_shutdown';
+
+export interface Registration {
+  pid: number;
+  handler: string;
+  args: string[];
+}
+
+export function parsePid(text: string): number {
+  if (!/^[1-9]\d*$/.test(text) || Number(text) > 4194304) {
+    throw new GsError(`"${text}" is not a process id.`, 'Give the numeric pid of a running process.', 'usage');
+  }
+  return Number(text);
+}
+
+/**
+ * The line that registers @r. The registry splits on blanks and has no
+ * quoting, so a handler or argument with blanks or control characters is
+ * refused here rather than silently split by the kernel.
+ */
+export function registrationLine(r: Registration): string {
+  if (!r.handler.startsWith('/')) {
+    throw new GsError(`The handler "${r.handler}" is not an absolute path.`,
+      'Give the full path, e.g. /usr/local/bin/save-state.', 'usage');
+  }
+  for (const word of [r.handler, ...r.args]) {
+    if (word === '' || /[\s\x00-\x1f\x7f]/.test(word)) {
+      throw new GsError(`The handler word ${JSON.stringify(word)} is empty or has blanks or control characters.`,
+        'The registry cannot quote; wrap the handler in a script that takes no such arguments.', 'usage');
+    }
+  }
+  return [String(r.pid), r.handler, ...r.args].join(' ');
+}
+
+export function removalLine(pid: number): string {
+  return `-${pid}`;
+}
+
+/** The registry as read: one "<pid> <handler> [args...]" line per entry. */
+export function parseListing(text: string): Registration[] {
+  return text.split('\n').filter((l) => l.trim() !== '').map((line) => {
+    const [pid, handler, ...args] = line.trim().split(/\s+/);
+    return { pid: Number(pid), handler: handler ?? '', args };
+  });
+}
+
+export interface ErrnoContext {
+  pid: number;
+  handler?: string;
+  removing?: boolean;
+}
+
+/** What a failed write of the registry means, and what to do about it. */
+export function explainWriteError(code: string, ctx: ErrnoContext): GsError {
+  const h = ctx.handler ?? 'the handler';
+  const table: Record<string, [string, string, 'usage' | 'registry' | 'permission']> = {
+    EINVAL: [`The registry refused the line for pid ${ctx.pid} as malformed.`, 'Give "<pid> <absolute-handler-path> [args]"; see gs-kit register --help.', 'usage'],
+    ESRCH: [`No such process: ${ctx.pid}.`, 'Check the pid with ps; it may have exited already.', 'registry'],
+    ENOENT: ctx.removing
+      ? [`Process ${ctx.pid} is not registered.`, 'Run gs-kit list to see what is registered.', 'registry']
+      : [`The handler ${h} does not exist.`, 'Check the path; it must exist when you register.', 'usage'],
+    EACCES: [`The handler ${h} is not an executable regular file you may run.`, `Make it executable: chmod 755 ${h}.`, 'permission'],
+    EPERM: ctx.removing
+      ? [`You may not change the registration of process ${ctx.pid}.`, 'Only root or the process\'s owner may; use sudo for other users\' processes.', 'permission']
+      : [`Registering ${h} for process ${ctx.pid} is not allowed.`, `Register only your own processes (or use sudo), with a handler owned by you or root and not writable by others (chmod go-w ${h}).`, 'permission'],
+    ENAMETOOLONG: ['The registry line is too long (over 4096 bytes).', 'Use a shorter handler path or fewer arguments.', 'usage'],
+    EILSEQ: ['The registry line contains a NUL byte.', 'Remove it.', 'usage'],
+    E2BIG: ['Too many handler arguments (at most 64) or too large a write (64 KiB).', 'Pass fewer arguments; put the rest in a config file the handler reads.', 'usage'],
+    ENOSPC: ['The registry is full.', 'Unregister processes you no longer need, or reload the module with a larger max_entries.', 'registry'],
+  };
+  const entry = table[code];
+  if (!entry) return new GsError(`Writing the registry failed (${code}).`, 'Check the kernel log (dmesg) for graceful_shutdown lines.', 'registry');
+  return new GsError(entry[0], entry[1], entry[2]);
+}
+
+/** The proc file could not be opened at all. */
+export function explainOpenError(code: string): GsError {
+  if (code === 'ENOENT') {
+    return new GsError(`${PROC_FILE} does not exist: the proc_create_module module is not loaded.`,
+      'Load it with "sudo modprobe proc_create_module" (installed by gs-kit install-kernel), on a kernel built by gs-kit build-kernel.', 'registry');
+  }
+  return new GsError(`${PROC_FILE} cannot be opened (${code}).`, 'Check gs-kit status.', 'permission');
+}
