@@ -1,14 +1,23 @@
 #!/usr/bin/env node
 import { buildKernel } from './commands/build-kernel.js';
+import { configure } from './commands/configure.js';
 import { demo } from './commands/demo.js';
+import { installKernel } from './commands/install-kernel.js';
+import { list } from './commands/list.js';
+import { register } from './commands/register.js';
+import { runWithGs } from './commands/run-with-gs.js';
 import { setupVm } from './commands/setup-vm.js';
+import { status } from './commands/status.js';
 import type { Command } from './commands/types.js';
+import { unregister } from './commands/unregister.js';
 import { vm } from './commands/vm.js';
 import { color } from './adapters/ui.js';
 import { formatHelp, parseArgs } from './lib/cli-args.js';
 import { ExitCode, GsError } from './lib/errors.js';
 
-const COMMANDS: readonly Command[] = [setupVm, buildKernel, vm, demo];
+const COMMANDS: readonly Command[] = [
+  setupVm, buildKernel, installKernel, configure, register, unregister, list, runWithGs, status, vm, demo,
+];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;

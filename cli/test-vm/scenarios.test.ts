@@ -2,7 +2,7 @@ import test from 'ava';
 import { runScenario } from '../src/adapters/guest.js';
 import { prepareGuest } from '../src/commands/vm.js';
 import { fact, moduleEvents } from '../src/lib/guest-protocol.js';
-import { SCENARIOS } from '../src/lib/scenarios.js';
+import { ALL_SCENARIOS } from '../src/lib/scenarios.js';
 
 /*
  * Every scenario boots its own guest on each distribution kernel, so that
@@ -21,7 +21,7 @@ for (const series of seriesList) {
     t.deepEqual(artifacts.moduleWarnings, []);
   });
 
-  for (const scenario of SCENARIOS) {
+  for (const scenario of ALL_SCENARIOS) {
     test.serial(`[${series}] ${scenario.name}: ${scenario.title}`, async (t) => {
       const { artifacts, initrd } = await prepared();
       const run = await runScenario(scenario, artifacts.bzImage, initrd);

@@ -1,5 +1,7 @@
 import { parseGuestOutput, type GuestReport } from '../lib/guest-protocol.js';
 import { commonChecks, type Check, type Scenario } from '../lib/scenarios.js';
+import { buildTestPrograms } from './initramfs.js';
+import { repoRoot } from './paths.js';
 import { boot, type BootResult } from './qemu.js';
 
 export interface ScenarioRun {
@@ -11,10 +13,14 @@ export interface ScenarioRun {
 
 /** Boot one guest for @scenario and judge what it reported. */
 export async function runScenario(
-  scenario: Scenario, kernel: string, initrd: string, timeoutMs = 120_000,
+  scenario: Scenario, kernel: string, initrd: string, timeoutMs = scenario.hostRoot ? 400_000 : 120_000,
 ): Promise<ScenarioRun> {
+  const hostRoot = scenario.hostRoot
+    ? ` gs.repo=${repoRoot()} gs.progs=${await buildTestPrograms()}`
+    : '';
   const result = await boot({
-    kernel, initrd, memoryMb: scenario.memoryMb, timeoutMs, append: `gs.scenario=${scenario.name}`,
+    kernel, initrd, memoryMb: scenario.memoryMb, timeoutMs,
+    append: `gs.scenario=${scenario.name}${hostRoot}`, shareHostRoot: Boolean(scenario.hostRoot),
   });
   const report = parseGuestOutput(result.console);
   const checks = [

@@ -72,6 +72,56 @@ export async function ensureBuild(req: BuildRequest, report: BuildReporter): Pro
   const buildLog = join(buildDir, 'build.log');
   const stamp = join(buildDir, 'kernel.json');
 
+  await mkdir(join(cacheRoot(), 'builds'), { recursive: true });
+  const release = await takeBuildLock(`${buildDir}.lock`);
+  try {
+    return await buildLocked(req, report, { key, buildDir, src, buildLog, stamp });
+  } finally {
+    await release();
+  }
+}
+
+/**
+ * One gs-kit at a time per build tree: a lock file holding the owner's pid.
+ * A lock whose owner is gone is taken over.
+ */
+async function takeBuildLock(lockFile: string): Promise<() => Promise<void>> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(lockFile, String(process.pid), { flag: 'wx' });
+      return () => rm(lockFile, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(await readFile(lockFile, 'utf8').catch(() => '0'));
+      if (owner && owner !== process.pid && processAlive(owner)) {
+        throw new GsError(`Another gs-kit (pid ${owner}) is building ${lockFile.replace(/\.lock$/, '')}.`,
+          'Wait for it to finish, then run this again.', 'build');
+      }
+      await rm(lockFile, { force: true });
+    }
+  }
+  throw new GsError(`Cannot take the build lock ${lockFile}.`, 'Remove it if no gs-kit is running.', 'build');
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+interface BuildPaths {
+  key: string;
+  buildDir: string;
+  src: string;
+  buildLog: string;
+  stamp: string;
+}
+
+async function buildLocked(req: BuildRequest, report: BuildReporter, paths: BuildPaths): Promise<BuildArtifacts> {
+  const { key, buildDir, src, buildLog, stamp } = paths;
   let kernel: { version: string; series: string; release: string; bzImage: string };
   if (existsSync(stamp)) {
     kernel = JSON.parse(await readFile(stamp, 'utf8'));

@@ -13,7 +13,8 @@ import { exitStatus, forwardedSignals, splitInvocation, wrapperArgv } from '../l
 import { procOption } from './register.js';
 import type { Command } from './types.js';
 
-export const WORKLOAD_CGROUP = '/sys/fs/cgroup/gs-workload';
+/** Where gs-kit configure puts the workload cgroup: as a systemd slice, or by hand. */
+export const WORKLOAD_CGROUPS = ['/sys/fs/cgroup/gs-workload.slice', '/sys/fs/cgroup/gs-workload'];
 
 const spec: CommandSpec = {
   name: 'run-with-gs',
@@ -21,7 +22,7 @@ const spec: CommandSpec = {
   usage: 'gs-kit run-with-gs [--memory-max SIZE] [--cgroup DIR] <handler> [handler-args...] -- <program> [args...]',
   options: [
     { name: 'memory-max', type: 'string', value: 'SIZE', description: 'Run in a cgroup of its own under the workload cgroup with this memory.max (e.g. 512M).' },
-    { name: 'cgroup', type: 'string', value: 'DIR', description: 'The cgroup v2 directory to run in.', default: WORKLOAD_CGROUP },
+    { name: 'cgroup', type: 'string', value: 'DIR', description: `The workload cgroup (v2) to run under [default: ${WORKLOAD_CGROUPS.join(' or ')}, whichever exists].` },
     procOption,
   ],
   examples: [
@@ -30,19 +31,22 @@ const spec: CommandSpec = {
   ],
 };
 
-/** Make the per-run cgroup: memory controller enabled above it, memory.max set. */
-async function makeRunCgroup(base: string, memoryMax: number): Promise<string> {
+/**
+ * Make this run's own cgroup under the workload cgroup (creating that when
+ * missing), with the memory controller enabled above it and memory.max set
+ * when asked. A cgroup of its own, because a v2 cgroup that passes on
+ * controllers to children may not hold processes itself.
+ */
+async function makeRunCgroup(base: string, memoryMax: number | undefined): Promise<string> {
   const dir = join(base, `run-${process.pid}`);
   try {
-    for (const d of [dirname(base), base]) {
-      const control = join(d, 'cgroup.subtree_control');
-      if (existsSync(control) && !(await readFile(control, 'utf8')).split(/\s+/).includes('memory')) {
-        await writeFile(control, '+memory');
-      }
-      if (d === dirname(base) && !existsSync(base)) await mkdir(base);
+    if (!existsSync(base)) {
+      await enableMemory(dirname(base));
+      await mkdir(base);
     }
+    await enableMemory(base);
     await mkdir(dir);
-    await writeFile(join(dir, 'memory.max'), String(memoryMax));
+    if (memoryMax !== undefined) await writeFile(join(dir, 'memory.max'), String(memoryMax));
     return dir;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -52,21 +56,26 @@ async function makeRunCgroup(base: string, memoryMax: number): Promise<string> {
   }
 }
 
+async function enableMemory(cgroup: string): Promise<void> {
+  const control = join(cgroup, 'cgroup.subtree_control');
+  if (!(await readFile(control, 'utf8')).split(/\s+/).includes('memory')) await writeFile(control, '+memory');
+}
+
 export const runWithGs: Command = {
   spec,
   async run({ positional, rest, options }) {
     const inv = splitInvocation(positional, rest);
-    const base = String(options.cgroup);
+    const memoryMax = typeof options['memory-max'] === 'string' ? parseSize(options['memory-max']) : undefined;
+    const base = typeof options.cgroup === 'string'
+      ? options.cgroup
+      : WORKLOAD_CGROUPS.find((d) => existsSync(d)) ?? (memoryMax !== undefined ? WORKLOAD_CGROUPS.at(-1) : undefined);
     let cgroupDir: string | undefined;
-    let ownCgroup = false;
-    if (typeof options['memory-max'] === 'string') {
-      cgroupDir = await makeRunCgroup(base, parseSize(options['memory-max']));
-      ownCgroup = true;
-    } else if (existsSync(join(base, 'cgroup.procs'))) {
-      cgroupDir = base;
+    if (base) {
+      cgroupDir = await makeRunCgroup(base, memoryMax);
     } else {
-      console.error(color.yellow(`warning: ${base} does not exist; running outside a workload cgroup (run gs-kit configure).`));
+      console.error(color.yellow('warning: there is no workload cgroup; running outside one (run gs-kit configure, or give --memory-max).'));
     }
+    const ownCgroup = cgroupDir !== undefined;
     // Check the registration line before starting anything.
     registrationLine({ pid: 1, handler: inv.handler, args: inv.handlerArgs });
 

@@ -6,7 +6,7 @@ import { color, passFail } from '../adapters/ui.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import type { Profile } from '../lib/kconfig.js';
-import { SCENARIOS, scenarioNamed } from '../lib/scenarios.js';
+import { ALL_SCENARIOS, scenarioNamed } from '../lib/scenarios.js';
 import { buildWithProgress } from './build-kernel.js';
 import type { Command } from './types.js';
 
@@ -16,7 +16,7 @@ const spec: CommandSpec = {
   usage: 'gs-kit vm test [--series 6.1|6.12|all] [--scenario NAME[,NAME...]] [--profile qemu|debug]',
   options: [
     { name: 'series', type: 'string', value: 'SERIES', description: 'Kernel series to test.', choices: ['6.1', '6.12', 'all'], default: 'all' },
-    { name: 'scenario', type: 'string', value: 'NAMES', description: `Scenarios to run (${SCENARIOS.map((s) => s.name).join(', ')}).` },
+    { name: 'scenario', type: 'string', value: 'NAMES', description: `Scenarios to run (${ALL_SCENARIOS.map((s) => s.name).join(', ')}).` },
     { name: 'profile', type: 'string', value: 'PROFILE', description: 'Kernel build profile.', choices: ['qemu', 'debug'], default: 'qemu' },
     { name: 'timeout', type: 'string', value: 'SECONDS', description: 'Hard limit for each guest boot.', default: '120' },
   ],
@@ -44,10 +44,10 @@ export const vm: Command = {
     if (positional[0] !== 'test') {
       throw new GsError(`Unknown vm action "${positional[0] ?? ''}".`, 'Run "gs-kit vm test".', 'usage');
     }
-    const names = typeof options.scenario === 'string' ? options.scenario.split(',') : SCENARIOS.map((s) => s.name);
+    const names = typeof options.scenario === 'string' ? options.scenario.split(',') : ALL_SCENARIOS.map((s) => s.name);
     const scenarios = names.map((n) => {
       const s = scenarioNamed(n);
-      if (!s) throw new GsError(`There is no scenario "${n}".`, `Choose from ${SCENARIOS.map((x) => x.name).join(', ')}.`, 'usage');
+      if (!s) throw new GsError(`There is no scenario "${n}".`, `Choose from ${ALL_SCENARIOS.map((x) => x.name).join(', ')}.`, 'usage');
       return s;
     });
     const seriesList = options.series === 'all' ? ['6.1', '6.12'] : [String(options.series)];

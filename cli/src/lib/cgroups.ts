@@ -23,9 +23,10 @@ const UNITS: Record<string, number> = { '': 1, K: 1024, M: MiB, G: 1024 * MiB, T
 
 /**
  * "512M", "2G", "1.5G", "1048576" (bytes), "64KiB", "50%". Units are binary
- * (K = 1024), as systemd and the kernel read them.
+ * (K = 1024), as systemd and the kernel read them. A percentage is kept as
+ * such (of the total memory, resolved by sizeBytes()).
  */
-export function parseSize(text: string, what = 'size'): Size {
+export function parseSizeSpec(text: string, what = 'size'): Size {
   const s = text.trim();
   const pct = /^(\d+(?:\.\d+)?)%$/.exec(s);
   if (pct) {
@@ -44,6 +45,18 @@ export function parseSize(text: string, what = 'size'): Size {
     throw new GsError(`The ${what} "${text}" must be more than 0 bytes.`, 'Write e.g. 512M.', 'usage');
   }
   return { kind: 'bytes', bytes };
+}
+
+/**
+ * A size in bytes. A percentage is of @totalBytes, and is a usage error
+ * where no total applies.
+ */
+export function parseSize(text: string, totalBytes?: number, what = 'size'): number {
+  const size = parseSizeSpec(text, what);
+  if (size.kind === 'percent' && totalBytes === undefined) {
+    throw new GsError(`The ${what} "${text}" is a percentage, which means nothing here.`, 'Give a size in bytes or with K, M, G, e.g. 512M.', 'usage');
+  }
+  return sizeBytes(size, totalBytes ?? 0);
 }
 
 export function sizeBytes(size: Size, totalBytes: number): number {
@@ -177,7 +190,6 @@ export function cgroupPlan(req: CgroupPlanRequest): Plan {
       { kind: 'file', path: `${root}/cgroup.subtree_control`, content: '+memory', control: true },
       { kind: 'dir', path: dir },
       { kind: 'file', path: `${dir}/memory.max`, content: String(req.limit.limitBytes), control: true },
-      { kind: 'file', path: `${dir}/memory.swap.max`, content: '0', control: true },
     ];
   }
   const dir = `${req.mountPoint ?? '/sys/fs/cgroup/memory'}/${CGROUP_NAME}`;

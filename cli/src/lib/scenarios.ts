@@ -15,6 +15,8 @@ export interface Scenario {
   title: string;
   /** Guest RAM in MiB. */
   memoryMb: number;
+  /** Share the host's root over 9p (the scenario runs the real CLI in it). */
+  hostRoot?: boolean;
   checks(report: GuestReport): Check[];
 }
 
@@ -235,6 +237,51 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
-export function scenarioNamed(name: string): Scenario | undefined {
-  return SCENARIOS.find((s) => s.name === name);
+function statusOk(report: GuestReport, label: string): boolean {
+  try {
+    const lines = JSON.parse(fact(report, 'status') ?? '[]') as { label: string; ok: boolean }[];
+    return lines.find((l) => l.label === label)?.ok === true;
+  } catch {
+    return false;
+  }
 }
+
+/** The CLI itself, run by the real node inside the guest. */
+export const CLI_SCENARIO: Scenario = {
+  name: 'cli',
+  title: 'gs-kit in the guest: status, register/list/unregister, run-with-gs',
+  memoryMb: 512,
+  hostRoot: true,
+  checks: (r) => {
+    const s = fact(r, 'sleeper');
+    const rec = recordOf(r);
+    return [
+      check('gs-kit status reports the patched kernel', statusOk(r, 'kernel'), fact(r, 'status')),
+      check('gs-kit status reports the loaded module', statusOk(r, 'module') && statusOk(r, 'proc file'), fact(r, 'status')),
+      check('gs-kit register registers a process', (fact(r, 'register') ?? '').startsWith(`registered ${s} /`), fact(r, 'register')),
+      check('gs-kit list shows it', /^\d+ \/\S+\/gs_handler_record \/tmp\/rec\|$/.test(fact(r, 'list') ?? '') &&
+        (fact(r, 'list') ?? '').startsWith(`${s} `), fact(r, 'list')),
+      equal('gs-kit unregister removes it', fact(r, 'unregister'), `unregistered ${s}`),
+      equal('gs-kit list is then empty', fact(r, 'list_after'), ''),
+      check('unregistering it again says it is not registered, exit code 10',
+        fact(r, 'unregister_again_rc') === '10' && /is not registered/.test(fact(r, 'unregister_again') ?? ''),
+        `${fact(r, 'unregister_again_rc')} ${fact(r, 'unregister_again')}`),
+      check('registering a missing pid says "No such process", exit code 10',
+        fact(r, 'register_nosuch_rc') === '10' && /No such process: 999999/.test(fact(r, 'register_nosuch') ?? ''),
+        `${fact(r, 'register_nosuch_rc')} ${fact(r, 'register_nosuch')}`),
+      ...handlerBeforeKill(r),
+      equal('run-with-gs exits with the program\'s status (SIGKILL: 137)', fact(r, 'rwg_status'), '137'),
+      check('the program ran in a cgroup of its own under gs-workload', /^\/gs-workload\/run-\d+$/.test(rec?.GS_CGROUP ?? ''), rec?.GS_CGROUP),
+      equal('the handler saw a memcg OOM', rec?.GS_CONSTRAINT, 'memcg'),
+      equal('run-with-gs removes its cgroup afterwards', fact(r, 'cgroups_left'), '0'),
+      equal('run-with-gs passes an exit status through', fact(r, 'rwg_exit7'), '7'),
+    ];
+  },
+};
+
+export function scenarioNamed(name: string): Scenario | undefined {
+  return [...SCENARIOS, CLI_SCENARIO].find((s) => s.name === name);
+}
+
+/** Every scenario the guest suite runs: the kernel's, then the CLI's. */
+export const ALL_SCENARIOS: readonly Scenario[] = [...SCENARIOS, CLI_SCENARIO];
