@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { cacheRoot } from '../adapters/paths.js';
+import { kernelOrgUrls, parseKernelVersion } from '../lib/kernels.js';
 import { distroTarball, ensureBuild, type BuildArtifacts } from '../adapters/kernel-build.js';
 import { color, taskList } from '../adapters/ui.js';
 import type { CommandSpec } from '../lib/cli-args.js';
@@ -9,9 +13,9 @@ import type { Command } from './types.js';
 const spec: CommandSpec = {
   name: 'build-kernel',
   summary: 'Patch a kernel source with the gs-kit OOM hook, build it for a profile, and build proc_create_module against it. Builds are cached under ~/.cache/gs-kit keyed by source, patch and config.',
-  usage: 'gs-kit build-kernel [--kernel distro] [--series 6.1|6.12] [--source TARBALL] [--profile qemu|host|debug]',
+  usage: 'gs-kit build-kernel [--kernel X.Y.Z|distro] [--series 6.1|6.12] [--source TARBALL] [--profile qemu|host|debug]',
   options: [
-    { name: 'kernel', type: 'string', value: 'distro', description: 'Use the distribution\'s linux-source package.', choices: ['distro'] },
+    { name: 'kernel', type: 'string', value: 'X.Y.Z|distro', description: 'A kernel.org release fetched by gs-kit setup-vm, or the distribution\'s linux-source package (the default).' },
     { name: 'series', type: 'string', value: 'SERIES', description: 'Kernel series of the distribution source.', choices: ['6.1', '6.12'] },
     { name: 'source', type: 'string', value: 'TARBALL', description: 'A Linux source tarball (.tar.xz, .tar.gz).' },
     { name: 'profile', type: 'string', value: 'PROFILE', description: 'What to build for.', choices: PROFILES, default: 'qemu' },
@@ -32,7 +36,13 @@ export function sourceTarball(options: Record<string, string | boolean | undefin
   if (options.kernel === 'distro' || options.kernel === undefined) {
     return distroTarball(typeof options.series === 'string' ? options.series : undefined);
   }
-  throw new GsError(`Unknown kernel "${options.kernel}".`, 'Use --kernel distro or --source TARBALL.', 'usage');
+  const version = parseKernelVersion(String(options.kernel));
+  const tarball = join(cacheRoot(), 'downloads', kernelOrgUrls(version).file);
+  if (!existsSync(`${tarball}.sha256`)) {
+    throw new GsError(`Linux ${options.kernel} has not been downloaded and verified yet.`,
+      `Run "gs-kit setup-vm --kernel ${options.kernel}" first, or give --source TARBALL.`, 'source');
+  }
+  return tarball;
 }
 
 /** Build with a progress display; shared by the commands that need a kernel. */

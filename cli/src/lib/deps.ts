@@ -1,5 +1,5 @@
 /** Debian packages each part of gs-kit needs on the build host. */
-export const DEBIAN_PACKAGES = {
+export const DEBIAN_PACKAGES: Record<'build' | 'vm' | 'distroSource', readonly string[]> = {
   build: ['build-essential', 'bc', 'bison', 'flex', 'libelf-dev', 'libssl-dev', 'xz-utils', 'cpio', 'kmod', 'file', 'patch'],
   vm: ['qemu-system-x86', 'busybox-static'],
   distroSource: ['linux-source-6.1', 'linux-source-6.12'],
@@ -21,4 +21,34 @@ export function installedFromDpkgQuery(output: string): Set<string> {
 export function missingPackages(groups: readonly DepGroup[], installed: Set<string>): string[] {
   const wanted = [...new Set(groups.flatMap((g) => DEBIAN_PACKAGES[g]))];
   return wanted.filter((p) => !installed.has(p));
+}
+
+/** The same needs on Fedora-likes (dnf). */
+export const FEDORA_PACKAGES: Record<DepGroup, readonly string[]> = {
+  build: ['gcc', 'make', 'bc', 'bison', 'flex', 'elfutils-libelf-devel', 'openssl-devel', 'xz', 'cpio', 'kmod', 'file', 'patch', 'perl'],
+  vm: ['qemu-system-x86', 'busybox'],
+  distroSource: [],
+};
+
+export type PackageManager = 'apt' | 'dnf';
+
+/** Which package manager a system uses, from its /etc/os-release. */
+export function packageManagerFor(osRelease: string): PackageManager | undefined {
+  const field = (name: string) => new RegExp(`^${name}="?([^"\\n]*)"?$`, 'm').exec(osRelease)?.[1] ?? '';
+  const ids = `${field('ID')} ${field('ID_LIKE')}`.split(/\s+/);
+  if (ids.some((id) => ['debian', 'ubuntu'].includes(id))) return 'apt';
+  if (ids.some((id) => ['fedora', 'rhel', 'centos'].includes(id))) return 'dnf';
+  return undefined;
+}
+
+export function packagesFor(pm: PackageManager, groups: readonly DepGroup[]): string[] {
+  const table = pm === 'apt' ? DEBIAN_PACKAGES : FEDORA_PACKAGES;
+  return [...new Set(groups.flatMap((g) => table[g]))];
+}
+
+/** The commands that install @packages. */
+export function installCommands(pm: PackageManager, packages: readonly string[]): string[][] {
+  return pm === 'apt'
+    ? [['apt-get', 'update'], ['apt-get', 'install', '-y', '--no-install-recommends', ...packages]]
+    : [['dnf', 'install', '-y', ...packages]];
 }
