@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { basename, join } from 'node:path';
 import { cacheKey } from '../lib/cache-key.js';
+import { fixupsFor, gccMajor } from '../lib/gcc-fixups.js';
+import { run } from './exec.js';
 import { GsError } from '../lib/errors.js';
 import { type Profile } from '../lib/kconfig.js';
 import { distroSeries, formatVersion, SUPPORTED_SERIES } from '../lib/kernels.js';
@@ -35,6 +37,8 @@ export interface BuildArtifacts {
 export interface BuildReporter {
   step(title: string): void;
   output(text: string): void;
+  /** Something the user should read after the build (e.g. a fixup applied). */
+  note(text: string): void;
 }
 
 /** The tarball of the distribution's linux-source package for @series. */
@@ -135,6 +139,20 @@ async function buildLocked(req: BuildRequest, report: BuildReporter, paths: Buil
       const info = await inspectTree(src);
       report.step(`Apply the gs-kit patch for ${info.series.series} to Linux ${formatVersion(info.version)}`);
       await applyPatches(src, info, await patchFiles(info.series.series));
+      const fixups = fixupsFor(info.series.needsModernGccFixes, gccMajor((await run(['gcc', '-dumpversion'])).stdout));
+      for (const fixup of fixups) {
+        let changed = false;
+        for (const file of fixup.files) {
+          const path = join(src, file);
+          if (!existsSync(path)) continue;
+          const fixed = fixup.apply(file, await readFile(path, 'utf8'));
+          if (fixed !== undefined) {
+            await writeFile(path, fixed);
+            changed = true;
+          }
+        }
+        if (changed) report.note(`applied compiler fixup ${fixup.id}: ${fixup.description}`);
+      }
       report.step(`Configure (profile ${req.profile})`);
       await configure(src, req.profile, buildLog);
       report.step('Build the kernel');
@@ -161,4 +179,19 @@ async function buildLocked(req: BuildRequest, report: BuildReporter, paths: Buil
     key, buildDir, profile: req.profile, buildLog, module: mod.module, moduleWarnings: mod.warnings,
     ...kernel,
   };
+}
+
+/** Installable .deb packages of a build (kernel image, headers), next to its tree. */
+export async function buildDebs(a: BuildArtifacts, jobs: number, onLine: (l: string) => void): Promise<string[]> {
+  if ((await run(['sh', '-c', 'command -v dpkg-deb && command -v dpkg-gencontrol'])).exitCode !== 0) {
+    throw new GsError('Building .deb packages needs dpkg-dev.', 'Install it: sudo apt-get install dpkg-dev.', 'dependency');
+  }
+  const src = join(a.buildDir, 'src');
+  const r = await run(['make', `-j${jobs}`, 'bindeb-pkg'], { cwd: src, logFile: a.buildLog, onLine });
+  if (r.exitCode !== 0) {
+    const tail = (await readFile(a.buildLog, 'utf8')).split('\n').slice(-20).join('\n');
+    throw new GsError(`make bindeb-pkg failed. Last lines of ${a.buildLog}:\n${tail}`, `Read the whole log in ${a.buildLog}.`, 'build');
+  }
+  const debs = (await readdir(a.buildDir)).filter((f) => f.endsWith('.deb'));
+  return debs.map((f) => join(a.buildDir, f));
 }

@@ -3,7 +3,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { cacheRoot } from '../adapters/paths.js';
 import { kernelOrgUrls, parseKernelVersion } from '../lib/kernels.js';
-import { distroTarball, ensureBuild, type BuildArtifacts } from '../adapters/kernel-build.js';
+import { buildDebs, distroTarball, ensureBuild, type BuildArtifacts } from '../adapters/kernel-build.js';
 import { color, taskList } from '../adapters/ui.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
@@ -20,11 +20,13 @@ const spec: CommandSpec = {
     { name: 'source', type: 'string', value: 'TARBALL', description: 'A Linux source tarball (.tar.xz, .tar.gz).' },
     { name: 'profile', type: 'string', value: 'PROFILE', description: 'What to build for.', choices: PROFILES, default: 'qemu' },
     { name: 'jobs', type: 'string', value: 'N', description: 'Parallel make jobs.', default: String(cpus().length) },
+    { name: 'package', type: 'string', value: 'deb', description: 'Also build installable packages (make bindeb-pkg), for fleets.', choices: ['deb'] },
     { name: 'dry-run', type: 'boolean', description: 'Print what would be built and where, build nothing.' },
   ],
   examples: [
     'gs-kit build-kernel --kernel distro --series 6.1',
     'gs-kit build-kernel --source ~/Downloads/linux-5.4.1.tar.xz --profile host',
+    'gs-kit build-kernel --kernel 5.4.1 --profile host --package deb',
   ],
 };
 
@@ -48,12 +50,14 @@ export function sourceTarball(options: Record<string, string | boolean | undefin
 /** Build with a progress display; shared by the commands that need a kernel. */
 export async function buildWithProgress(tarball: string, profile: Profile, jobs?: number): Promise<BuildArtifacts> {
   const ctx: { artifacts?: BuildArtifacts } = {};
+  const notes: string[] = [];
   await taskList<typeof ctx>([{
     title: `Build a patched kernel (${profile}) from ${tarball}`,
     task: async (c, task) => {
       let lastShown = 0;
       c.artifacts = await ensureBuild({ tarball, profile, ...(jobs ? { jobs } : {}) }, {
         step: (title) => { task.output = title; },
+        note: (text) => { notes.push(text); },
         output: (text) => {
           // Redraw at most every 50 files: the simple renderer prints every update.
           const n = Number(/^(\d+) files/.exec(text)?.[1] ?? NaN);
@@ -66,6 +70,7 @@ export async function buildWithProgress(tarball: string, profile: Profile, jobs?
       task.title = `Kernel ${c.artifacts.release} (${profile}) and module ready`;
     },
   }]).run(ctx);
+  for (const n of notes) console.log(color.yellow(`note: ${n}`));
   return ctx.artifacts!;
 }
 
@@ -81,6 +86,13 @@ export const buildKernel: Command = {
       return 0;
     }
     const a = await buildWithProgress(tarball, profile, jobs);
+    if (options.package === 'deb') {
+      const debs = await taskList<{ debs?: string[] }>([{
+        title: 'Build .deb packages (make bindeb-pkg)',
+        task: async (c, task) => { c.debs = await buildDebs(a, jobs, (l) => { task.output = l; }); },
+      }]).run({});
+      console.log(`${color.bold('packages')}\n${(debs.debs ?? []).map((d) => `  ${d}`).join('\n')}`);
+    }
     console.log(`${color.bold('kernel')}  ${a.bzImage}\n${color.bold('module')}  ${a.module}\n${color.bold('release')} ${a.release}\n${color.bold('log')}     ${a.buildLog}`);
     if (a.moduleWarnings.length) console.log(color.yellow(`module warnings:\n${a.moduleWarnings.join('\n')}`));
     return 0;
