@@ -11,16 +11,26 @@ export interface ScenarioRun {
   checks: Check[];
 }
 
+export interface RunOptions {
+  /** Hard limit for the boot. */
+  timeoutMs?: number;
+  /** More kernel command line, e.g. "gs.count=200" for the scenario to read. */
+  append?: string;
+}
+
 /** Boot one guest for @scenario and judge what it reported. */
 export async function runScenario(
-  scenario: Scenario, kernel: string, initrd: string, timeoutMs = scenario.hostRoot ? 400_000 : 120_000,
+  scenario: Scenario, kernel: string, initrd: string, options: RunOptions | number = {},
 ): Promise<ScenarioRun> {
+  const opts = typeof options === 'number' ? { timeoutMs: options } : options;
+  const timeoutMs = opts.timeoutMs ?? scenario.timeoutMs ?? (scenario.hostRoot ? 400_000 : 120_000);
   const hostRoot = scenario.hostRoot
     ? ` gs.repo=${repoRoot()} gs.progs=${await buildTestPrograms()}`
     : '';
   const result = await boot({
     kernel, initrd, memoryMb: scenario.memoryMb, timeoutMs,
-    append: `gs.scenario=${scenario.name}${hostRoot}`, shareHostRoot: Boolean(scenario.hostRoot),
+    append: `gs.scenario=${scenario.name}${hostRoot}${opts.append ? ` ${opts.append}` : ''}`,
+    shareHostRoot: Boolean(scenario.hostRoot),
   });
   const report = parseGuestOutput(result.console);
   const checks = [

@@ -17,6 +17,8 @@ export interface Scenario {
   memoryMb: number;
   /** Share the host's root over 9p (the scenario runs the real CLI in it). */
   hostRoot?: boolean;
+  /** Hard limit for one boot, when the default (120 s) is not enough. */
+  timeoutMs?: number;
   checks(report: GuestReport): Check[];
 }
 
