@@ -55,6 +55,7 @@
 #define GS_WRITE_MAX	(64 * 1024)
 /* One line: pid, handler path and its arguments. */
 #define GS_LINE_MAX	4096
+/* Arguments after the handler path. */
 #define GS_ARGS_MAX	64
 #define GS_ENV_MAX	12
 #define GS_ENV_SIZE	1024
@@ -617,7 +618,7 @@ static struct gs_entry *gs_entry_new(struct file *file, struct pid *pid,
 	if (e->argc < 1)
 		goto fail;
 	err = -E2BIG;
-	if (e->argc > GS_ARGS_MAX)
+	if (e->argc > GS_ARGS_MAX + 1)
 		goto fail;
 	err = gs_check_handler(file, e->argv[0]);
 	if (err)
@@ -707,7 +708,8 @@ static int gs_apply(struct list_head *ops, struct hlist_head *dead)
 		if (!op->add)
 			count--;
 	}
-	if (count > READ_ONCE(max_entries)) {
+	/* Only a write that grows the registry can overflow it. */
+	if (count > gs_count && count > READ_ONCE(max_entries)) {
 		spin_unlock(&gs_lock);
 		return -ENOSPC;
 	}

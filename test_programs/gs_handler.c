@@ -7,6 +7,7 @@
  *   gs_handler_sleep DIR MS    record, sleep MS milliseconds, exit 0
  *   gs_handler_hang DIR        record, then never exit
  *   gs_handler_fail DIR CODE   record, then exit with CODE
+ *   gs_handler_crash DIR       record, then die of SIGSEGV
  *
  * The record is DIR/<GS_PID>.rec, one "key=value" per line: the time the
  * handler started (CLOCK_MONOTONIC ns), its uid and gid, whether
@@ -17,6 +18,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +90,12 @@ int main(int argc, char **argv)
 	if (!strcmp(name, "gs_handler_fail") && argc == 3) {
 		record(argv[1], "fail");
 		return atoi(argv[2]);
+	}
+	if (!strcmp(name, "gs_handler_crash")) {
+		record(argv[1], "crash");
+		signal(SIGSEGV, SIG_DFL);
+		raise(SIGSEGV);
+		return 1;
 	}
 	fprintf(stderr, "%s: unknown handler name or arguments\n", name);
 	return 2;

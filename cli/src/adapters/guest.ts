@@ -23,7 +23,7 @@ export async function runScenario(
   scenario: Scenario, kernel: string, initrd: string, options: RunOptions | number = {},
 ): Promise<ScenarioRun> {
   const opts = typeof options === 'number' ? { timeoutMs: options } : options;
-  const timeoutMs = opts.timeoutMs ?? scenario.timeoutMs ?? (scenario.hostRoot ? 400_000 : 120_000);
+  const timeoutMs = opts.timeoutMs ?? scenario.timeoutMs ?? (scenario.hostRoot ? 600_000 : 120_000);
   const hostRoot = scenario.hostRoot
     ? ` gs.repo=${repoRoot()} gs.progs=${await buildTestPrograms()}`
     : '';

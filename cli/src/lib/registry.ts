@@ -62,6 +62,7 @@ export function explainWriteError(code: string, ctx: ErrnoContext): GsError {
     ENOENT: ctx.removing
       ? [`Process ${ctx.pid} is not registered.`, 'Run gs-kit list to see what is registered.', 'registry']
       : [`The handler ${h} does not exist.`, 'Check the path; it must exist when you register.', 'usage'],
+    ENOTDIR: [`A directory in the handler path ${h} is not a directory.`, 'Check the path.', 'usage'],
     EACCES: [`The handler ${h} is not an executable regular file you may run.`, `Make it executable: chmod 755 ${h}.`, 'permission'],
     EPERM: ctx.removing
       ? [`You may not change the registration of process ${ctx.pid}.`, 'Only root or the process\'s owner may; use sudo for other users\' processes.', 'permission']

@@ -1,3 +1,4 @@
+import { FUZZ_SCENARIO } from './fuzz.js';
 import {
   fact, findSplats, moduleEvents, oomKills, parseRecord,
   type GuestReport, type ModuleEvent,
@@ -282,8 +283,8 @@ export const CLI_SCENARIO: Scenario = {
 };
 
 export function scenarioNamed(name: string): Scenario | undefined {
-  return [...SCENARIOS, CLI_SCENARIO].find((s) => s.name === name);
+  return ALL_SCENARIOS.find((s) => s.name === name);
 }
 
-/** Every scenario the guest suite runs: the kernel's, then the CLI's. */
-export const ALL_SCENARIOS: readonly Scenario[] = [...SCENARIOS, CLI_SCENARIO];
+/** Every scenario the guest suite runs: the kernel's, the fuzzer, then the CLI's. */
+export const ALL_SCENARIOS: readonly Scenario[] = [...SCENARIOS, FUZZ_SCENARIO, CLI_SCENARIO];

@@ -1,0 +1,103 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { runScenario, type ScenarioRun } from '../adapters/guest.js';
+import { color, passFail } from '../adapters/ui.js';
+import type { CommandSpec } from '../lib/cli-args.js';
+import { GsError } from '../lib/errors.js';
+import type { Profile } from '../lib/kconfig.js';
+import {
+  LIFECYCLE_DEFAULT_CYCLES, LIFECYCLE_STRESS_SCENARIO, SOAK_DEFAULT_COUNT, SOAK_SCENARIO, SOAK_TIMEOUT_MS,
+  factFields, lifecycleSummary, soakBootTimeoutMs, soakSummary, type LifecycleSummary, type SoakSummary,
+} from '../lib/soak.js';
+import type { Command } from './types.js';
+import { prepareGuest, printRun } from './vm.js';
+
+const spec: CommandSpec = {
+  name: 'soak',
+  summary: 'Prove the module cannot hurt the machine: N memcg and global OOM trials in one QEMU boot (several registered victims each, handlers that return, sleep, hang, crash or are deleted, registrations racing), then rmmod/insmod under OOMs and a recycled-pid test; prints a summary and writes it as JSON.',
+  usage: 'gs-kit soak [--count N] [--series 6.1|6.12] [--profile qemu|debug] [--out FILE]',
+  options: [
+    { name: 'count', type: 'string', value: 'N', description: 'OOM trials in the soak boot (about 2 s each under TCG).', default: String(SOAK_DEFAULT_COUNT) },
+    { name: 'series', type: 'string', value: 'SERIES', description: 'Kernel series (the distribution\'s source).', choices: ['6.1', '6.12'], default: '6.1' },
+    { name: 'profile', type: 'string', value: 'PROFILE', description: 'Kernel build profile.', choices: ['qemu', 'debug'], default: 'qemu' },
+    { name: 'out', type: 'string', value: 'FILE', description: 'Where to write the summary JSON.', default: 'soak-results.json' },
+  ],
+  examples: ['gs-kit soak', 'gs-kit soak --count 20 --series 6.12 --out /tmp/soak.json'],
+};
+
+/** The summary table: one label and value per line. */
+export function summaryRows(s: SoakSummary, l: LifecycleSummary): [string, string][] {
+  const pct = (a: number, b: number) => (b ? ` (${((100 * a) / b).toFixed(0)}%)` : '');
+  const reasons = Object.entries(s.reasonsByKind).map(([k, n]) => `${n} ${k}`).join(', ');
+  return [
+    ['trials', `${s.trials} (${s.memcgTrials} memcg, ${s.globalTrials} global), ${s.victims} registered victims`],
+    ['handler before kill', `${s.handlerBeforeKill}/${s.victims}${pct(s.handlerBeforeKill, s.victims)}: memcg ${s.handlerBeforeKillMemcg}, global ${s.handlerBeforeKillGlobal}`],
+    ['not run, reason logged', `${s.reasons}${reasons ? ` (${reasons})` : ''}`],
+    ['unexplained', String(s.unexplained)],
+    ['timeouts honoured', `${s.timeoutsHonoured}/${s.timeouts} within timeout_ms ${s.timeoutMs} + 1 s`],
+    ['max kill delay', `${s.maxKillDelayS.toFixed(3)} s`],
+    ['warnings', String(s.warnings)],
+    ['guest time per trial', s.msPerTrial !== undefined ? `${(s.msPerTrial / 1000).toFixed(2)} s (${((s.soakMs ?? 0) / 1000).toFixed(0)} s in all)` : '?'],
+    ['rmmod/insmod cycles', `${l.cycles}: rmmod ok ${l.rmmodOk}, insmod ok ${l.insmodOk}, longest rmmod ${l.maxRmmodMs} ms`],
+    ['OOMs during cycles', `${l.oomRounds} rounds, ${l.handlersStarted} handlers started, ${l.handlersUnended} without an end`],
+    ['recycled pid', `${l.reuse.old ?? '?'} -> ${l.reuse.new ?? '?'}: stale handler ${l.reuse.staleFired ? 'FIRED' : 'never fired'}`],
+    ['lifecycle warnings', String(l.warnings)],
+  ];
+}
+
+function printTable(rows: [string, string][]): void {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  for (const [k, v] of rows) console.log(`  ${color.bold(k.padEnd(width))}  ${v}`);
+}
+
+function checksJson(run: ScenarioRun) {
+  return run.checks.map((c) => ({ name: c.name, ok: c.ok, ...(c.detail ? { detail: c.detail } : {}) }));
+}
+
+export const soak: Command = {
+  spec,
+  async run({ options }) {
+    const count = Number(options.count);
+    if (!Number.isInteger(count) || count < 1) {
+      throw new GsError(`--count must be a positive whole number, not "${options.count}".`, 'Write e.g. --count 200.', 'usage');
+    }
+    const series = String(options.series);
+    const out = resolve(String(options.out));
+    const { artifacts, initrd } = await prepareGuest(series, options.profile as Profile);
+
+    console.log(`\nSoak: ${count} OOM trials in one boot of Linux ${artifacts.release} (QEMU TCG, about ${Math.ceil((count * 2) / 60)} min)…`);
+    const soakRun = await runScenario(SOAK_SCENARIO, artifacts.bzImage, initrd,
+      { timeoutMs: soakBootTimeoutMs(count), append: `gs.count=${count}` });
+    printRun(soakRun, series);
+
+    console.log(`\nLifecycle: ${LIFECYCLE_DEFAULT_CYCLES} rmmod/insmod cycles under OOMs, and a recycled pid…`);
+    const lcRun = await runScenario(LIFECYCLE_STRESS_SCENARIO, artifacts.bzImage, initrd,
+      { append: `gs.cycles=${LIFECYCLE_DEFAULT_CYCLES}` });
+    printRun(lcRun, series);
+
+    const timeoutMs = Number(factFields(soakRun.report, 'soak_config').timeout_ms) || SOAK_TIMEOUT_MS;
+    const summary = soakSummary(soakRun.report, timeoutMs);
+    const lifecycle = lifecycleSummary(lcRun.report);
+    const ok = [...soakRun.checks, ...lcRun.checks].every((c) => c.ok);
+
+    console.log(`\n${color.bold('Summary')} ${color.dim(`(soak boot ${(soakRun.boot.durationMs / 1000).toFixed(0)} s, lifecycle boot ${(lcRun.boot.durationMs / 1000).toFixed(0)} s)`)}`);
+    printTable(summaryRows(summary, lifecycle));
+
+    const result = {
+      ok,
+      series,
+      release: artifacts.release,
+      profile: options.profile,
+      count,
+      soak: { ...summary, bootMs: soakRun.boot.durationMs, checks: checksJson(soakRun) },
+      lifecycle: { ...lifecycle, bootMs: lcRun.boot.durationMs, checks: checksJson(lcRun) },
+    };
+    await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`\n${passFail(ok)} ${ok ? 'the module held up' : 'see the failed checks above'}; summary written to ${out}`);
+    if (!ok) {
+      if (options.debug) console.log(color.dim(soakRun.boot.console + lcRun.boot.console));
+      throw new GsError('The soak found a problem.', 'Rerun with --debug to see the guest consoles.', 'vm');
+    }
+    return 0;
+  },
+};

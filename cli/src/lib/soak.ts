@@ -1,0 +1,477 @@
+/**
+ * The soak and lifecycle-stress guests ("prove it cannot hurt the machine"):
+ * what they report, how it is summed up, and what must hold.
+ *
+ * The soak guest (vm/guest/scenarios/soak.sh) runs many OOM trials in one
+ * boot, each with several registered victims whose handlers behave in
+ * different ways; it prints one "trial" fact per trial and one "vrec" fact
+ * per victim (the handler's record on one line, or "none"), and drains the
+ * kernel log after every trial. Pids are unique for the whole boot (the
+ * guest raises pid_max), so module events and OOM kills are matched to
+ * victims by pid. Pure: no I/O.
+ */
+import {
+  fact, findSplats, moduleEvents, oomKills, parseRecord,
+  type GuestReport, type ModuleEvent,
+} from './guest-protocol.js';
+import type { Check, Scenario } from './scenarios.js';
+
+/** timeout_ms the soak guest loads the module with. */
+export const SOAK_TIMEOUT_MS = 1000;
+/** timeout_ms the lifecycle-stress guest loads the module with. */
+export const LIFECYCLE_TIMEOUT_MS = 500;
+/** What the OOM killer may add to timeout_ms before it kills (issue: 1 s). */
+export const KILL_SLACK_S = 1;
+/** Default trials of `gs-kit soak` and of `npm run test:soak`. */
+export const SOAK_DEFAULT_COUNT = 200;
+/** Default rmmod/insmod cycles of the lifecycle-stress guest. */
+export const LIFECYCLE_DEFAULT_CYCLES = 30;
+
+export type TrialKind = 'memcg' | 'global';
+export type HandlerKind = 'record' | 'sleep' | 'hang' | 'crash' | 'missing' | 'fail';
+
+export interface SoakTrial {
+  n: number;
+  kind: TrialKind;
+  victims: number[];
+  handlers: string[];
+  /** Each victim's exit status as the shell saw it (137: SIGKILL). */
+  statuses: string[];
+  /** proc_write's answer to the trial's one multi-line registration. */
+  register: string;
+  /** Guest wall time of the trial, ms. */
+  ms: number;
+}
+
+/** What became of one registered victim. */
+export type Outcome =
+  /** Handler record written while the victim lived; start and exit logged before the kill. */
+  | 'before-kill'
+  /** The handler did not finish before the kill and the module logged why (timeout, error). */
+  | 'reason'
+  /** Neither: the case the soak exists to rule out. */
+  | 'unexplained';
+
+export interface VictimResult {
+  trial: number;
+  kind: TrialKind;
+  pid: number;
+  handler: string;
+  status: string;
+  record?: Record<string, string>;
+  start?: ModuleEvent;
+  /** The handler's exit, if logged. */
+  exit?: ModuleEvent;
+  /** The first timeout or error line for this victim, if any. */
+  why?: ModuleEvent;
+  /** When the OOM killer killed it (printk seconds). */
+  killTime?: number;
+  /** Seconds from the module's start line to the kill. */
+  killDelayS?: number;
+  outcome: Outcome;
+  /** "timeout" or "error errno=N" for outcome "reason". */
+  reason?: string;
+}
+
+export interface SoakSummary {
+  trials: number;
+  memcgTrials: number;
+  globalTrials: number;
+  /** Registered victims over all trials. */
+  victims: number;
+  /** Victims whose handler ran to its exit before the kill, while they lived. */
+  handlerBeforeKill: number;
+  handlerBeforeKillMemcg: number;
+  handlerBeforeKillGlobal: number;
+  /** Victims whose handler did not run to its exit first, with the module's reason. */
+  reasons: number;
+  reasonsByKind: Record<string, number>;
+  /** Victims with neither: must be 0. */
+  unexplained: number;
+  /** Trials in which every victim's handler ran before its kill or had a stated reason. */
+  trialsAccounted: number;
+  /** event=timeout lines, and how many of those kills came within timeout_ms + 1 s of the start. */
+  timeouts: number;
+  timeoutsHonoured: number;
+  /** The longest start-to-kill delay, seconds (printk clock). */
+  maxKillDelayS: number;
+  /** Kernel log lines that findSplats reports. */
+  warnings: number;
+  /** How the handlers ended, e.g. {"status=0": 120, "signal=11": 40}. */
+  handlerExits: Record<string, number>;
+  /** Guest wall time of the whole soak and per trial (ms), when reported. */
+  soakMs?: number;
+  msPerTrial?: number;
+  timeoutMs: number;
+}
+
+function num(s: string | undefined): number {
+  return s === undefined || s === '' ? NaN : Number(s);
+}
+
+function kv(words: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const w of words) {
+    const eq = w.indexOf('=');
+    if (eq > 0) out[w.slice(0, eq)] = w.slice(eq + 1);
+  }
+  return out;
+}
+
+function list(s: string | undefined): string[] {
+  return s ? s.split(',').filter(Boolean) : [];
+}
+
+/** The "trial" facts, in order. */
+export function parseTrials(report: GuestReport): SoakTrial[] {
+  return (report.facts.get('trial') ?? []).map((line) => {
+    const [n, ...rest] = line.trim().split(/\s+/);
+    const f = kv(rest);
+    return {
+      n: num(n),
+      kind: f.kind === 'global' ? 'global' : 'memcg',
+      victims: list(f.victims).map(Number),
+      handlers: list(f.handlers),
+      statuses: list(f.statuses),
+      register: (f.register ?? '').replace(/_/g, ' '),
+      ms: num(f.ms),
+    };
+  });
+}
+
+/** Each victim's handler record ("vrec PID k=v ..." or "vrec PID none"). */
+export function parseVictimRecords(report: GuestReport): Map<number, Record<string, string> | undefined> {
+  const out = new Map<number, Record<string, string> | undefined>();
+  for (const line of report.facts.get('vrec') ?? []) {
+    const [pid, ...rest] = line.trim().split(/\s+/);
+    out.set(Number(pid), rest.length === 0 || rest[0] === 'none' ? undefined : parseRecord(rest.join('\n')));
+  }
+  return out;
+}
+
+/** key=value fields of a one-line fact such as "soak_config count=200 ...". */
+export function factFields(report: GuestReport, key: string): Record<string, string> {
+  return kv((fact(report, key) ?? '').trim().split(/\s+/));
+}
+
+function byVictim(events: readonly ModuleEvent[]): Map<string, ModuleEvent[]> {
+  const out = new Map<string, ModuleEvent[]>();
+  for (const e of events) {
+    const v = e.fields.victim;
+    if (v === undefined) continue;
+    const l = out.get(v) ?? [];
+    l.push(e);
+    out.set(v, l);
+  }
+  return out;
+}
+
+function reasonOf(e: ModuleEvent): string {
+  return e.event === 'error' ? `error ${e.fields.errno !== undefined ? `errno=${e.fields.errno}` : e.fields.reason ?? ''}`.trim() : e.event;
+}
+
+function exitKey(e: ModuleEvent): string {
+  return e.fields.status !== undefined ? `status=${e.fields.status}` : `signal=${e.fields.signal}`;
+}
+
+/** Every registered victim of the soak and what became of it. */
+export function soakVictims(report: GuestReport): VictimResult[] {
+  const trials = parseTrials(report);
+  const records = parseVictimRecords(report);
+  const events = byVictim(moduleEvents(report.dmesg));
+  const kills = new Map<number, number>();
+  for (const k of oomKills(report.dmesg)) if (!kills.has(k.pid)) kills.set(k.pid, k.time);
+  const out: VictimResult[] = [];
+  for (const t of trials) {
+    t.victims.forEach((pid, i) => {
+      const evs = events.get(String(pid)) ?? [];
+      const start = evs.find((e) => e.event === 'start');
+      const exit = evs.find((e) => e.event === 'exit');
+      const why = evs.find((e) => e.event === 'timeout' || e.event === 'error');
+      const record = records.get(pid);
+      const killTime = kills.get(pid);
+      const ranBeforeKill = record !== undefined && record.victim_alive === '1' &&
+        start !== undefined && exit !== undefined && killTime !== undefined &&
+        start.time <= killTime && exit.time <= killTime && why?.event !== 'timeout';
+      const outcome: Outcome = ranBeforeKill ? 'before-kill' : why ? 'reason' : 'unexplained';
+      const r: VictimResult = {
+        trial: t.n, kind: t.kind, pid, handler: t.handlers[i] ?? '?', status: t.statuses[i] ?? '?', outcome,
+      };
+      if (record) r.record = record;
+      if (start) r.start = start;
+      if (exit) r.exit = exit;
+      if (why) r.why = why;
+      if (killTime !== undefined) r.killTime = killTime;
+      if (start && killTime !== undefined) r.killDelayS = killTime - start.time;
+      if (outcome === 'reason' && why) r.reason = reasonOf(why);
+      out.push(r);
+    });
+  }
+  return out;
+}
+
+/** The figures the issue asks for, from one soak guest's report. */
+export function soakSummary(report: GuestReport, timeoutMs: number): SoakSummary {
+  const trials = parseTrials(report);
+  const victims = soakVictims(report);
+  const limit = timeoutMs / 1000 + KILL_SLACK_S;
+  const reasonsByKind: Record<string, number> = {};
+  const handlerExits: Record<string, number> = {};
+  for (const v of victims) {
+    if (v.outcome === 'reason' && v.reason) reasonsByKind[v.reason] = (reasonsByKind[v.reason] ?? 0) + 1;
+    if (v.exit) handlerExits[exitKey(v.exit)] = (handlerExits[exitKey(v.exit)] ?? 0) + 1;
+  }
+  const timedOut = victims.filter((v) => v.why?.event === 'timeout');
+  const delays = victims.map((v) => v.killDelayS).filter((d): d is number => d !== undefined && Number.isFinite(d));
+  const accounted = new Set(victims.filter((v) => v.outcome === 'unexplained').map((v) => v.trial));
+  const done = factFields(report, 'soak_done');
+  const soakMs = num(done.ms);
+  const summary: SoakSummary = {
+    trials: trials.length,
+    memcgTrials: trials.filter((t) => t.kind === 'memcg').length,
+    globalTrials: trials.filter((t) => t.kind === 'global').length,
+    victims: victims.length,
+    handlerBeforeKill: victims.filter((v) => v.outcome === 'before-kill').length,
+    handlerBeforeKillMemcg: victims.filter((v) => v.outcome === 'before-kill' && v.kind === 'memcg').length,
+    handlerBeforeKillGlobal: victims.filter((v) => v.outcome === 'before-kill' && v.kind === 'global').length,
+    reasons: victims.filter((v) => v.outcome === 'reason').length,
+    reasonsByKind,
+    unexplained: victims.filter((v) => v.outcome === 'unexplained').length,
+    trialsAccounted: trials.filter((t) => !accounted.has(t.n)).length,
+    timeouts: timedOut.length,
+    timeoutsHonoured: timedOut.filter((v) => v.killDelayS !== undefined && v.killDelayS <= limit).length,
+    maxKillDelayS: delays.length ? Math.max(...delays) : 0,
+    warnings: findSplats(report.dmesg).length,
+    handlerExits,
+    timeoutMs,
+  };
+  if (Number.isFinite(soakMs)) {
+    summary.soakMs = soakMs;
+    if (trials.length) summary.msPerTrial = Math.round(soakMs / trials.length);
+  }
+  return summary;
+}
+
+function check(name: string, ok: boolean, detail?: string): Check {
+  return detail === undefined || ok ? { name, ok } : { name, ok, detail };
+}
+
+function describe(v: VictimResult): string {
+  return `trial ${v.trial} (${v.kind}) pid ${v.pid} handler ${v.handler}: ${v.outcome}` +
+    `${v.reason ? ` (${v.reason})` : ''}; start ${v.start?.time ?? '-'} exit ${v.exit?.time ?? '-'} kill ${v.killTime ?? '-'}` +
+    ` record ${v.record ? `victim_alive=${v.record.victim_alive}` : 'none'}`;
+}
+
+function some<T>(items: readonly T[], show: (t: T) => string, max = 5): string {
+  return items.slice(0, max).map(show).join('; ') + (items.length > max ? `; and ${items.length - max} more` : '');
+}
+
+/** What a memcg handler of each behaviour must do (memcg OOM leaves memory for the helper). */
+function behavedAsDesigned(v: VictimResult): boolean {
+  const exit = v.exit ? exitKey(v.exit) : undefined;
+  switch (v.handler) {
+    case 'record':
+    case 'sleep':
+      return v.outcome === 'before-kill' && exit === 'status=0';
+    case 'fail':
+      return v.outcome === 'before-kill' && exit === 'status=3';
+    case 'crash':
+      return v.outcome === 'before-kill' && exit === 'signal=11';
+    case 'hang':
+      return v.outcome === 'reason' && v.reason === 'timeout' && v.record?.victim_alive === '1';
+    case 'missing':
+      return v.outcome === 'reason' && v.reason === 'error errno=2' && v.record === undefined;
+    default:
+      return false;
+  }
+}
+
+/** Checks of the soak guest's report (commonChecks come on top, from runScenario). */
+export function soakChecks(report: GuestReport): Check[] {
+  const config = factFields(report, 'soak_config');
+  const count = num(config.count);
+  const timeoutMs = Number.isFinite(num(config.timeout_ms)) ? num(config.timeout_ms) : SOAK_TIMEOUT_MS;
+  const limit = timeoutMs / 1000 + KILL_SLACK_S;
+  const trials = parseTrials(report);
+  const victims = soakVictims(report);
+  const s = soakSummary(report, timeoutMs);
+  const badRegister = trials.filter((t) => !/^ok /.test(t.register));
+  const notKilled = victims.filter((v) => v.status !== '137' || v.killTime === undefined);
+  const unexplained = victims.filter((v) => v.outcome === 'unexplained');
+  const memcgOdd = victims.filter((v) => v.kind === 'memcg' && !behavedAsDesigned(v));
+  const missingRan = victims.filter((v) => v.handler === 'missing' && (v.record !== undefined || v.exit !== undefined));
+  const late = victims.filter((v) => v.killDelayS !== undefined && v.killDelayS > limit);
+  const usable = report.facts.get('usable') ?? [];
+  const usableOk = usable.filter((u) => /^\d+ ok \d+ listed=1$/.test(u));
+  const racer = factFields(report, 'racer');
+  const splats = findSplats(report.dmesg);
+  const seen = (h: string, o: Outcome) => victims.some((v) => v.kind === 'memcg' && v.handler === h && v.outcome === o);
+  return [
+    check(`the guest ran all ${Number.isFinite(count) ? count : '?'} trials in one boot`,
+      Number.isFinite(count) && trials.length === count && fact(report, 'soak_done') !== undefined,
+      `${trials.length} trial(s) reported${fact(report, 'soak_done') === undefined ? ', no end of soak' : ''}`),
+    check('every trial registered its victims in one write', trials.length > 0 && badRegister.length === 0,
+      some(badRegister, (t) => `trial ${t.n}: ${t.register}`)),
+    check('every victim was killed by the OOM killer (SIGKILL)', victims.length > 0 && notKilled.length === 0,
+      some(notKilled, (v) => `trial ${v.trial} pid ${v.pid}: status ${v.status}, kill ${v.killTime === undefined ? 'not logged' : 'logged'}`)),
+    check('every handler ran before its kill, or the module logged why not', victims.length > 0 && unexplained.length === 0,
+      some(unexplained, describe)),
+    check('in memcg OOMs every handler behaved as designed (exit 0/3, SIGSEGV, timeout, ENOENT)',
+      memcgOdd.length === 0 && seen('record', 'before-kill') && seen('crash', 'before-kill') &&
+      seen('hang', 'reason') && seen('missing', 'reason'),
+      memcgOdd.length ? some(memcgOdd, describe) : 'not every behaviour was exercised'),
+    check('a handler deleted before the OOM never ran', missingRan.length === 0, some(missingRan, describe)),
+    check(`every timeout's kill came within timeout_ms + ${KILL_SLACK_S} s of the start`,
+      s.timeoutsHonoured === s.timeouts, `${s.timeoutsHonoured}/${s.timeouts} honoured`),
+    check(`no kill was delayed beyond timeout_ms + ${KILL_SLACK_S} s (${limit} s)`, late.length === 0,
+      `max ${s.maxKillDelayS.toFixed(3)} s: ${some(late, describe)}`),
+    check('the guest stayed usable after every global OOM',
+      s.globalTrials > 0 && usable.length === s.globalTrials && usableOk.length === usable.length,
+      `${usableOk.length}/${s.globalTrials}: ${some(usable.filter((u) => !usableOk.includes(u)), (u) => u)}`),
+    check('registrations raced the OOMs', num(racer.iterations) > 0 && num(racer.ok) > 0, fact(report, 'racer')),
+    check('no handler is left running', fact(report, 'leftover_helpers') === '0', fact(report, 'leftover_helpers')),
+    check('the registry is empty at the end', fact(report, 'listing_end') === '', fact(report, 'listing_end')),
+    check('the module unloads after the soak', fact(report, 'rmmod') === 'ok', fact(report, 'rmmod')),
+    check('0 kernel warnings', splats.length === 0, some(splats, (l) => l, 3)),
+  ];
+}
+
+export const SOAK_SCENARIO: Scenario = {
+  name: 'soak',
+  title: 'soak: many memcg and global OOMs in one boot, several victims, handlers of every behaviour, racing registrations',
+  memoryMb: 128,
+  // Measured about 2 s a trial under TCG; gs-kit soak sets the limit from --count.
+  timeoutMs: 1_500_000,
+  checks: soakChecks,
+};
+
+/** Lines of the kernel log between two marker lines the guest wrote to /dev/kmsg. */
+export function logBetween(dmesg: string, begin: string, end: string): string {
+  const lines = dmesg.split('\n');
+  const from = lines.findIndex((l) => l.includes(begin));
+  if (from < 0) return '';
+  const to = lines.findIndex((l, i) => i > from && l.includes(end));
+  return lines.slice(from + 1, to < 0 ? undefined : to).join('\n');
+}
+
+export interface LifecycleSummary {
+  cycles: number;
+  rmmodOk: number;
+  insmodOk: number;
+  /** The longest rmmod (ms), which waits for OOM callbacks and helpers in flight. */
+  maxRmmodMs: number;
+  /** OOM rounds (two victims each) during the cycles, and how many registrations the module took. */
+  oomRounds: number;
+  registeredRounds: number;
+  /** Handlers the module started during the cycles, and how many of those have no end line. */
+  handlersStarted: number;
+  handlersUnended: number;
+  maxKillDelayS: number;
+  reuse: { old?: string; new?: string; samePid: boolean; staleFired: boolean; controlFired: boolean };
+  warnings: number;
+}
+
+export function lifecycleSummary(report: GuestReport): LifecycleSummary {
+  const cycles = (report.facts.get('lc_cycle') ?? []).map((l) => kv(l.trim().split(/\s+/).slice(1)));
+  const rounds = (report.facts.get('lc_oom') ?? []).map((l) => kv(l.trim().split(/\s+/).slice(1)));
+  const stress = logBetween(report.dmesg, 'gs_stress: begin', 'gs_stress: end');
+  const events = moduleEvents(stress);
+  const starts = events.filter((e) => e.event === 'start');
+  const kills = oomKills(stress);
+  const delays = starts.map((s) => {
+    const k = kills.find((x) => String(x.pid) === s.fields.victim && x.time >= s.time);
+    return k ? k.time - s.time : NaN;
+  }).filter(Number.isFinite);
+  const unended = starts.filter((s) => !events.some((e) => e !== s && e.fields.victim === s.fields.victim &&
+    ['exit', 'timeout', 'error'].includes(e.event) && e.time >= s.time));
+  const reuseLog = logBetween(report.dmesg, 'gs_reuse: begin', 'gs_reuse: end');
+  const old = fact(report, 'reuse_old');
+  const ctl = fact(report, 'reuse_control');
+  const reuseEvents = moduleEvents(reuseLog);
+  return {
+    cycles: cycles.length,
+    rmmodOk: cycles.filter((c) => c.rmmod === '0').length,
+    insmodOk: cycles.filter((c) => c.insmod === '0').length,
+    maxRmmodMs: Math.max(0, ...cycles.map((c) => num(c.rmmod_ms)).filter(Number.isFinite)),
+    oomRounds: rounds.length,
+    registeredRounds: rounds.filter((r) => /^ok_/.test(r.register ?? '')).length,
+    handlersStarted: starts.length,
+    handlersUnended: unended.length,
+    maxKillDelayS: delays.length ? Math.max(...delays) : 0,
+    reuse: {
+      ...(old !== undefined ? { old } : {}),
+      ...(fact(report, 'reuse_new') !== undefined ? { new: fact(report, 'reuse_new') } : {}),
+      samePid: old !== undefined && fact(report, 'reuse_new') === old,
+      staleFired: fact(report, 'reuse_rec') !== 'none' || reuseEvents.some((e) => e.fields.victim === old),
+      controlFired: fact(report, 'reuse_control_rec') === 'present' &&
+        reuseEvents.some((e) => e.event === 'start' && e.fields.victim === ctl),
+    },
+    warnings: findSplats(report.dmesg).length,
+  };
+}
+
+export function lifecycleChecks(report: GuestReport): Check[] {
+  const config = factFields(report, 'lc_config');
+  const want = num(config.cycles);
+  const timeoutMs = Number.isFinite(num(config.timeout_ms)) ? num(config.timeout_ms) : LIFECYCLE_TIMEOUT_MS;
+  const s = lifecycleSummary(report);
+  const old = fact(report, 'reuse_old');
+  const reuseLog = logBetween(report.dmesg, 'gs_reuse: begin', 'gs_reuse: end');
+  const killedNew = oomKills(reuseLog).some((k) => String(k.pid) === old);
+  const rounds = report.facts.get('lc_oom') ?? [];
+  const badRounds = rounds.filter((r) => !/statuses=137,137$/.test(r));
+  const loads = (report.dmesg.match(/graceful_shutdown: loaded:/g) ?? []).length;
+  const unloads = (report.dmesg.match(/graceful_shutdown: unloaded/g) ?? []).length;
+  const racer = factFields(report, 'lc_racer');
+  const cycles = report.facts.get('lc_cycle') ?? [];
+  return [
+    check('pid reuse: the first process was registered', /^ok /.test(fact(report, 'reuse_register') ?? ''),
+      fact(report, 'reuse_register')),
+    check('pid reuse: a new process got the same pid after the first exited', s.reuse.samePid,
+      `old ${old}, new ${fact(report, 'reuse_new')} after ${fact(report, 'reuse_attempts')} attempt(s)`),
+    check('pid reuse: the OOM killer killed the new process',
+      fact(report, 'reuse_new_status') === '137' && killedNew, `status ${fact(report, 'reuse_new_status')}`),
+    check('pid reuse: the stale entry never fired (no handler record, no module start for that pid)',
+      !s.reuse.staleFired, `record ${fact(report, 'reuse_rec')}`),
+    check('pid reuse: the stale entry is gone from the listing', fact(report, 'reuse_listing_after') === '',
+      fact(report, 'reuse_listing_after')),
+    check('pid reuse: a registered process with a fresh pid fired as usual', s.reuse.controlFired),
+    check(`all ${Number.isFinite(want) ? want : '?'} rmmod/insmod cycles ran`, Number.isFinite(want) && s.cycles === want,
+      `${s.cycles} cycle(s)`),
+    check('every rmmod succeeded (never EBUSY), while OOMs fired', s.rmmodOk === s.cycles && s.cycles > 0,
+      cycles.filter((c) => !/rmmod=0 /.test(c)).slice(0, 5).join('; ')),
+    check('every insmod succeeded', s.insmodOk === s.cycles && s.cycles > 0,
+      cycles.filter((c) => !/insmod=0 /.test(c)).slice(0, 5).join('; ')),
+    check('the module logged each load and unload', loads === s.cycles + 1 && unloads === s.cycles + 1,
+      `${loads} loads, ${unloads} unloads for ${s.cycles} cycles`),
+    check('OOMs fired during the cycles, some while the module was loaded',
+      s.oomRounds > 0 && s.registeredRounds > 0 && s.handlersStarted > 0,
+      `${s.oomRounds} rounds, ${s.registeredRounds} registered, ${s.handlersStarted} handlers started`),
+    check('every victim died of SIGKILL', rounds.length > 0 && badRounds.length === 0, badRounds.slice(0, 5).join('; ')),
+    check('every handler started got an exit, timeout or error line', s.handlersUnended === 0,
+      `${s.handlersUnended} without an end`),
+    check(`no kill was delayed beyond timeout_ms + ${KILL_SLACK_S} s`, s.maxKillDelayS <= timeoutMs / 1000 + KILL_SLACK_S,
+      `max ${s.maxKillDelayS.toFixed(3)} s`),
+    check('registrations raced the cycles', num(racer.ok) > 0, fact(report, 'lc_racer')),
+    check('no handler is left running', fact(report, 'leftover_helpers') === '0', fact(report, 'leftover_helpers')),
+    equalCheck('the module unloads at the end', fact(report, 'rmmod_final'), 'ok'),
+    check('0 kernel warnings', s.warnings === 0, some(findSplats(report.dmesg), (l) => l, 3)),
+  ];
+}
+
+function equalCheck(name: string, got: string | undefined, want: string): Check {
+  return check(name, got === want, `expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+}
+
+export const LIFECYCLE_STRESS_SCENARIO: Scenario = {
+  name: 'lifecycle_stress',
+  title: 'rmmod/insmod under memcg OOMs and racing registrations; a recycled pid never fires a stale handler',
+  memoryMb: 128,
+  timeoutMs: 300_000,
+  checks: lifecycleChecks,
+};
+
+/** A hard limit for a soak boot of @count trials: measured ~2 s each under TCG, with room to spare. */
+export function soakBootTimeoutMs(count: number): number {
+  return 120_000 + count * 8_000;
+}
