@@ -41,8 +41,12 @@ $(CHECKPATCH_DIR)/scripts/checkpatch.pl:
 # the TypeScript type check.
 lint: dist/cli/src/bin.js $(CHECKPATCH_DIR)/scripts/checkpatch.pl
 	npx tsc -p tsconfig.json --noEmit
-	$(CHECKPATCH_DIR)/scripts/checkpatch.pl --no-tree -f lkm/*.c
-	$(CHECKPATCH_DIR)/scripts/checkpatch.pl --no-tree kernel/patches/*/*.patch
+	$(CHECKPATCH_DIR)/scripts/checkpatch.pl --no-tree -f $(CURDIR)/lkm/*.c
+	# Absolute paths: given a path git tracks, checkpatch reads it as a
+	# file to check rather than as a patch.
+	for p in $(CURDIR)/kernel/patches/*/*.patch; do \
+		$(CHECKPATCH_DIR)/scripts/checkpatch.pl --no-tree "$$p" || exit 1; \
+	done
 
 clean:
 	rm -rf dist
