@@ -6,7 +6,7 @@ GS := node dist/cli/src/bin.js
 CHECKPATCH_DIR := $(HOME)/.cache/gs-kit/checkpatch
 CHECKPATCH_SRC := /usr/src/linux-source-6.12.tar.xz
 
-.PHONY: all deps demo test test-unit test-vm lint bench clean
+.PHONY: all deps demo test test-unit test-vm test-debug lint bench clean
 
 all: deps
 
@@ -31,6 +31,12 @@ test-vm: deps
 	npm run test:vm
 
 test: test-unit test-vm
+
+# The guest suite on the debug kernels (KASAN, lockdep, atomic-sleep and
+# hung-task checks, kmemleak). Not part of `make test`: each debug build
+# adds minutes.
+test-debug: deps
+	GS_PROFILE=debug npm run test:vm
 
 $(CHECKPATCH_DIR)/scripts/checkpatch.pl:
 	mkdir -p $(CHECKPATCH_DIR)

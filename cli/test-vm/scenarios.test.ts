@@ -10,19 +10,21 @@ import { ALL_SCENARIOS } from '../src/lib/scenarios.js';
  * `gs-kit vm test` prints; each is asserted here on its own.
  */
 const seriesList = (process.env.GS_SERIES ?? '6.1,6.12').split(',');
+// GS_PROFILE=debug runs the suite on the debug kernel (KASAN, lockdep, kmemleak...).
+const profile = process.env.GS_PROFILE === 'debug' ? 'debug' : 'qemu';
 
 for (const series of seriesList) {
   let guest: Promise<Awaited<ReturnType<typeof prepareGuest>>> | undefined;
-  const prepared = () => (guest ??= prepareGuest(series, 'qemu'));
+  const prepared = () => (guest ??= prepareGuest(series, profile));
 
-  test.serial(`[${series}] the patched kernel and the module build without module warnings`, async (t) => {
+  test.serial(`[${series}${profile === 'debug' ? ' debug' : ''}] the patched kernel and the module build without module warnings`, async (t) => {
     const { artifacts } = await prepared();
     t.regex(artifacts.release, new RegExp(`^${series.replace('.', '\\.')}\\.`));
     t.deepEqual(artifacts.moduleWarnings, []);
   });
 
   for (const scenario of ALL_SCENARIOS) {
-    test.serial(`[${series}] ${scenario.name}: ${scenario.title}`, async (t) => {
+    test.serial(`[${series}${profile === 'debug' ? ' debug' : ''}] ${scenario.name}: ${scenario.title}`, async (t) => {
       const { artifacts, initrd } = await prepared();
       const run = await runScenario(scenario, artifacts.bzImage, initrd);
       if (scenario.name === 'global') {

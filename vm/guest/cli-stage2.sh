@@ -43,6 +43,7 @@ gs run-with-gs "$progs/gs_handler_record" /tmp/rec -- /bin/sh -c 'exit 7' 2>/dev
 say rwg_exit7 "$?"
 
 say alive yes
+kmemleak_scan
 echo @gs-dmesg-begin
 /tmp/busybox dmesg -s 1048576
 echo @gs-dmesg-end

@@ -49,7 +49,9 @@ function killOf(report: GuestReport, victim: string | undefined) {
 /** Checks every boot must pass (issue 2, h). */
 export function commonChecks(report: GuestReport): Check[] {
   const splats = findSplats(report.dmesg);
+  const leaks = fact(report, 'kmemleak');
   return [
+    ...(leaks === undefined ? [] : [equal('kmemleak found no leaked objects', leaks, '0')]),
     check('the guest ran to the end of its scenario', report.done && fact(report, 'alive') === 'yes'),
     check('the kernel log has no BUG, WARNING, Oops, hung task or lockdep report',
       splats.length === 0, splats.join('\n')),

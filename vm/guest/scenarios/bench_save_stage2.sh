@@ -67,9 +67,12 @@ trial() {
 	esac
 	( sleep 180; kill -9 "$pid" 2>/dev/null ) &
 	watchdog=$!
+	dmesg -c > /dev/null
 	kill -USR2 "$pid"
 	wait "$job"
 	st=$?
+	dmesg -c | grep -E 'invoked oom-killer|graceful_shutdown: event=|Killed process|BUG:|WARNING:|Oops|blocked for more than' |
+		while read -r line; do say k_save "$contender $rate $3 $line"; done
 	kill "$watchdog" 2>/dev/null
 	wait "$watchdog" 2>/dev/null
 	state=/tmp/state/$pid.state
@@ -120,10 +123,13 @@ ballast_up() {
 		sleep 0.1
 		n=$((n + 1))
 	done
-	for p in $(pidof stress-ng); do echo -1000 > /proc/$p/oom_score_adj; done
+	# stress-ng forks its worker ("stress-ng-vm"): pgrep matches both.
+	for p in $(pgrep stress-ng); do echo -1000 > /proc/$p/oom_score_adj; done
 	sleep 1
-	for p in $(pidof stress-ng); do echo -1000 > /proc/$p/oom_score_adj; done
+	for p in $(pgrep stress-ng); do echo -1000 > /proc/$p/oom_score_adj; done
 	say ballast_avail_kb "$(mem_available_kb)"
+	say ballast_procs "$(for p in $(pgrep stress-ng); do echo "$p:$(cat /proc/$p/comm):$(sed -n 's/^VmRSS: *//p' /proc/$p/status)"; done | tr '\n' ' ')"
+	[ -s /tmp/stress.log ] && say ballast_log "$(head -n 5 /tmp/stress.log | tr '\n' '|')"
 }
 
 for c in $(echo "$contenders" | tr ',' ' '); do
@@ -151,7 +157,7 @@ for c in $(echo "$contenders" | tr ',' ' '); do
 		;;
 	nohang)
 		ballast_up
-		say nohang_version "$(nohang --version 2>&1 | grep -v Warning | head -n 1)"
+		say nohang_version "$(nohang --version 2>/dev/null | head -n 1)"
 		# Same policy as earlyoom: SIGTERM (soft) below 10 % MemAvailable,
 		# SIGKILL (hard) below 5 %; the victim is the highest badness
 		# (oom_score). Everything else as Debian ships it.
@@ -181,7 +187,7 @@ for c in $(echo "$contenders" | tr ',' ' '); do
 	esac
 done
 [ -n "$BALLAST" ] && kill $BALLAST
-for p in $(pidof stress-ng); do kill -9 $p; done
+for p in $(pgrep stress-ng); do kill -9 $p; done
 
 say alive yes
 echo @gs-dmesg-begin
