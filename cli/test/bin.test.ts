@@ -1,0 +1,52 @@
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+// The compiled CLI, as `npx gs-kit` runs it after `npm ci` ("prepare" builds it).
+const bin = fileURLToPath(new URL('../../dist/cli/src/bin.js', import.meta.url));
+const gsKit = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+
+const COMMANDS = ['setup-vm', 'build-kernel', 'install-kernel', 'configure', 'register', 'unregister', 'list', 'run-with-gs', 'status', 'vm', 'demo'];
+
+test('gs-kit --help lists every command and exits 0', (t) => {
+  const r = gsKit('--help');
+  t.is(r.status, 0);
+  for (const c of COMMANDS) t.regex(r.stdout, new RegExp(`^  ${c} `, 'm'), c);
+});
+
+test('each command has --help with its usage, options and an example', (t) => {
+  for (const c of COMMANDS) {
+    const r = gsKit(c, '--help');
+    t.is(r.status, 0, c);
+    t.regex(r.stdout, new RegExp(`^Usage: gs-kit ${c}`), c);
+    t.regex(r.stdout, /\nOptions:\n/, c);
+    t.regex(r.stdout, /\nExamples:\n {2}(sudo )?gs-kit /, c);
+  }
+});
+
+test('an unknown command is a usage error (exit 2) that says what to run', (t) => {
+  const r = gsKit('frobnicate');
+  t.is(r.status, 2);
+  t.regex(r.stderr, /Unknown command "frobnicate"/);
+  t.regex(r.stderr, /gs-kit --help/);
+  t.notRegex(r.stderr, /\n\s+at /, 'no stack trace without --debug');
+});
+
+test('a bad option value is a usage error (exit 2) naming the choices', (t) => {
+  const r = gsKit('build-kernel', '--profile', 'fast');
+  t.is(r.status, 2);
+  t.regex(r.stderr, /--profile must be one of qemu, host, debug/);
+});
+
+test('register refuses a relative handler before touching the registry (exit 2)', (t) => {
+  const r = gsKit('register', '1', 'handler.sh');
+  t.is(r.status, 2);
+  t.regex(r.stderr, /not an absolute path/);
+});
+
+test('register against a missing registry file says the module is not loaded (exit 10)', (t) => {
+  const r = gsKit('register', String(process.pid), '/bin/true', '--proc', '/nonexistent/graceful_shutdown');
+  t.is(r.status, 10);
+  t.regex(r.stderr, /module is not loaded/);
+  t.regex(r.stderr, /modprobe proc_create_module/);
+});
