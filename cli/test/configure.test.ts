@@ -1,12 +1,12 @@
 import test from 'ava';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { configure } from '../src/commands/configure.js';
 import { parseArgs } from '../src/lib/cli-args.js';
 import { GsError } from '../src/lib/errors.js';
+import { files, snapshot } from './helpers/sysroot.js';
 import { renderGrubDropIn } from '../src/lib/grub.js';
 
 // These tests stub console.log, so they run one at a time.
@@ -18,32 +18,6 @@ const MEMINFO = 'MemTotal:        2097152 kB\nMemFree:         1048576 kB\nMemAv
 /** 2 GiB less the default reserve of 256 MiB. */
 const LIMIT = 2048 * 1024 * 1024 - 256 * 1024 * 1024;
 
-interface Entry { type: 'file' | 'dir' | 'link'; mode: number; mtimeMs: number; sha256?: string }
-
-/** Every path under @root with its type, mode, mtime and content hash. */
-async function snapshot(root: string): Promise<Record<string, Entry>> {
-  const out: Record<string, Entry> = {};
-  async function walk(dir: string): Promise<void> {
-    for (const name of (await readdir(dir)).sort()) {
-      const full = join(dir, name);
-      const st = await lstat(full);
-      const rel = full.slice(root.length);
-      if (st.isSymbolicLink()) out[rel] = { type: 'link', mode: st.mode, mtimeMs: st.mtimeMs };
-      else if (st.isDirectory()) {
-        out[rel] = { type: 'dir', mode: st.mode, mtimeMs: st.mtimeMs };
-        await walk(full);
-      } else {
-        out[rel] = { type: 'file', mode: st.mode, mtimeMs: st.mtimeMs, sha256: createHash('sha256').update(await readFile(full)).digest('hex') };
-      }
-    }
-  }
-  await walk(root);
-  return out;
-}
-
-function files(snap: Record<string, Entry>): string[] {
-  return Object.keys(snap).filter((p) => snap[p]!.type === 'file').sort();
-}
 
 async function put(root: string, path: string, content: string, mode = 0o644): Promise<void> {
   await mkdir(dirname(join(root, path)), { recursive: true });

@@ -1,11 +1,11 @@
 import test from 'ava';
-import { createHash } from 'node:crypto';
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { installKernel, installKernelPlan, findBuild } from '../src/commands/install-kernel.js';
 import { parseArgs } from '../src/lib/cli-args.js';
 import { GsError } from '../src/lib/errors.js';
+import { files, snapshot } from './helpers/sysroot.js';
 
 // These tests stub console.log and set GS_KIT_CACHE, so they run one at a time.
 
@@ -20,31 +20,6 @@ const MAKEFILE = `modules_install:
 \techo dummy > $(INSTALL_MOD_PATH)/lib/modules/${RELEASE}/kernel/dummy.ko
 `;
 
-interface Entry { type: 'file' | 'dir' | 'link'; mode: number; mtimeMs: number; sha256?: string }
-
-async function snapshot(root: string): Promise<Record<string, Entry>> {
-  const out: Record<string, Entry> = {};
-  async function walk(dir: string): Promise<void> {
-    for (const name of (await readdir(dir)).sort()) {
-      const full = join(dir, name);
-      const st = await lstat(full);
-      const rel = full.slice(root.length);
-      if (st.isSymbolicLink()) out[rel] = { type: 'link', mode: st.mode, mtimeMs: st.mtimeMs };
-      else if (st.isDirectory()) {
-        out[rel] = { type: 'dir', mode: st.mode, mtimeMs: st.mtimeMs };
-        await walk(full);
-      } else {
-        out[rel] = { type: 'file', mode: st.mode, mtimeMs: st.mtimeMs, sha256: createHash('sha256').update(await readFile(full)).digest('hex') };
-      }
-    }
-  }
-  await walk(root);
-  return out;
-}
-
-function files(snap: Record<string, Entry>): string[] {
-  return Object.keys(snap).filter((p) => snap[p]!.type === 'file').sort();
-}
 
 async function put(path: string, content: string | Buffer, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
