@@ -6,7 +6,7 @@ GS := node dist/cli/src/bin.js
 CHECKPATCH_DIR := $(HOME)/.cache/gs-kit/checkpatch
 CHECKPATCH_SRC := /usr/src/linux-source-6.12.tar.xz
 
-.PHONY: all deps demo test test-unit test-vm test-debug lint bench clean
+.PHONY: all deps demo test test-unit test-vm test-debug soak lint bench clean
 
 all: deps
 
@@ -37,6 +37,14 @@ test: test-unit test-vm
 # adds minutes.
 test-debug: deps
 	GS_PROFILE=debug npm run test:vm
+
+# OOM soak on the debug kernel (issue figures: 200 trials); COUNT=N to change.
+soak: deps
+	$(GS) soak --profile debug --count $(or $(COUNT),200)
+
+# Benchmarks: a table on stdout and bench/results.json.
+bench: deps
+	$(GS) bench
 
 $(CHECKPATCH_DIR)/scripts/checkpatch.pl:
 	mkdir -p $(CHECKPATCH_DIR)

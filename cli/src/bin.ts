@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { bench } from './commands/bench.js';
 import { buildKernel } from './commands/build-kernel.js';
 import { configure } from './commands/configure.js';
 import { demo } from './commands/demo.js';
@@ -7,6 +8,7 @@ import { list } from './commands/list.js';
 import { register } from './commands/register.js';
 import { runWithGs } from './commands/run-with-gs.js';
 import { setupVm } from './commands/setup-vm.js';
+import { soak } from './commands/soak.js';
 import { status } from './commands/status.js';
 import type { Command } from './commands/types.js';
 import { unregister } from './commands/unregister.js';
@@ -16,7 +18,7 @@ import { formatHelp, parseArgs } from './lib/cli-args.js';
 import { ExitCode, GsError } from './lib/errors.js';
 
 const COMMANDS: readonly Command[] = [
-  setupVm, buildKernel, installKernel, configure, register, unregister, list, runWithGs, status, vm, demo,
+  setupVm, buildKernel, installKernel, configure, register, unregister, list, runWithGs, status, vm, demo, soak, bench,
 ];
 
 function mainHelp(): string {
