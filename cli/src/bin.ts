@@ -45,7 +45,8 @@ async function main(argv: string[]): Promise<number> {
     console.log('0.1.0');
     return ExitCode.ok;
   }
-  const command = COMMANDS.find((c) => c.spec.name === name);
+  const ALIASES: Record<string, string> = { doctor: 'status' };
+  const command = COMMANDS.find((c) => c.spec.name === (ALIASES[name] ?? name));
   if (!command) throw new GsError(`Unknown command "${name}".`, 'Run "gs-kit --help" for the list of commands.', 'usage');
   const args = parseArgs(rest, command.spec);
   if (args.options.help) {

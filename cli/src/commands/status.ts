@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { run } from '../adapters/exec.js';
 import { color } from '../adapters/ui.js';
 import type { CommandSpec } from '../lib/cli-args.js';
+import { GsError } from '../lib/errors.js';
 import { statusLines, type HostSnapshot } from '../lib/status.js';
 import type { Command } from './types.js';
 
@@ -57,7 +58,11 @@ export async function snapshot(root: string): Promise<HostSnapshot> {
 export const status: Command = {
   spec,
   async run({ options }) {
-    const lines = statusLines(await snapshot(String(options.root)));
+    const root = String(options.root);
+    if (!existsSync(join(root, 'proc'))) {
+      throw new GsError(`${root} has no proc directory: it is not a system root.`, 'Give the root of a (booted or mounted) system.', 'usage');
+    }
+    const lines = statusLines(await snapshot(root));
     if (options.json) {
       console.log(JSON.stringify(lines, null, 2));
     } else {
