@@ -61,6 +61,12 @@
 #define GS_ENV_SIZE	1024
 #define GS_HASH_BITS	10
 /*
+ * Retake the handler reserve soon after a global OOM (the kill frees
+ * memory right after the hook returns), so that a second OOM close behind
+ * the first still finds it; retry at the same pace while memory is short.
+ */
+#define GS_REFILL_DELAY	(HZ / 10)
+/*
  * World-writable on purpose: any user may register its own processes.
  * gs_may_act_on() decides, line by line, what a writer may register.
  */
@@ -70,6 +76,11 @@ static unsigned int timeout_ms = 5000;
 module_param(timeout_ms, uint, 0644);
 MODULE_PARM_DESC(timeout_ms,
 		 "How long the OOM killer waits for a handler before killing (ms, default 5000)");
+
+static unsigned int start_timeout_ms = 1000;
+module_param(start_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(start_timeout_ms,
+		 "How long the OOM killer waits for a handler to start, within timeout_ms (ms, default 1000)");
 
 static unsigned int max_entries = 1024;
 module_param(max_entries, uint, 0644);
@@ -97,7 +108,8 @@ struct gs_entry {
 	/* Used once, when the entry fires. */
 	struct subprocess_info *info;
 	struct work_struct work;
-	struct completion done;
+	struct completion started;	/* the helper exists */
+	struct completion done;		/* the helper has exited */
 	spinlock_t helper_lock;		/* protects helper and abandoned */
 	struct pid *helper;		/* set by the helper as it starts */
 	bool abandoned;			/* the OOM killer stopped waiting */
@@ -178,7 +190,7 @@ static unsigned long gs_reserve_release(void)
 static void gs_reserve_refill(struct work_struct *work)
 {
 	if (!gs_reserve_fill(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN))
-		queue_delayed_work(system_wq, &gs_reserve_work, HZ);
+		queue_delayed_work(system_wq, &gs_reserve_work, GS_REFILL_DELAY);
 }
 
 static void gs_entry_release(struct kref *ref)
@@ -374,6 +386,7 @@ static int gs_helper_init(struct subprocess_info *info, struct cred *new)
 	}
 	e->helper = get_task_pid(current, PIDTYPE_PID);
 	spin_unlock(&e->helper_lock);
+	complete(&e->started);
 
 	current->signal->oom_score_adj = OOM_SCORE_ADJ_MIN;
 	current->signal->oom_score_adj_min = OOM_SCORE_ADJ_MIN;
@@ -403,6 +416,11 @@ static void gs_helper_work(struct work_struct *work)
 	gs_entry_put(e);
 }
 
+static unsigned long gs_jiffies_left(unsigned long deadline)
+{
+	return time_before(jiffies, deadline) ? deadline - jiffies : 0;
+}
+
 /*
  * Start the handler of @e for the victim in @oc and wait for it, at most
  * timeout_ms. Called from the OOM killer with oom_lock held: every wait
@@ -414,10 +432,12 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc)
 	unsigned long released = 0;
 	struct pid *helper;
 	unsigned int wait_ms = READ_ONCE(timeout_ms);
+	unsigned long deadline;
 
 	e->start_ns = ktime_get_ns();
 	e->victim_nr = pid_nr(e->pid);
 	gs_env_fill(e, oc);
+	init_completion(&e->started);
 	init_completion(&e->done);
 	spin_lock_init(&e->helper_lock);
 	INIT_WORK(&e->work, gs_helper_work);
@@ -441,7 +461,15 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc)
 
 	kref_get(&e->ref);
 	queue_work(gs_wq, &e->work);
-	if (wait_for_completion_timeout(&e->done, msecs_to_jiffies(wait_ms)))
+	/*
+	 * A helper that cannot even be forked (a global OOM with no reserve
+	 * left) would hold up the kill for all of timeout_ms: give up on it
+	 * after start_timeout_ms.
+	 */
+	deadline = jiffies + msecs_to_jiffies(wait_ms);
+	if (wait_for_completion_timeout(&e->started,
+			msecs_to_jiffies(min(READ_ONCE(start_timeout_ms), wait_ms))) &&
+	    wait_for_completion_timeout(&e->done, gs_jiffies_left(deadline)))
 		goto out;
 
 	spin_lock(&e->helper_lock);
@@ -450,12 +478,13 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc)
 	spin_unlock(&e->helper_lock);
 	if (helper)
 		kill_pid(helper, SIGKILL, 1);
-	pr_warn("event=timeout victim=%d handler=%s helper=%d timeout_ms=%u\n",
-		e->victim_nr, e->argv[0], pid_nr(helper), wait_ms);
+	pr_warn("event=timeout victim=%d handler=%s helper=%d timeout_ms=%u phase=%s\n",
+		e->victim_nr, e->argv[0], pid_nr(helper), wait_ms,
+		helper ? "run" : "start");
 	put_pid(helper);
 out:
 	if (global && gs_reserve_target())
-		queue_delayed_work(system_wq, &gs_reserve_work, HZ);
+		queue_delayed_work(system_wq, &gs_reserve_work, GS_REFILL_DELAY);
 }
 
 static int gs_oom_victim(struct notifier_block *nb, unsigned long action,
@@ -846,8 +875,8 @@ static int __init gs_init(void)
 	err = register_oom_victim_notifier(&gs_oom_nb);
 	if (err)
 		goto err_proc;
-	pr_info("loaded: timeout_ms=%u max_entries=%u reserve_kb=%u\n",
-		timeout_ms, max_entries, reserve_kb);
+	pr_info("loaded: timeout_ms=%u start_timeout_ms=%u max_entries=%u reserve_kb=%u\n",
+		timeout_ms, start_timeout_ms, max_entries, reserve_kb);
 	return 0;
 
 err_proc:

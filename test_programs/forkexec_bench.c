@@ -30,7 +30,7 @@ static long long now_ns(void)
 }
 
 /* The started_ns of DIR/fe<i>.rec, or -1. */
-static long long started_ns(const char *dir, int i)
+static long long record_time(const char *dir, int i)
 {
 	char path[4096], line[256];
 	long long ns = -1;
@@ -55,7 +55,8 @@ int main(int argc, char **argv)
 	long long t0, t1;
 	pid_t child;
 
-	if (argc != 4 || (count = atoi(argv[3])) <= 0) {
+	count = argc == 4 ? atoi(argv[3]) : 0;
+	if (count <= 0) {
 		fprintf(stderr, "usage: %s HANDLER DIR COUNT\n", argv[0]);
 		return 2;
 	}
@@ -80,7 +81,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: trial %d: handler failed\n", argv[0], i);
 			return 1;
 		}
-		t1 = started_ns(argv[2], i);
+		t1 = record_time(argv[2], i);
 		if (t1 < 0) {
 			fprintf(stderr, "%s: trial %d: no record\n", argv[0], i);
 			return 1;

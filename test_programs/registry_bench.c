@@ -6,7 +6,7 @@
  * Usage: registry_bench PROC_FILE HANDLER N REPEATS
  *
  * Forks N + 1 sleepers, registers the first N ("<pid> HANDLER /tmp/rec",
- * several hundred lines per write), then REPEATS times times each of:
+ * several hundred lines per write), then REPEATS times each of:
  * registering the last sleeper (add), registering it again with another
  * argument (replace), removing it (remove) and reading the whole file
  * (read). Prints the count it read back, then one line per operation with
@@ -115,7 +115,9 @@ int main(int argc, char **argv)
 	char *batch;
 	size_t used;
 
-	if (argc != 5 || (n = atoi(argv[3])) <= 0 || (repeats = atoi(argv[4])) <= 0) {
+	n = argc == 5 ? atoi(argv[3]) : 0;
+	repeats = argc == 5 ? atoi(argv[4]) : 0;
+	if (n <= 0 || repeats <= 0) {
 		fprintf(stderr, "usage: %s PROC_FILE HANDLER N REPEATS\n", argv[0]);
 		return 2;
 	}

@@ -12,7 +12,8 @@
  *   default no limit) until it is killed. Its state file DIR/<pid>.state
  *   is written in full at start ("status=empty"), so that saving it later
  *   overwrites pages it already has and needs no new memory: a process at
- *   its memory limit cannot get any. A thread of its own waits for SIGUSR1
+ *   its memory limit cannot get any. For the same reason it locks its
+ *   code and data in memory (mlockall) and touches the saver's stack. A thread of its own waits for SIGUSR1
  *   or SIGTERM (the allocating thread blocks both, so the signal reaches
  *   the waiting thread even while the allocating one is stuck in the
  *   kernel's OOM path); it then writes the state ("status=saved", when,
@@ -38,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -187,6 +189,14 @@ static int workload(const char *dir, long rate_mb_s, long chunk_kb, int wait)
 
 	if (open_state(dir))
 		return 1;
+	/*
+	 * Lock what is mapped now (code, data, the state buffer), before the
+	 * saver's stack exists: at a memcg limit even faulting in a page of
+	 * our own code not run before (the save path) would wait for the OOM
+	 * killer, as the page cache it needs is charged to the full cgroup.
+	 */
+	if (mlockall(MCL_CURRENT))
+		perror("mlockall");
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGTERM);

@@ -1,7 +1,7 @@
 import test from 'ava';
 import {
   BENCH_LATENCY, BENCH_REGISTRY, cpuModel, fmt, killDelayResult, latencyResult, median, meminfoKb,
-  percentile, ratio, registryResult, renderResults, saveCells, saveTrials, summarize, textTable,
+  percentile, ratio, registryResult, renderResults, saveCells, saveKernelLines, saveTrials, summarize, textTable,
   trialLogs, tscAppend, type BenchResults,
 } from '../src/lib/bench.js';
 import { parseGuestOutput } from '../src/lib/guest-protocol.js';
@@ -198,4 +198,14 @@ test('the rendered results show hardware, every part, ratios and what was not do
   t.regex(text, /cold gs-kit qemu-profile kernel \+ module\s+300\.0\s+2\.00x/);
   t.regex(text, /- nothing: a test/);
   t.regex(text, /- a note/);
+});
+
+test('kernel log lines of each save trial, keyed by contender, rate and trial', (t) => {
+  const lines = saveKernelLines(parseGuestOutput([
+    '@gs k_save gs-global 200 0 [ 9.1] graceful_shutdown: event=start victim=9 comm=stateful_worklo',
+    '@gs k_save gs-global 200 0 [ 9.2] Out of memory: Killed process 9 (stateful_worklo)',
+    '@gs k_save earlyoom 0 1 [ 9.3] Out of memory: Killed process 12 (stateful_worklo)',
+  ].join('\n')));
+  t.deepEqual(Object.keys(lines), ['gs-global 200 0', 'earlyoom 0 1']);
+  t.is(lines['gs-global 200 0']!.length, 2);
 });

@@ -1,15 +1,16 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, homedir } from 'node:os';
+import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { runScenario, type ScenarioRun } from '../adapters/guest.js';
-import { run } from '../adapters/exec.js';
+import { haveCommand, run } from '../adapters/exec.js';
 import { distroTarball, ensureBuild } from '../adapters/kernel-build.js';
 import { extractTarball } from '../adapters/kernel-tree.js';
+import { cacheRoot } from '../adapters/paths.js';
 import { color } from '../adapters/ui.js';
 import {
   BENCH_LATENCY, BENCH_REGISTRY, BENCH_SAVE, cpuModel, killDelayResult, latencyResult, meminfoKb,
-  registryResult, renderResults, saveCells, saveTrials, tscAppend,
+  registryResult, renderResults, saveCells, saveKernelLines, saveTrials, tscAppend,
   type BenchResults, type BuildTiming, type PartNotDone,
 } from '../lib/bench.js';
 import type { CommandSpec } from '../lib/cli-args.js';
@@ -31,7 +32,7 @@ const spec: CommandSpec = {
     { name: 'repeats', type: 'string', value: 'N', description: 'Repeats of each registry operation per size.', default: '51' },
     { name: 'skip-build-timing', type: 'boolean', description: 'Do not time the kernel builds (they take minutes and need the machine to themselves).' },
     { name: 'skip-suite-timing', type: 'boolean', description: 'Do not time the guest suite.' },
-    { name: 'scratch', type: 'string', value: 'DIR', description: 'Where the timed kernel builds go (never the build cache).', default: join(homedir(), 'scratch', 'gs-kit-bench') },
+    { name: 'scratch', type: 'string', value: 'DIR', description: 'Where the timed kernel builds go (never the build cache).', default: join(cacheRoot(), 'bench-builds') },
     { name: 'out', type: 'string', value: 'FILE', description: 'Where to write the results.', default: 'bench/results.json' },
   ],
   examples: ['gs-kit bench --skip-build-timing', 'gs-kit bench --series 6.12 --trials 100 --out /tmp/results.json'],
@@ -164,6 +165,9 @@ export const bench: Command = {
     if (lat.report.facts.has('lat_gs')) {
       results.latency = latencyResult(lat.report);
       results.killDelay = killDelayResult(lat.report);
+      if (results.killDelay.stockChosenToKilledMs.n < trials) {
+        notes.push(`Kill delay without the module is timed from the OOM report's first line, which the kernel rate-limits (10 reports per 5 s): ${results.killDelay.stockChosenToKilledMs.n} of ${trials} trials had one.`);
+      }
     }
     if (!lat.checks.every((c) => c.ok)) notDone.push({ part: 'latency and kill delay', why: `the guest run was not clean: ${failedChecks(lat)}` });
 
@@ -172,11 +176,22 @@ export const bench: Command = {
     if (reg.report.facts.has('reg')) results.registry = registryResult(reg.report);
     if (!reg.checks.every((c) => c.ok)) notDone.push({ part: 'registry', why: `the guest run was not clean: ${failedChecks(reg)}` });
 
+    // The other contenders are the host's Debian packages, run in the guest over 9p.
+    const contenders = ['stock', 'gs-memcg', 'earlyoom', 'nohang', 'gs-global'];
+    for (const [tool, pkg] of [['earlyoom', 'earlyoom'], ['nohang', 'nohang'], ['stress-ng', 'stress-ng']] as const) {
+      if (await haveCommand(tool)) continue;
+      notDone.push({ part: `graceful save: ${tool}`, why: `${tool} is not installed on the host (Debian package "${pkg}": apt-get install ${pkg}).` });
+      if (tool !== 'stress-ng') contenders.splice(contenders.indexOf(tool), 1);
+    }
     console.log(`3. graceful save at ${rates.join(', ')} MB/s (0 = no limit), ${saveTrialCount} trials per contender and rate`);
-    const save = await guest(BENCH_SAVE, `gs.rates=${rates.join(',')} gs.save_trials=${saveTrialCount}`);
+    const save = await guest(BENCH_SAVE, `gs.rates=${rates.join(',')} gs.save_trials=${saveTrialCount} gs.contenders=${contenders.join(',')}`);
     const trialsRun = saveTrials(save.report);
     if (trialsRun.length) {
+      const kernelLines = saveKernelLines(save.report);
+      const failedTrialKernelLog = Object.fromEntries(trialsRun.filter((t) => !t.saved)
+        .map((t) => `${t.contender} ${t.rate} ${t.trial}`).map((k) => [k, kernelLines[k] ?? []]));
       results.save = {
+        failedTrialKernelLog,
         cells: saveCells(trialsRun), trials: trialsRun, memcgMax: '64M', handlerWaitMs: 3000,
         tools: {
           earlyoom: fact(save.report, 'earlyoom_version') ?? 'not run',

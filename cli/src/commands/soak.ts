@@ -35,7 +35,7 @@ export function summaryRows(s: SoakSummary, l: LifecycleSummary): [string, strin
     ['not run, reason logged', `${s.reasons}${reasons ? ` (${reasons})` : ''}`],
     ['unexplained', String(s.unexplained)],
     ['timeouts honoured', `${s.timeoutsHonoured}/${s.timeouts} within timeout_ms ${s.timeoutMs} + 1 s`],
-    ['max kill delay', `${s.maxKillDelayS.toFixed(3)} s`],
+    ['max kill delay', `${s.maxKillDelayS.toFixed(3)} s (${s.killsBeyondClockBound} beyond timeout_ms + 1 s on the clock; guest ticks ran up to ${s.maxTickStretch.toFixed(2)}x slow)`],
     ['warnings', String(s.warnings)],
     ['guest time per trial', s.msPerTrial !== undefined ? `${(s.msPerTrial / 1000).toFixed(2)} s (${((s.soakMs ?? 0) / 1000).toFixed(0)} s in all)` : '?'],
     ['rmmod/insmod cycles', `${l.cycles}: rmmod ok ${l.rmmodOk}, insmod ok ${l.insmodOk}, longest rmmod ${l.maxRmmodMs} ms`],
@@ -65,14 +65,16 @@ export const soak: Command = {
     const out = resolve(String(options.out));
     const { artifacts, initrd } = await prepareGuest(series, options.profile as Profile);
 
-    console.log(`\nSoak: ${count} OOM trials in one boot of Linux ${artifacts.release} (QEMU TCG, about ${Math.ceil((count * 2) / 60)} min)…`);
+    console.log(`\nSoak: ${count} OOM trials in one boot of Linux ${artifacts.release} (QEMU TCG, about ${Math.ceil((count * 2) / 60)} min on the qemu profile, longer on debug)…`);
     const soakRun = await runScenario(SOAK_SCENARIO, artifacts.bzImage, initrd,
-      { timeoutMs: soakBootTimeoutMs(count), append: `gs.count=${count}` });
+      { timeoutMs: soakBootTimeoutMs(count, String(options.profile)), append: `gs.count=${count}` });
     printRun(soakRun, series);
 
     console.log(`\nLifecycle: ${LIFECYCLE_DEFAULT_CYCLES} rmmod/insmod cycles under OOMs, and a recycled pid…`);
-    const lcRun = await runScenario(LIFECYCLE_STRESS_SCENARIO, artifacts.bzImage, initrd,
-      { append: `gs.cycles=${LIFECYCLE_DEFAULT_CYCLES}` });
+    const lcRun = await runScenario(LIFECYCLE_STRESS_SCENARIO, artifacts.bzImage, initrd, {
+      append: `gs.cycles=${LIFECYCLE_DEFAULT_CYCLES}`,
+      timeoutMs: (LIFECYCLE_STRESS_SCENARIO.timeoutMs ?? 300_000) * (options.profile === 'debug' ? 4 : 1),
+    });
     printRun(lcRun, series);
 
     const timeoutMs = Number(factFields(soakRun.report, 'soak_config').timeout_ms) || SOAK_TIMEOUT_MS;

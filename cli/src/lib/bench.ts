@@ -304,6 +304,16 @@ export function saveTrials(report: GuestReport): SaveTrial[] {
   });
 }
 
+/** The kernel log lines of each graceful-save trial ("contender rate trial" → lines). */
+export function saveKernelLines(report: GuestReport): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const v of values(report, 'k_save')) {
+    const m = /^(\S+ \d+ \d+) (.*)$/.exec(v);
+    if (m) (out[m[1]!] ??= []).push(m[2]!);
+  }
+  return out;
+}
+
 export interface SaveCell {
   contender: string;
   /** MiB/s; 0 = no limit. */
@@ -435,7 +445,15 @@ export interface BenchResults {
   latency: LatencyResult | null;
   killDelay: KillDelayResult | null;
   registry: RegistryResult | null;
-  save: { cells: SaveCell[]; trials: SaveTrial[]; memcgMax: string; handlerWaitMs: number; tools: Record<string, string> } | null;
+  save: {
+    cells: SaveCell[];
+    trials: SaveTrial[];
+    memcgMax: string;
+    handlerWaitMs: number;
+    tools: Record<string, string>;
+    /** The kernel's OOM and module lines of each trial whose state was not saved. */
+    failedTrialKernelLog?: Record<string, string[]>;
+  } | null;
   build: BuildTiming | null;
   notDone: PartNotDone[];
   notes: string[];

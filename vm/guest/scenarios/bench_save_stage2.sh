@@ -115,7 +115,7 @@ ballast_up() {
 	[ -n "$BALLAST" ] && return
 	kb=$(($(mem_available_kb) - 80 * 1024))
 	say ballast_kb "$kb"
-	stress-ng --vm 1 --vm-bytes "${kb}k" --vm-hang 0 --vm-method zero-one --oomable -q > /tmp/stress.log 2>&1 &
+	stress-ng --temp-path /tmp --vm 1 --vm-bytes "${kb}k" --vm-hang 0 --vm-method zero-one --oomable -q > /tmp/stress.log 2>&1 &
 	BALLAST=$!
 	# Wait until the memory is taken, then shield every stress-ng process.
 	n=0

@@ -11,7 +11,10 @@
 #    removes entries of other processes.
 #
 # Facts: reuse_* (part 1); lc_oom N victims=P,P handlers=H,H register=R
-# statuses=S,S and lc_cycle N rmmod=RC insmod=RC rmmod_ms=MS (part 2).
+# statuses=S,S and lc_cycle N rmmod=RC insmod=RC rmmod_ms=MS (part 2). The
+# kernel log is drained after each cycle (the ring buffer would not hold
+# every OOM report); the background loops keep their facts in a file until
+# the end, so that no fact lands inside a kernel log block.
 cycles=$(cmdline_value gs.cycles)
 [ -n "$cycles" ] || cycles=30
 LC_TIMEOUT_MS=500
@@ -49,11 +52,18 @@ fork_victim() {
 	FV_PID=$!
 }
 
+drain_dmesg() {
+	echo @gs-dmesg-begin
+	dmesg -c
+	echo @gs-dmesg-end
+}
+
 wait_file() {
 	while [ ! -s "$1" ]; do sleep 0.02; done
 }
 
 # ---- 1. pid reuse ----
+PID_MAX=$(cat /proc/sys/kernel/pid_max)
 echo 400 > /proc/sys/kernel/pid_max
 mkdir -p /tmp/rec/reuse
 last_pid
@@ -113,7 +123,8 @@ wait "$CTL"
 say reuse_control_status $?
 say reuse_control_rec "$([ -f /tmp/rec/reuse/$CTL.rec ] && echo present || echo none)"
 echo "gs_reuse: end" > /dev/kmsg
-echo 32768 > /proc/sys/kernel/pid_max
+echo "$PID_MAX" > /proc/sys/kernel/pid_max
+drain_dmesg
 
 # ---- 2. rmmod/insmod under OOMs and registrations ----
 LC_KIND_0="/gs/gs_handler_record /tmp/rec/lc"
@@ -140,7 +151,7 @@ oom_loop() {
 		sa=$?
 		wait $b
 		sb=$?
-		say lc_oom "$n victims=$a,$b handlers=${ha%% *},${hb%% *} register=$(echo $r | tr ' ' _) statuses=$sa,$sb"
+		say lc_oom "$n victims=$a,$b handlers=${ha%% *},${hb%% *} register=$(echo $r | tr ' ' _) statuses=$sa,$sb" >> /tmp/lc.facts
 	done
 }
 
@@ -163,7 +174,7 @@ reg_loop() {
 		it=$((it + 1))
 		sleep 0.05
 	done
-	say lc_racer "iterations=$it ok=$ok err=$err"
+	say lc_racer "iterations=$it ok=$ok err=$err" >> /tmp/lc.facts
 }
 
 echo "gs_stress: begin" > /dev/kmsg
@@ -184,11 +195,13 @@ while [ $i -le "$cycles" ]; do
 	insmod $GS_MODULE timeout_ms=$LC_TIMEOUT_MS
 	ri=$?
 	say lc_cycle "$i rmmod=$rr insmod=$ri rmmod_ms=$rms"
+	drain_dmesg
 	i=$((i + 1))
 done
 touch /tmp/lcs.stop
 wait $OOM_LOOP
 wait $REG_LOOP
+cat /tmp/lc.facts
 sleep 1
 helpers=0
 for f in /proc/[0-9]*/comm; do
