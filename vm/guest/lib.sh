@@ -83,3 +83,22 @@ kmemleak_scan() {
 	echo scan > /sys/kernel/debug/kmemleak
 	say kmemleak "$(grep -c '^unreferenced object' /sys/kernel/debug/kmemleak)"
 }
+
+# mount_host_root: the host's root, shared read-only over 9p, at /host,
+# with the guest's /proc, /sys, /dev, cgroup2 and a writable /tmp inside,
+# and busybox at /host/tmp/busybox. Then `exec chroot /host ...` as PID 1:
+# the kernel's user-mode helpers share PID 1's root, so they see the same
+# paths as the programs in it. Returns 1 if the share cannot be mounted.
+mount_host_root() {
+	mkdir -p /host
+	if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro hostroot /host; then
+		say error "cannot mount the host root over 9p"
+		return 1
+	fi
+	mount -t proc proc /host/proc
+	mount -t sysfs sys /host/sys
+	mount -t devtmpfs dev /host/dev
+	mount -t tmpfs -o mode=1777 tmpfs /host/tmp
+	mount -t cgroup2 cgroup2 /host/sys/fs/cgroup
+	cp /bin/busybox /host/tmp/busybox
+}
