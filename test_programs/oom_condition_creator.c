@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc_loop.h"
+
 static volatile sig_atomic_t go;
 
 static void on_usr1(int sig)
@@ -25,20 +27,11 @@ static void on_usr1(int sig)
 	go = 1;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv)
 {
-	long chunk_kb = 1024, rate_mb_s = 0, page = sysconf(_SC_PAGESIZE);
-	unsigned long total_kb = 0;
+	long chunk_kb = 1024, rate_mb_s = 0;
+	volatile unsigned long total_kb = 0;
 	int wait = 0, i;
-	double start;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--wait"))
@@ -72,25 +65,5 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 
-	start = now_s();
-	for (;;) {
-		char *p = malloc(chunk_kb * 1024);
-		long off;
-
-		if (!p) {
-			usleep(1000);
-			continue;
-		}
-		/* Touch every page so the memory is really charged to us. */
-		for (off = 0; off < chunk_kb * 1024; off += page)
-			p[off] = 1;
-		total_kb += chunk_kb;
-		if (rate_mb_s) {
-			double due = start + total_kb / 1024.0 / rate_mb_s;
-			double left = due - now_s();
-
-			if (left > 0)
-				usleep((useconds_t)(left * 1e6));
-		}
-	}
+	alloc_loop(chunk_kb, rate_mb_s, &total_kb);
 }

@@ -43,6 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc_loop.h"
+
 #define STATE_SIZE	(64 * 1024)
 #define HEADER_SIZE	4096
 #define SAVED		"status=saved\n"
@@ -181,10 +183,8 @@ static int open_state(const char *dir)
 
 static int workload(const char *dir, long rate_mb_s, long chunk_kb, int wait)
 {
-	long page = sysconf(_SC_PAGESIZE);
 	static sigset_t set;
 	pthread_t thread;
-	double start, due, left;
 	int sig;
 
 	if (open_state(dir))
@@ -218,27 +218,9 @@ static int workload(const char *dir, long rate_mb_s, long chunk_kb, int wait)
 			;
 	}
 
-	start = now_ns() / 1e9;
-	printf("go_ns=%lld\n", (long long)(start * 1e9));
+	printf("go_ns=%lld\n", now_ns());
 	fflush(stdout);
-	for (;;) {
-		char *p = malloc(chunk_kb * 1024);
-		long off;
-
-		if (!p) {
-			usleep(1000);
-			continue;
-		}
-		for (off = 0; off < chunk_kb * 1024; off += page)
-			p[off] = 1;
-		allocated_kb += chunk_kb;
-		if (rate_mb_s) {
-			due = start + allocated_kb / 1024.0 / rate_mb_s;
-			left = due - now_ns() / 1e9;
-			if (left > 0)
-				usleep((useconds_t)(left * 1e6));
-		}
-	}
+	alloc_loop(chunk_kb, rate_mb_s, &allocated_kb);
 }
 
 static int notify(const char *dir, long wait_ms)

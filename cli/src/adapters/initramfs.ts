@@ -19,7 +19,7 @@ export const TEST_PROGRAMS = [
 /** Build the static test programs (cached by their sources). */
 export async function buildTestPrograms(): Promise<string> {
   const srcDir = join(repoRoot(), 'test_programs');
-  const out = join(cacheRoot(), 'test_programs', await hashFiles(srcDir, /^(Makefile|.*\.c)$/));
+  const out = join(cacheRoot(), 'test_programs', await hashFiles(srcDir, /^(Makefile|.*\.[ch])$/));
   if (TEST_PROGRAMS.every((p) => existsSync(join(out, p)))) return out;
   const r = await run(['make', '-C', srcDir, `OUT=${out}`]);
   if (r.exitCode !== 0) {
