@@ -26,7 +26,7 @@ for (const series of seriesList) {
   for (const scenario of ALL_SCENARIOS) {
     test.serial(`[${series}${profile === 'debug' ? ' debug' : ''}] ${scenario.name}: ${scenario.title}`, async (t) => {
       const { artifacts, initrd } = await prepared();
-      const run = await runScenario(scenario, artifacts.bzImage, initrd);
+      const run = await runScenario(scenario, artifacts.bzImage, initrd, { slowdown: profile === 'debug' ? 3 : 1 });
       if (scenario.name === 'global') {
         const victim = fact(run.report, 'victim');
         const ran = run.report.facts.get('rec')?.[0] !== 'none';

@@ -32,9 +32,12 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
     timeout: opts.timeoutMs,
     timeoutSignal: 'SIGKILL',
   })`${argv}`;
-  const lineSplitter = () => {
+  // Collected here rather than from zx's result, which a timeout kill can leave empty.
+  const collected = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+  const lineSplitter = (into: Buffer[]) => {
     let pending = '';
     return (chunk: Buffer) => {
+      into.push(chunk);
       log?.write(chunk);
       if (!opts.onLine) return;
       pending += chunk.toString();
@@ -43,14 +46,14 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
       for (const line of lines) opts.onLine(line);
     };
   };
-  proc.stdout.on('data', lineSplitter());
-  proc.stderr.on('data', lineSplitter());
+  proc.stdout.on('data', lineSplitter(collected.stdout));
+  proc.stderr.on('data', lineSplitter(collected.stderr));
   const out = await proc;
   if (log) await new Promise<void>((resolve) => log.end(resolve));
   return {
     exitCode: out.exitCode,
-    stdout: out.stdout,
-    stderr: out.stderr,
+    stdout: Buffer.concat(collected.stdout).toString(),
+    stderr: Buffer.concat(collected.stderr).toString(),
     timedOut: out.signal === 'SIGKILL' && opts.timeoutMs !== undefined,
   };
 }

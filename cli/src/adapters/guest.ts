@@ -16,6 +16,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** More kernel command line, e.g. "gs.count=200" for the scenario to read. */
   append?: string;
+  /** Multiply the default timeouts: debug kernels (KASAN, lockdep) run several times slower. */
+  slowdown?: number;
 }
 
 /** Boot one guest for @scenario and judge what it reported. */
@@ -23,7 +25,8 @@ export async function runScenario(
   scenario: Scenario, kernel: string, initrd: string, options: RunOptions | number = {},
 ): Promise<ScenarioRun> {
   const opts = typeof options === 'number' ? { timeoutMs: options } : options;
-  const timeoutMs = opts.timeoutMs ?? scenario.timeoutMs ?? (scenario.hostRoot ? 600_000 : 120_000);
+  const timeoutMs = opts.timeoutMs
+    ?? (scenario.timeoutMs ?? (scenario.hostRoot ? 600_000 : 120_000)) * ('slowdown' in opts && opts.slowdown ? opts.slowdown : 1);
   const hostRoot = scenario.hostRoot
     ? ` gs.repo=${repoRoot()} gs.progs=${await buildTestPrograms()}`
     : '';
