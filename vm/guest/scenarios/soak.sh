@@ -50,8 +50,9 @@ now_ms() {
 # CPU time of all kinds, in ms of ticks (USER_HZ 100), per CPU, without forking.
 NCPU=$(grep -c '^cpu[0-9]' /proc/stat)
 ticks_ms() {
-	read -r _ u n s i w q sq st _ < /proc/stat
-	TICKS_MS=$(((u + n + s + i + w + q + sq + st) * 10 / NCPU))
+	# Names of their own: ash functions share the caller's variables.
+	read -r _ tk_us tk_ni tk_sy tk_id tk_io tk_irq tk_si tk_st _ < /proc/stat
+	TICKS_MS=$(((tk_us + tk_ni + tk_sy + tk_id + tk_io + tk_irq + tk_si + tk_st) * 10 / NCPU))
 }
 
 drain_dmesg() {
