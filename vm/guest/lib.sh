@@ -102,3 +102,29 @@ mount_host_root() {
 	mount -t cgroup2 cgroup2 /host/sys/fs/cgroup
 	cp /bin/busybox /host/tmp/busybox
 }
+
+# registration_racer STOP_FILE PAUSE: until STOP_FILE exists, start two
+# short-lived processes, register both in one write, replace one, list,
+# remove the other, end them, pause; then print
+# "iterations=N ok=N err=N". Run it in the background to race OOMs.
+registration_racer() {
+	it=0
+	ok=0
+	err=0
+	while [ ! -e "$1" ]; do
+		sleep 30 &
+		a=$!
+		sleep 30 &
+		b=$!
+		for w in "$a /gs/gs_handler_record /tmp/racer\\n$b /gs/gs_handler_sleep /tmp/racer 10" \
+			"$b /gs/gs_handler_record /tmp/racer" "-$a"; do
+			case $(proc_write $GS_PROC "$w") in ok*) ok=$((ok + 1)) ;; *) err=$((err + 1)) ;; esac
+		done
+		cat $GS_PROC > /dev/null
+		kill $a $b
+		wait $a $b 2> /dev/null
+		it=$((it + 1))
+		sleep "$2"
+	done
+	echo "iterations=$it ok=$ok err=$err"
+}

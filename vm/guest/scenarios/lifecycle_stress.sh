@@ -156,25 +156,7 @@ oom_loop() {
 }
 
 reg_loop() {
-	it=0
-	ok=0
-	err=0
-	while [ ! -e /tmp/lcs.stop ]; do
-		sleep 30 &
-		x=$!
-		sleep 30 &
-		y=$!
-		r=$(proc_write $GS_PROC "$x /gs/gs_handler_record /tmp/racer\\n$y /gs/gs_handler_record /tmp/racer")
-		case $r in ok*) ok=$((ok + 1)) ;; *) err=$((err + 1)) ;; esac
-		cat $GS_PROC > /dev/null 2>&1
-		r=$(proc_write $GS_PROC "-$x")
-		case $r in ok*) ok=$((ok + 1)) ;; *) err=$((err + 1)) ;; esac
-		kill $x $y
-		wait $x $y 2> /dev/null
-		it=$((it + 1))
-		sleep 0.05
-	done
-	say lc_racer "iterations=$it ok=$ok err=$err" >> /tmp/lc.facts
+	say lc_racer "$(registration_racer /tmp/lcs.stop 0.05)" >> /tmp/lc.facts
 }
 
 echo "gs_stress: begin" > /dev/kmsg

@@ -64,27 +64,7 @@ drain_dmesg() {
 # Registrations racing the OOMs: other processes come and go, registered,
 # replaced, listed, removed, or left to exit while registered.
 racer() {
-	it=0
-	ok=0
-	err=0
-	while [ ! -e /tmp/racer.stop ]; do
-		sleep 30 &
-		a=$!
-		sleep 30 &
-		b=$!
-		r=$(proc_write $GS_PROC "$a /gs/gs_handler_record /tmp/racer\\n$b /gs/gs_handler_sleep /tmp/racer 10")
-		case $r in ok*) ok=$((ok + 1)) ;; *) err=$((err + 1)) ;; esac
-		cat $GS_PROC > /dev/null
-		r=$(proc_write $GS_PROC "$b /gs/gs_handler_record /tmp/racer")
-		case $r in ok*) ok=$((ok + 1)) ;; *) err=$((err + 1)) ;; esac
-		r=$(proc_write $GS_PROC "-$a")
-		case $r in ok*) ok=$((ok + 1)) ;; *) err=$((err + 1)) ;; esac
-		kill $a $b
-		wait $a $b 2> /dev/null
-		it=$((it + 1))
-		sleep 0.2
-	done
-	say racer "iterations=$it ok=$ok err=$err"
+	say racer "$(registration_racer /tmp/racer.stop 0.2)"
 }
 
 # start_soak_victim CGROUP_DIR|- I: a waiting oom_condition_creator.
