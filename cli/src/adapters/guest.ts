@@ -18,6 +18,8 @@ export interface RunOptions {
   append?: string;
   /** Multiply the default timeouts: debug kernels (KASAN, lockdep) run several times slower. */
   slowdown?: number;
+  /** Guest RAM instead of the scenario's (debug kernels keep much of it for themselves). */
+  memoryMb?: number;
 }
 
 /** Boot one guest for @scenario and judge what it reported. */
@@ -31,7 +33,7 @@ export async function runScenario(
     ? ` gs.repo=${repoRoot()} gs.progs=${await buildTestPrograms()}`
     : '';
   const result = await boot({
-    kernel, initrd, memoryMb: scenario.memoryMb, timeoutMs,
+    kernel, initrd, memoryMb: opts.memoryMb ?? scenario.memoryMb, timeoutMs,
     append: `gs.scenario=${scenario.name}${hostRoot}${opts.append ? ` ${opts.append}` : ''}`,
     shareHostRoot: Boolean(scenario.hostRoot),
   });

@@ -64,16 +64,19 @@ export const soak: Command = {
     const series = String(options.series);
     const out = resolve(String(options.out));
     const { artifacts, initrd } = await prepareGuest(series, options.profile as Profile);
+    // KASAN's shadow and the lock and leak trackers take a good part of a small guest's RAM.
+    const debugMemory = (mb: number) => (options.profile === 'debug' ? { memoryMb: mb * 2 } : {});
 
     console.log(`\nSoak: ${count} OOM trials in one boot of Linux ${artifacts.release} (QEMU TCG, about ${Math.ceil((count * 2) / 60)} min on the qemu profile, longer on debug)…`);
     const soakRun = await runScenario(SOAK_SCENARIO, artifacts.bzImage, initrd,
-      { timeoutMs: soakBootTimeoutMs(count, String(options.profile)), append: `gs.count=${count}` });
+      { timeoutMs: soakBootTimeoutMs(count, String(options.profile)), append: `gs.count=${count}`, ...debugMemory(SOAK_SCENARIO.memoryMb) });
     printRun(soakRun, series);
 
     console.log(`\nLifecycle: ${LIFECYCLE_DEFAULT_CYCLES} rmmod/insmod cycles under OOMs, and a recycled pid…`);
     const lcRun = await runScenario(LIFECYCLE_STRESS_SCENARIO, artifacts.bzImage, initrd, {
       append: `gs.cycles=${LIFECYCLE_DEFAULT_CYCLES}`,
       timeoutMs: (LIFECYCLE_STRESS_SCENARIO.timeoutMs ?? 300_000) * (options.profile === 'debug' ? 4 : 1),
+      ...debugMemory(LIFECYCLE_STRESS_SCENARIO.memoryMb),
     });
     printRun(lcRun, series);
 

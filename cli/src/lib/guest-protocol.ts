@@ -9,12 +9,15 @@ export interface GuestReport {
   /** Every value printed for each key, in order. */
   facts: Map<string, string[]>;
   dmesg: string;
+  /** Console lines outside the kernel log block: where a panic shows when the guest dies. */
+  console: string;
   done: boolean;
 }
 
 export function parseGuestOutput(console: string): GuestReport {
   const facts = new Map<string, string[]>();
   const dmesg: string[] = [];
+  const other: string[] = [];
   let inDmesg = false;
   let done = false;
   for (const raw of console.split(/\r?\n/)) {
@@ -29,10 +32,12 @@ export function parseGuestOutput(console: string): GuestReport {
         const list = facts.get(m[1]!) ?? [];
         list.push(m[2]!);
         facts.set(m[1]!, list);
+      } else {
+        other.push(line);
       }
     }
   }
-  return { facts, dmesg: dmesg.join('\n'), done };
+  return { facts, dmesg: dmesg.join('\n'), console: other.join('\n'), done };
 }
 
 /** The last value printed for @key. */

@@ -48,7 +48,8 @@ function killOf(report: GuestReport, victim: string | undefined) {
 
 /** Checks every boot must pass (issue 2, h). */
 export function commonChecks(report: GuestReport): Check[] {
-  const splats = findSplats(report.dmesg);
+  // A guest that dies (a panic) never prints its log block: look at the console too.
+  const splats = [...findSplats(report.dmesg), ...findSplats(report.console ?? '')];
   const leaks = fact(report, 'kmemleak');
   return [
     ...(leaks === undefined ? [] : [equal('kmemleak found no leaked objects', leaks, '0')]),
