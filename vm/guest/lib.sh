@@ -84,22 +84,41 @@ kmemleak_scan() {
 	say kmemleak "$(grep -c '^unreferenced object' /sys/kernel/debug/kmemleak)"
 }
 
-# mount_host_root: the host's root, shared read-only over 9p, at /host,
-# with the guest's /proc, /sys, /dev, cgroup2 and a writable /tmp inside,
-# and busybox at /host/tmp/busybox. Then `exec chroot /host ...` as PID 1:
-# the kernel's user-mode helpers share PID 1's root, so they see the same
-# paths as the programs in it. Returns 1 if the share cannot be mounted.
+# mount_host_root [PATH...]: the host's root, shared read-only over 9p, at
+# /host, with the guest's /proc, /sys, /dev, cgroup2 and a writable /tmp
+# inside, and busybox at /host/tmp/busybox. Each PATH (the repository, the
+# test programs) stays visible even if it lives under the host's /tmp,
+# which the guest's tmpfs would otherwise hide. Then `exec chroot /host ...`
+# as PID 1: the kernel's user-mode helpers share PID 1's root, so they see
+# the same paths as the programs in it. Returns 1 if the share cannot be
+# mounted.
 mount_host_root() {
 	mkdir -p /host
 	if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro hostroot /host; then
 		say error "cannot mount the host root over 9p"
 		return 1
 	fi
+	kept=0
+	for path in "$@"; do
+		case $path in /tmp/*)
+			kept=$((kept + 1))
+			mkdir -p "/kept/$kept"
+			mount -o bind "/host$path" "/kept/$kept" ;;
+		esac
+	done
 	mount -t proc proc /host/proc
 	mount -t sysfs sys /host/sys
 	mount -t devtmpfs dev /host/dev
 	mount -t tmpfs -o mode=1777 tmpfs /host/tmp
 	mount -t cgroup2 cgroup2 /host/sys/fs/cgroup
+	kept=0
+	for path in "$@"; do
+		case $path in /tmp/*)
+			kept=$((kept + 1))
+			mkdir -p "/host$path"
+			mount -o bind "/kept/$kept" "/host$path" ;;
+		esac
+	done
 	cp /bin/busybox /host/tmp/busybox
 }
 
