@@ -35,8 +35,9 @@ for (const series of seriesList) {
           ? 'global OOM: the handler ran before the kill'
           : `global OOM: the handler did not run; the module logged ${why?.event} ${JSON.stringify(why?.fields)}`);
       }
-      for (const c of run.checks) t.true(c.ok, `${c.name}${c.detail ? `: ${c.detail}` : ''}`);
+      // Before the assertions: a failed one ends the test.
       if (!run.checks.every((c) => c.ok)) t.log(run.boot.console);
+      for (const c of run.checks) t.true(c.ok, `${c.name}${c.detail ? `: ${c.detail}` : ''}`);
     });
   }
 }

@@ -33,9 +33,15 @@ export function qemuArgs(req: BootRequest): string[] {
     '-serial', 'stdio', '-monitor', 'none',
     '-kernel', req.kernel,
     '-initrd', req.initrd,
-    '-append', `console=ttyS0 panic=-1 loglevel=1 ${req.append}`.trim(),
+    // acpi=noirq: PCI interrupts routed by the PIIX router, not by ACPI's
+    // _PRT. Evaluating _PRT under TCG on a KASAN kernel stalled boot past
+    // the soft-lockup threshold, and on 6.1 the virtio-9p device's
+    // interrupts then never arrived. ACPI stays on for the HPET/TSC clock.
+    '-append', `console=ttyS0 panic=-1 loglevel=1 acpi=noirq ${req.append}`.trim(),
     ...(req.shareHostRoot
-      ? ['-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on']
+      // multidevs=remap: the host root spans several filesystems; without
+      // it their inode numbers may collide in the guest.
+      ? ['-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap']
       : []),
   ];
 }
