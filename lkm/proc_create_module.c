@@ -416,6 +416,49 @@ static void gs_helper_work(struct work_struct *work)
 	gs_entry_put(e);
 }
 
+/* Under rcu_read_lock(): is @p the helper or one of its descendants? */
+static bool gs_in_helper_tree(struct task_struct *p, struct task_struct *helper)
+{
+	for (; p->pid; p = rcu_dereference(p->real_parent))
+		if (same_thread_group(p, helper))
+			return true;
+	return false;
+}
+
+/*
+ * Send @sig to the helper and to every process descended from it; returns
+ * how many processes were signalled. Ancestry rather than the process group
+ * or session, which a handler's child can leave with setsid().
+ */
+static unsigned int gs_signal_helper_tree(struct pid *helper, int sig)
+{
+	struct task_struct *root, *p;
+	unsigned int n = 0;
+
+	rcu_read_lock();
+	root = pid_task(helper, PIDTYPE_PID);
+	if (root) {
+		for_each_process(p) {
+			if (gs_in_helper_tree(p, root) && !send_sig(sig, p, 1))
+				n++;
+		}
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+/*
+ * A handler past its time may have started children of its own (a script's
+ * pipeline, a background job): none may outlive it. Stop the whole tree
+ * first, so that no member forks or exits while it is walked (an exit would
+ * hand its children to init, out of reach), then kill it.
+ */
+static unsigned int gs_kill_helper_tree(struct pid *helper)
+{
+	gs_signal_helper_tree(helper, SIGSTOP);
+	return gs_signal_helper_tree(helper, SIGKILL);
+}
+
 static unsigned long gs_jiffies_left(unsigned long deadline)
 {
 	return time_before(jiffies, deadline) ? deadline - jiffies : 0;
@@ -431,8 +474,9 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc)
 	bool global = !oc->memcg;
 	unsigned long released = 0;
 	struct pid *helper;
+	unsigned int killed = 0;
 	unsigned int wait_ms = READ_ONCE(timeout_ms);
-	unsigned long deadline;
+	unsigned long deadline, start_wait;
 
 	e->start_ns = ktime_get_ns();
 	e->victim_nr = pid_nr(e->pid);
@@ -467,8 +511,8 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc)
 	 * after start_timeout_ms.
 	 */
 	deadline = jiffies + msecs_to_jiffies(wait_ms);
-	if (wait_for_completion_timeout(&e->started,
-			msecs_to_jiffies(min(READ_ONCE(start_timeout_ms), wait_ms))) &&
+	start_wait = msecs_to_jiffies(min(READ_ONCE(start_timeout_ms), wait_ms));
+	if (wait_for_completion_timeout(&e->started, start_wait) &&
 	    wait_for_completion_timeout(&e->done, gs_jiffies_left(deadline)))
 		goto out;
 
@@ -477,10 +521,10 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc)
 	helper = get_pid(e->helper);
 	spin_unlock(&e->helper_lock);
 	if (helper)
-		kill_pid(helper, SIGKILL, 1);
-	pr_warn("event=timeout victim=%d handler=%s helper=%d timeout_ms=%u phase=%s\n",
+		killed = gs_kill_helper_tree(helper);
+	pr_warn("event=timeout victim=%d handler=%s helper=%d timeout_ms=%u phase=%s killed=%u\n",
 		e->victim_nr, e->argv[0], pid_nr(helper), wait_ms,
-		helper ? "run" : "start");
+		helper ? "run" : "start", killed);
 	put_pid(helper);
 out:
 	if (global && gs_reserve_target())

@@ -5,7 +5,10 @@
  *
  *   gs_handler_record DIR      record what the handler saw, then exit 0
  *   gs_handler_sleep DIR MS    record, sleep MS milliseconds, exit 0
- *   gs_handler_hang DIR        record, then never exit
+ *   gs_handler_hang DIR        start a child in a new session that starts
+ *                              a grandchild (as a script's background job
+ *                              would), record once both exist, then never
+ *                              exit, nor do they
  *   gs_handler_fail DIR CODE   record, then exit with CODE
  *   gs_handler_crash DIR       record, then die of SIGSEGV
  *
@@ -62,6 +65,42 @@ static int record(const char *dir, const char *mode)
 	return rename(tmp, path);
 }
 
+/*
+ * The record is written only once the child and the grandchild exist, so a
+ * test that sees it knows the whole tree of three was there to be killed.
+ */
+static int hang(const char *dir)
+{
+	int ready[2];
+	char c;
+
+	if (pipe(ready))
+		return 1;
+	switch (fork()) {
+	case -1:
+		return 1;
+	case 0:
+		/* Out of the handler's session: only ancestry links it. */
+		setsid();
+		switch (fork()) {
+		case -1:
+			_exit(1);
+		case 0:
+			break;
+		default:
+			if (write(ready[1], "x", 1) != 1)
+				_exit(1);
+		}
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1 || record(dir, "hang"))
+		return 1;
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	const char *name = basename(argv[0]);
@@ -81,12 +120,8 @@ int main(int argc, char **argv)
 		nanosleep(&ts, NULL);
 		return 0;
 	}
-	if (!strcmp(name, "gs_handler_hang")) {
-		if (record(argv[1], "hang"))
-			return 1;
-		for (;;)
-			pause();
-	}
+	if (!strcmp(name, "gs_handler_hang"))
+		return hang(argv[1]);
 	if (!strcmp(name, "gs_handler_fail") && argc == 3) {
 		record(argv[1], "fail");
 		return atoi(argv[2]);

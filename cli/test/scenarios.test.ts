@@ -181,7 +181,7 @@ test('memcg fails when the registration was refused', (t) => {
 
 // ---- hang --------------------------------------------------------------
 
-function hangConsole(killAfter: number | undefined, timeoutMs = '2000'): string {
+function hangConsole(killAfter: number | undefined, timeoutMs = '2000', killed = 3): string {
   const start = 2.0;
   const facts = [
     '@gs scenario hang',
@@ -198,7 +198,7 @@ function hangConsole(killAfter: number | undefined, timeoutMs = '2000'): string 
   const ts = (s: number) => `[${s.toFixed(6).padStart(12)}]`;
   const dmesg = [
     `${ts(start)} graceful_shutdown: event=start victim=51 comm=oom_condition_c handler=/gs/gs_handler_hang uid=0 constraint=memcg reserve_kb=0`,
-    `${ts(start + Number(timeoutMs) / 1000)} graceful_shutdown: event=timeout victim=51 handler=/gs/gs_handler_hang helper=60 timeout_ms=${timeoutMs}`,
+    `${ts(start + Number(timeoutMs) / 1000)} graceful_shutdown: event=timeout victim=51 handler=/gs/gs_handler_hang helper=60 timeout_ms=${timeoutMs} phase=run killed=${killed}`,
   ];
   if (killAfter !== undefined) {
     dmesg.push(`${ts(start + killAfter)} Memory cgroup out of memory: Killed process 51 (oom_condition_c) total-vm:39260kB`);
@@ -224,6 +224,12 @@ test('a victim that was never killed fails the hang timing check', (t) => {
 test('a timeout logged with a different timeout_ms fails the hang check', (t) => {
   const f = failing(scenario('hang'), hangConsole(2.1, '5000'));
   t.deepEqual(f.map((c) => c.name), ['the module logged the timeout']);
+});
+
+test('a timeout that killed only the handler, not its children, fails the hang check', (t) => {
+  const f = failing(scenario('hang'), hangConsole(2.1, '2000', 1));
+  t.deepEqual(f.map((c) => c.name), ['the timeout killed the handler and the two processes it started']);
+  t.is(f[0]!.detail, 'expected "3", got "1"');
 });
 
 test('a helper left running after the hang fails the hang check', (t) => {

@@ -159,6 +159,10 @@ export const SCENARIOS: readonly Scenario[] = [
         check('the victim was killed within timeout_ms + 1 s of being chosen',
           delay <= 3.0005, `kill came ${delay.toFixed(3)} s after the start`),
         equal('the victim died of SIGKILL', fact(r, 'victim_status'), '137'),
+        // gs_handler_hang records only once its child (in a session of its
+        // own) and grandchild exist: all three must go with the timeout.
+        equal('the timeout killed the handler and the two processes it started',
+          timeout?.fields.killed, '3'),
         equal('no helper is left behind', fact(r, 'leftover_helpers'), '0'),
       ];
     },
