@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { snapshot } from '../src/commands/status.js';
-import { statusLines } from '../src/lib/status.js';
+import { oomPolicy, statusLines } from '../src/lib/status.js';
 
 async function sysroot(files: Record<string, string>): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'gs-status-'));
@@ -25,6 +25,8 @@ test('a fully set-up system reports every line as fine', async (t) => {
     '/sys/fs/cgroup/cgroup.controllers': 'cpu io memory pids\n',
     '/sys/fs/cgroup/gs-workload/memory.max': '1073741824\n',
     '/etc/default/grub.d/gs-kit.cfg': '# gs-kit\n',
+    '/proc/sys/vm/panic_on_oom': '0\n',
+    '/proc/sys/vm/oom_kill_allocating_task': '0\n',
   });
   t.teardown(() => rm(root, { recursive: true, force: true }));
   const lines = statusLines(await snapshot(root));
@@ -47,4 +49,23 @@ test('an unpatched kernel without the module says what fixes each problem', asyn
   t.is(bad.cgroup, 'sudo gs-kit configure');
   t.is(bad.grub, 'sudo gs-kit configure');
   t.regex(lines.find((l) => l.label === 'cgroup')!.value, /cgroup v1/);
+});
+
+test('sysctls that make the OOM killer skip choosing a victim are problems, each named', async (t) => {
+  const root = await sysroot({
+    '/proc/sys/vm/panic_on_oom': '1\n',
+    '/proc/sys/vm/oom_kill_allocating_task': '1\n',
+  });
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const policy = statusLines(await snapshot(root)).find((l) => l.label === 'oom policy')!;
+  t.false(policy.ok);
+  t.regex(policy.value, /vm\.panic_on_oom=1: a global OOM panics the machine, handlers run for memcg OOMs only/);
+  t.regex(policy.value, /vm\.oom_kill_allocating_task=1: a global OOM kills the allocating task/);
+  t.regex(policy.fix!, /^sudo sysctl -w vm\.panic_on_oom=0 vm\.oom_kill_allocating_task=0/);
+});
+
+test('panic_on_oom=2 means no handler ever runs; unreadable sysctls are not taken as fine', (t) => {
+  t.deepEqual(oomPolicy('2', '0'), { ok: false, value: 'vm.panic_on_oom=2: every OOM panics the machine, no handler ever runs' });
+  t.false(oomPolicy(undefined, '0').ok);
+  t.true(oomPolicy('0', '0').ok);
 });

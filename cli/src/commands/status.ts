@@ -10,7 +10,7 @@ import type { Command } from './types.js';
 
 const spec: CommandSpec = {
   name: 'status',
-  summary: 'One screen on the host: kernel patched or not, module and its parameters, proc file, cgroups, GRUB drop-in, registered entries; each problem with the command that fixes it.',
+  summary: 'One screen on the host: kernel patched or not, module and its parameters, proc file, cgroups, GRUB drop-in, OOM sysctls that bypass handlers, registered entries; each problem with the command that fixes it.',
   usage: 'gs-kit status [--json] [--root DIR]',
   options: [
     { name: 'json', type: 'boolean', description: 'Print JSON.' },
@@ -52,6 +52,8 @@ export async function snapshot(root: string): Promise<HostSnapshot> {
     workloadCgroup: existsSync(at('/sys/fs/cgroup/gs-workload')) || existsSync(at('/sys/fs/cgroup/memory/gs-workload')),
     grubDropIn: existsSync(at('/etc/default/grub.d/gs-kit.cfg')),
     entries: listing?.split('\n').filter(Boolean),
+    panicOnOom: (await text(at('/proc/sys/vm/panic_on_oom')))?.trim(),
+    oomKillAllocatingTask: (await text(at('/proc/sys/vm/oom_kill_allocating_task')))?.trim(),
   };
 }
 

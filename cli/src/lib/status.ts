@@ -12,6 +12,9 @@ export interface HostSnapshot {
   grubDropIn: boolean;
   /** Registered entries visible to the caller; undefined when unreadable. */
   entries: string[] | undefined;
+  /** vm.panic_on_oom and vm.oom_kill_allocating_task; undefined when unreadable. */
+  panicOnOom: string | undefined;
+  oomKillAllocatingTask: string | undefined;
 }
 
 export interface StatusLine {
@@ -22,9 +25,31 @@ export interface StatusLine {
   fix?: string;
 }
 
+/**
+ * The handler runs only when the OOM killer chooses a victim in
+ * select_bad_process(). Two sysctls skip that choice: panic_on_oom (1: a
+ * global OOM panics, memcg OOMs still choose; 2: every OOM panics) and
+ * oom_kill_allocating_task (a global OOM kills whoever allocated).
+ */
+export function oomPolicy(panicOnOom: string | undefined, killAllocating: string | undefined): { ok: boolean; value: string } {
+  if (panicOnOom === undefined || killAllocating === undefined) {
+    return { ok: false, value: 'cannot read vm.panic_on_oom or vm.oom_kill_allocating_task' };
+  }
+  const skipped: string[] = [];
+  if (panicOnOom === '2') skipped.push('vm.panic_on_oom=2: every OOM panics the machine, no handler ever runs');
+  else if (panicOnOom !== '0') skipped.push(`vm.panic_on_oom=${panicOnOom}: a global OOM panics the machine, handlers run for memcg OOMs only`);
+  if (killAllocating !== '0') {
+    skipped.push(`vm.oom_kill_allocating_task=${killAllocating}: a global OOM kills the allocating task without choosing a victim, so no handler runs for it`);
+  }
+  return skipped.length
+    ? { ok: false, value: skipped.join('; ') }
+    : { ok: true, value: 'vm.panic_on_oom=0, vm.oom_kill_allocating_task=0: the OOM killer chooses its victim, so handlers run' };
+}
+
 export function statusLines(s: HostSnapshot): StatusLine[] {
   const line = (label: string, ok: boolean, value: string, fix?: string): StatusLine =>
     ok || fix === undefined ? { label, ok, value } : { label, ok, value, fix };
+  const policy = oomPolicy(s.panicOnOom, s.oomKillAllocatingTask);
   return [
     line('kernel', s.kernelPatched === true,
       `${s.kernelRelease}: ${s.kernelPatched === undefined ? 'cannot tell whether it carries the gs-kit patch (kallsyms unreadable; run as root)' : s.kernelPatched ? 'patched (register_oom_victim_notifier present)' : 'not patched'}`,
@@ -38,6 +63,8 @@ export function statusLines(s: HostSnapshot): StatusLine[] {
       'sudo gs-kit configure'),
     line('workload cgroup', s.workloadCgroup, s.workloadCgroup ? 'gs-workload present' : 'gs-workload missing', 'sudo gs-kit configure'),
     line('grub', s.grubDropIn, s.grubDropIn ? '/etc/default/grub.d/gs-kit.cfg present' : 'no gs-kit GRUB drop-in', 'sudo gs-kit configure'),
+    line('oom policy', policy.ok, policy.value,
+      'sudo sysctl -w vm.panic_on_oom=0 vm.oom_kill_allocating_task=0 (and the same in /etc/sysctl.d/ to keep it)'),
     line('registry', s.entries !== undefined,
       s.entries === undefined ? 'unreadable' : `${s.entries.length} registered${s.entries.length ? `: ${s.entries.join('; ')}` : ''}`,
       'sudo modprobe proc_create_module'),
