@@ -44,7 +44,8 @@ soak: deps
 	$(GS) soak --profile debug --series $(or $(SERIES),6.12) --count $(or $(COUNT),200)
 
 # Benchmarks: a table on stdout and bench/results.json.
-bench: deps
+bench: dist/cli/src/bin.js
+	$(GS) setup-vm --kernel distro --bench $(if $(CI),--yes,)
 	$(GS) bench
 
 $(CHECKPATCH_DIR)/scripts/checkpatch.pl:

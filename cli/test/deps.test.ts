@@ -81,3 +81,7 @@ test('dpkg-query output feeds missingPackages end to end', (t) => {
   t.false(missing.includes('bc'));
   t.false(missing.includes('libelf-dev'));
 });
+
+test('the bench group brings the other contenders and the memory hog, once each', (t) => {
+  t.deepEqual(missingPackages(['bench', 'bench'], new Set(['stress-ng'])), ['earlyoom', 'nohang']);
+});
