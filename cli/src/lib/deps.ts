@@ -1,10 +1,12 @@
+/** What `gs-kit bench` runs in the guest from the host's root: the other contenders and a memory hog. Same names on Debian and Fedora. */
+const BENCH_TOOLS = ['earlyoom', 'nohang', 'stress-ng'];
+
 /** Debian packages each part of gs-kit needs on the build host. */
 export const DEBIAN_PACKAGES: Record<'build' | 'vm' | 'distroSource' | 'bench', readonly string[]> = {
   build: ['build-essential', 'bc', 'bison', 'flex', 'libelf-dev', 'libssl-dev', 'xz-utils', 'cpio', 'kmod', 'file', 'patch'],
   vm: ['qemu-system-x86', 'busybox-static'],
   distroSource: ['linux-source-6.1', 'linux-source-6.12'],
-  // The bench's other contenders and memory hog, run in the guest from the host's root.
-  bench: ['earlyoom', 'nohang', 'stress-ng'],
+  bench: BENCH_TOOLS,
 } as const;
 
 export type DepGroup = keyof typeof DEBIAN_PACKAGES;
@@ -30,7 +32,7 @@ export const FEDORA_PACKAGES: Record<DepGroup, readonly string[]> = {
   build: ['gcc', 'make', 'bc', 'bison', 'flex', 'elfutils-libelf-devel', 'openssl-devel', 'xz', 'cpio', 'kmod', 'file', 'patch', 'perl'],
   vm: ['qemu-system-x86', 'busybox'],
   distroSource: [],
-  bench: ['earlyoom', 'nohang', 'stress-ng'],
+  bench: BENCH_TOOLS,
 };
 
 export type PackageManager = 'apt' | 'dnf';
