@@ -8,16 +8,25 @@
  * oom_victim notifier added to mm/oom_kill.c by the gs-kit patch), the
  * handler is started as a user-mode helper with the registrant's credentials
  * and an environment describing the victim, and the OOM killer waits for it
- * at most timeout_ms before going on with the kill. Each registration fires
- * at most once. Every start, exit and timeout is logged to the kernel log
+ * within a bound before going on with the kill. Each registration fires at
+ * most once. Every start, exit, timeout and skip is logged to the kernel log
  * with the prefix "graceful_shutdown: ".
  *
- * The registry lives in memory only: nothing is read from disk, parsed or
- * allocated while choosing what to do for an OOM victim (apart from the
- * small user-mode helper request, which is GFP_ATOMIC). For a global OOM a
- * reserve of pages, taken at load, is given back to the page allocator just
- * before the helper is started so that it can fork and exec, and is taken
- * again once memory is available.
+ * Least privilege: the handler runs in the handler cgroup (handler_cgroup=),
+ * where its memory is accounted and from which nothing it starts can leave
+ * without root's help; when the handler exits or its time is up, every
+ * process in that cgroup is killed. It gets the registrant's whole identity
+ * (LSM label included) within the usermode-helper bounding set, the victim's
+ * rlimits and OOM score adjustment, and nothing more. Per-user limits bound
+ * how many registrations a user holds and how long its handlers may hold the
+ * OOM killer.
+ *
+ * The registry lives in memory only and is read under RCU: the OOM path
+ * never waits for a reader, and a writer holds the lock the OOM path takes
+ * for one entry at a time. For a global OOM, a reserve of pages taken at
+ * load is given back to the page allocator just before the helper is forked,
+ * and on a kernel with the gs-kit reserves patch the helper's process tree
+ * may use the OOM victim's memory reserves until its run is over.
  */
 #define pr_fmt(fmt) "graceful_shutdown: " fmt
 
@@ -27,9 +36,11 @@
 #include <linux/ctype.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/fs_struct.h>
 #include <linux/gfp.h>
 #include <linux/hashtable.h>
 #include <linux/kref.h>
+#include <linux/magic.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -37,11 +48,14 @@
 #include <linux/namei.h>
 #include <linux/notifier.h>
 #include <linux/oom.h>
+#include <linux/path.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/proc_fs.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -51,6 +65,11 @@
 #include <linux/workqueue.h>
 
 #define GS_PROC_NAME	"graceful_shutdown"
+#ifdef GS_HAVE_OOM_RESERVES
+#define GS_RESERVES_ACCESS	"yes"	/* the kernel lets handlers use the reserves */
+#else
+#define GS_RESERVES_ACCESS	"no"
+#endif
 /* One write may carry many lines; bound it so a write cannot pin memory. */
 #define GS_WRITE_MAX	(64 * 1024)
 /* One line: pid, handler path and its arguments. */
@@ -60,6 +79,14 @@
 #define GS_ENV_MAX	12
 #define GS_ENV_SIZE	1024
 #define GS_HASH_BITS	10
+#define GS_USER_HASH_BITS	6
+#define GS_CGROUP_PATH_MAX	256
+/* Time spent holding the OOM killer comes back at the budget per minute. */
+#define GS_BUDGET_PERIOD_MS	60000U
+/* Less than this is no time to run a handler in: skip it. */
+#define GS_MIN_WAIT_MS	100U
+/* Passes over the handler cgroup; each kills all it finds, so forks die out. */
+#define GS_KILL_PASSES	16
 /*
  * Retake the handler reserve soon after a global OOM (the kill frees
  * memory right after the hook returns), so that a second OOM close behind
@@ -75,32 +102,107 @@
 static unsigned int timeout_ms = 5000;
 module_param(timeout_ms, uint, 0644);
 MODULE_PARM_DESC(timeout_ms,
-		 "How long the OOM killer waits for a handler before killing (ms, default 5000)");
+		 "Longest wait for a handler before the kill (ms, default 5000)");
 
 static unsigned int start_timeout_ms = 1000;
 module_param(start_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(start_timeout_ms,
-		 "How long the OOM killer waits for a handler to start, within timeout_ms (ms, default 1000)");
+		 "Longest wait for a handler to start, within its wait (ms, default 1000)");
+
+static unsigned int user_timeout_ms = 2000;
+module_param(user_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(user_timeout_ms,
+		 "Longest wait for the handler of a non-root registrant (ms, default 2000)");
 
 static unsigned int max_entries = 1024;
 module_param(max_entries, uint, 0644);
-MODULE_PARM_DESC(max_entries, "Maximum number of registered processes (default 1024)");
+MODULE_PARM_DESC(max_entries, "Most registrations in all (default 1024)");
+
+static unsigned int user_max_entries = 64;
+module_param(user_max_entries, uint, 0644);
+MODULE_PARM_DESC(user_max_entries, "Most registrations a non-root registrant holds (default 64)");
+
+static unsigned int hold_budget_ms = 10000;
+module_param(hold_budget_ms, uint, 0644);
+MODULE_PARM_DESC(hold_budget_ms,
+		 "Most time all handlers together may hold the OOM killer in one OOM episode; spent time comes back at this much per minute (ms, default 10000, 0 no limit)");
+
+static unsigned int user_hold_budget_ms = 4000;
+module_param(user_hold_budget_ms, uint, 0644);
+MODULE_PARM_DESC(user_hold_budget_ms,
+		 "The same budget for the handlers of one non-root registrant (ms, default 4000, 0 no limit)");
 
 static unsigned int reserve_kb = 4096;
 module_param(reserve_kb, uint, 0444);
 MODULE_PARM_DESC(reserve_kb,
-		 "Memory held back for starting handlers in a global OOM (KiB, default 4096, 0 disables)");
+		 "Memory held back for forking handlers in a global OOM (KiB, default 4096, 0 disables)");
+
+/* Read and written under kernel_param_lock(THIS_MODULE). */
+static char handler_cgroup[GS_CGROUP_PATH_MAX];
+
+static int gs_set_cgroup(const char *val, const struct kernel_param *kp)
+{
+	size_t len = strcspn(val, "\n");
+
+	if (len && val[0] != '/')
+		return -EINVAL;
+	if (len >= sizeof(handler_cgroup))
+		return -ENAMETOOLONG;
+	memcpy(handler_cgroup, val, len);
+	handler_cgroup[len] = '\0';
+	return 0;
+}
+
+static const struct kernel_param_ops gs_cgroup_ops = {
+	.set = gs_set_cgroup,
+	.get = param_get_string,
+};
+
+static struct kparam_string gs_cgroup_param = {
+	.maxlen = sizeof(handler_cgroup),
+	.string = handler_cgroup,
+};
+
+module_param_cb(handler_cgroup, &gs_cgroup_ops, &gs_cgroup_param, 0644);
+MODULE_PARM_DESC(handler_cgroup,
+		 "The cgroup v2 directory handlers run in, e.g. /sys/fs/cgroup/gs-handlers (required)");
+
+/* A budget of time to hold the OOM killer, refilled at its size per minute. */
+struct gs_bucket {
+	u64 stamp_ns;
+	s64 left_ms;
+};
 
 /*
- * A registration. It is in the registry until it fires, is removed or
- * replaced, or its process is found gone; from then on it is owned by
- * whoever unlinked it, through its reference count.
+ * A non-root registrant: how many registrations it holds and how much of
+ * its budget is left. Referenced by the users hash and by each entry.
+ */
+struct gs_user {
+	struct hlist_node node;		/* in gs_users, under gs_lock */
+	struct kref ref;
+	kuid_t uid;
+	unsigned int entries;		/* in the registry, under gs_lock */
+	struct gs_bucket hold;		/* under gs_lock */
+};
+
+enum { GS_FIRED };
+
+/*
+ * A registration. The registry holds one reference while it is linked;
+ * the OOM path takes its own when it claims the entry. Freed after an RCU
+ * grace period, as readers walk the registry without a lock.
  */
 struct gs_entry {
 	struct hlist_node hnode;	/* in gs_registry, under gs_lock */
+	struct rcu_head rcu;
 	struct kref ref;
+	unsigned long flags;		/* GS_FIRED: claimed by the OOM path */
 	struct pid *pid;		/* the registered process (its TGID) */
 	const struct cred *cred;	/* the registrant's, for the handler */
+	struct gs_user *user;		/* NULL for an admin registrant */
+	bool no_new_privs;		/* the registrant could not gain privileges */
+	dev_t dev;			/* the handler file that was checked */
+	unsigned long ino;
 	char *cmdline;			/* "handler arg...", as listed */
 	char **argv;
 	int argc;
@@ -108,20 +210,33 @@ struct gs_entry {
 	/* Used once, when the entry fires. */
 	struct subprocess_info *info;
 	struct work_struct work;
-	struct completion started;	/* the helper exists */
+	struct completion started;	/* about to exec, or failed to */
 	struct completion done;		/* the helper has exited */
-	spinlock_t helper_lock;		/* protects helper and abandoned */
+	spinlock_t helper_lock;		/* protects helper, cgrp, abandoned */
 	struct pid *helper;		/* set by the helper as it starts */
+	struct cgroup *cgrp;		/* the handler cgroup it joined */
 	bool abandoned;			/* the OOM killer stopped waiting */
+	bool global;			/* not a memcg OOM */
+	int status;			/* what call_usermodehelper_exec() said */
+	const char *why;		/* why the helper did not exec */
 	pid_t victim_nr;
+	short oom_score_adj;		/* the victim's, for the helper */
+	short oom_score_adj_min;
+	struct rlimit rlim[RLIM_NLIMITS];
 	u64 start_ns;
+	u64 end_ns;
 	char *envp[GS_ENV_MAX + 1];
 	char env[GS_ENV_SIZE];
 };
 
 static DEFINE_HASHTABLE(gs_registry, GS_HASH_BITS);
+static DEFINE_HASHTABLE(gs_users, GS_USER_HASH_BITS);
 static unsigned int gs_count;
-/* Taken in the OOM path: hold it briefly, never allocate or sleep under it. */
+static struct gs_bucket gs_hold;
+/*
+ * Taken in the OOM path: protects the registry's links, the counts and
+ * the budgets. Held for one entry at a time; never across allocation.
+ */
 static DEFINE_SPINLOCK(gs_lock);
 /* Serialises writers, so that a multi-line write is checked and applied as one. */
 static DEFINE_MUTEX(gs_write_mutex);
@@ -193,16 +308,140 @@ static void gs_reserve_refill(struct work_struct *work)
 		queue_delayed_work(system_wq, &gs_reserve_work, GS_REFILL_DELAY);
 }
 
+/* ---- budgets ---- */
+
+static void gs_bucket_init(struct gs_bucket *b, unsigned int cap_ms)
+{
+	b->stamp_ns = ktime_get_ns();
+	b->left_ms = cap_ms;
+}
+
+/* What is left of @b now, after refilling it for the time gone by. */
+static s64 gs_bucket_level(struct gs_bucket *b, unsigned int cap_ms, u64 now)
+{
+	u64 elapsed_ms = div_u64(now - b->stamp_ns, NSEC_PER_MSEC);
+	u64 gain;
+
+	if (!cap_ms)
+		return S64_MAX;
+	if (elapsed_ms >= GS_BUDGET_PERIOD_MS) {
+		b->left_ms = cap_ms;
+		b->stamp_ns = now;
+	} else {
+		gain = div_u64(elapsed_ms * cap_ms, GS_BUDGET_PERIOD_MS);
+		if (gain) {
+			b->left_ms += gain;
+			b->stamp_ns += div_u64(gain * GS_BUDGET_PERIOD_MS, cap_ms) * NSEC_PER_MSEC;
+		}
+	}
+	if (b->left_ms > cap_ms)
+		b->left_ms = cap_ms;
+	return b->left_ms;
+}
+
+static bool gs_bucket_full(struct gs_bucket *b, unsigned int cap_ms, u64 now)
+{
+	return gs_bucket_level(b, cap_ms, now) >= cap_ms;
+}
+
+/* ---- registrants ---- */
+
+static void gs_user_release(struct kref *ref)
+{
+	kfree(container_of(ref, struct gs_user, ref));
+}
+
+static void gs_user_put(struct gs_user *u)
+{
+	if (u)
+		kref_put(&u->ref, gs_user_release);
+}
+
+/* Caller holds gs_lock. */
+static struct gs_user *gs_user_lookup(kuid_t uid)
+{
+	struct gs_user *u;
+
+	hash_for_each_possible(gs_users, u, node, __kuid_val(uid))
+		if (uid_eq(u->uid, uid))
+			return u;
+	return NULL;
+}
+
+/* The registrant @uid, with a reference for the caller; made if new. */
+static struct gs_user *gs_user_get(kuid_t uid)
+{
+	struct gs_user *u, *fresh;
+
+	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL);
+	if (!fresh)
+		return NULL;
+	kref_init(&fresh->ref);		/* the hash's */
+	fresh->uid = uid;
+	gs_bucket_init(&fresh->hold, READ_ONCE(user_hold_budget_ms));
+
+	spin_lock(&gs_lock);
+	u = gs_user_lookup(uid);
+	if (!u) {
+		hash_add(gs_users, &fresh->node, __kuid_val(uid));
+		u = fresh;
+		fresh = NULL;
+	}
+	kref_get(&u->ref);
+	spin_unlock(&gs_lock);
+	kfree(fresh);
+	return u;
+}
+
+/*
+ * Forget registrants that hold nothing and whose budget is whole again:
+ * one that spent its budget is kept until it comes back. Caller holds
+ * gs_write_mutex, so no new reference to a user can appear meanwhile.
+ */
+static void gs_users_sweep(bool all)
+{
+	unsigned int cap = READ_ONCE(user_hold_budget_ms);
+	u64 now = ktime_get_ns();
+	struct hlist_node *tmp;
+	struct gs_user *u;
+	HLIST_HEAD(idle);
+	int bkt;
+
+	spin_lock(&gs_lock);
+	hash_for_each_safe(gs_users, bkt, tmp, u, node) {
+		if (!all && (kref_read(&u->ref) > 1 || !gs_bucket_full(&u->hold, cap, now)))
+			continue;
+		hash_del(&u->node);
+		hlist_add_head(&u->node, &idle);
+	}
+	spin_unlock(&gs_lock);
+	hlist_for_each_entry_safe(u, tmp, &idle, node)
+		gs_user_put(u);
+}
+
+/* ---- the registry ---- */
+
+static void gs_entry_free(struct rcu_head *rcu)
+{
+	struct gs_entry *e = container_of(rcu, struct gs_entry, rcu);
+
+	if (e->cgrp)
+		css_put(&e->cgrp->self);
+	put_pid(e->helper);
+	put_pid(e->pid);
+	put_cred(e->cred);
+	gs_user_put(e->user);
+	argv_free(e->argv);
+	kfree(e->cmdline);
+	kfree(e);
+}
+
 static void gs_entry_release(struct kref *ref)
 {
 	struct gs_entry *e = container_of(ref, struct gs_entry, ref);
 
-	put_pid(e->helper);
-	put_pid(e->pid);
-	put_cred(e->cred);
-	argv_free(e->argv);
-	kfree(e->cmdline);
-	kfree(e);
+	/* Readers of the registry may still be looking at it. */
+	call_rcu(&e->rcu, gs_entry_free);
 }
 
 static void gs_entry_put(struct gs_entry *e)
@@ -210,34 +449,50 @@ static void gs_entry_put(struct gs_entry *e)
 	kref_put(&e->ref, gs_entry_release);
 }
 
-static void gs_entries_put(struct hlist_head *list)
-{
-	struct gs_entry *e;
-	struct hlist_node *tmp;
-
-	hlist_for_each_entry_safe(e, tmp, list, hnode) {
-		hlist_del(&e->hnode);
-		gs_entry_put(e);
-	}
-}
-
-/* Caller holds gs_lock. */
+/* Under rcu_read_lock() or gs_lock. */
 static struct gs_entry *gs_lookup(struct pid *pid)
 {
 	struct gs_entry *e;
 
-	hash_for_each_possible(gs_registry, e, hnode, (unsigned long)pid)
+	hash_for_each_possible_rcu(gs_registry, e, hnode, (unsigned long)pid)
 		if (e->pid == pid)
 			return e;
 	return NULL;
 }
 
-/* Caller holds gs_lock. */
-static void gs_unlink(struct gs_entry *e, struct hlist_head *dead)
+static void gs_link(struct gs_entry *e)
 {
-	hash_del(&e->hnode);
+	hash_add_rcu(gs_registry, &e->hnode, (unsigned long)e->pid);
+	gs_count++;
+	if (e->user)
+		e->user->entries++;
+}
+
+/*
+ * Take @e out of the registry if it is still in it; returns whether it was,
+ * in which case the caller owns the registry's reference. Caller holds
+ * gs_lock.
+ */
+static bool gs_unlink(struct gs_entry *e)
+{
+	if (hlist_unhashed(&e->hnode))
+		return false;
+	hlist_del_init_rcu(&e->hnode);
 	gs_count--;
-	hlist_add_head(&e->hnode, dead);
+	if (e->user)
+		e->user->entries--;
+	return true;
+}
+
+static void gs_unlink_put(struct gs_entry *e)
+{
+	bool was_linked;
+
+	spin_lock(&gs_lock);
+	was_linked = gs_unlink(e);
+	spin_unlock(&gs_lock);
+	if (was_linked)
+		gs_entry_put(e);
 }
 
 static bool gs_process_gone(struct pid *pid)
@@ -250,16 +505,207 @@ static bool gs_process_gone(struct pid *pid)
 	return gone;
 }
 
-/* Move the entries of exited processes to @dead. Caller holds gs_lock. */
-static void gs_prune(struct hlist_head *dead)
+/*
+ * Drop the entries of exited processes, one at a time: the lock the OOM
+ * path needs is never held for more than one entry.
+ */
+static void gs_prune(void)
 {
 	struct gs_entry *e;
-	struct hlist_node *tmp;
 	int bkt;
 
-	hash_for_each_safe(gs_registry, bkt, tmp, e, hnode)
-		if (gs_process_gone(e->pid))
-			gs_unlink(e, dead);
+	rcu_read_lock();
+	hash_for_each_rcu(gs_registry, bkt, e, hnode) {
+		if (!gs_process_gone(e->pid))
+			continue;
+		spin_lock(&gs_lock);
+		if (gs_unlink(e)) {
+			spin_unlock(&gs_lock);
+			/* The registry's reference; freed after this grace period. */
+			gs_entry_put(e);
+			continue;
+		}
+		spin_unlock(&gs_lock);
+	}
+	rcu_read_unlock();
+}
+
+/* ---- the handler file ---- */
+
+/*
+ * A directory on a handler's path can be trusted if only root or @owner
+ * can change what it holds: owned by one of them and writable by no one
+ * else, or sticky (its entries can be replaced only by their owners).
+ */
+static bool gs_dir_trusted(const struct inode *inode, kuid_t owner)
+{
+	if (!uid_eq(inode->i_uid, GLOBAL_ROOT_UID) && !uid_eq(inode->i_uid, owner))
+		return false;
+	return !(inode->i_mode & 0022) || (inode->i_mode & S_ISVTX);
+}
+
+/* Every directory the path names on its way to the file, "/" first. */
+static int gs_check_named_dirs(const char *path, kuid_t owner)
+{
+	struct path dir;
+	char *buf, *slash;
+	int err = 0;
+
+	buf = kstrdup(path, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	for (slash = buf; slash && !err; slash = strchr(slash + 1, '/')) {
+		char saved = slash[1];
+
+		/* The prefix up to and including this slash. */
+		slash[1] = '\0';
+		err = kern_path(buf, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &dir);
+		slash[1] = saved;
+		if (err)
+			break;
+		if (!gs_dir_trusted(d_inode(dir.dentry), owner))
+			err = -EPERM;
+		path_put(&dir);
+	}
+	kfree(buf);
+	return err;
+}
+
+/*
+ * Every directory above the file itself, up to @root: where symbolic links
+ * on the way led.
+ */
+static int gs_check_real_dirs(const struct path *file, const struct path *root,
+			      kuid_t owner)
+{
+	struct dentry *parent;
+	struct path p = *file;
+	int err = 0;
+
+	path_get(&p);
+	while (!path_equal(&p, root)) {
+		if (p.dentry == p.mnt->mnt_root) {
+			/* A mount's root: go on from where it is mounted. */
+			if (!follow_up(&p))
+				break;
+			continue;
+		}
+		parent = dget_parent(p.dentry);
+		dput(p.dentry);
+		p.dentry = parent;
+		if (!gs_dir_trusted(d_inode(p.dentry), owner)) {
+			err = -EPERM;
+			break;
+		}
+	}
+	path_put(&p);
+	return err;
+}
+
+static int gs_path_may_exec(const struct path *path)
+{
+#ifdef GS_HAVE_PATH_PERMISSION
+	return path_permission(path, MAY_EXEC);
+#else
+	return inode_permission(d_inode(path->dentry), MAY_EXEC);
+#endif
+}
+
+/*
+ * The handler must be an absolute path to a regular file the registrant
+ * may execute; the file and every directory on the way to it, as named and
+ * as reached, can be changed by root or the registrant only (sudo's rule
+ * for what it runs). On success *@dev and *@ino name the file checked.
+ * Resolved and checked with the registrant's credentials, from the
+ * caller's root.
+ */
+static int gs_check_handler(const char *path, const struct cred *cred,
+			    dev_t *dev, unsigned long *ino)
+{
+	const struct cred *old;
+	struct inode *inode;
+	struct path file, root;
+	int err;
+
+	if (path[0] != '/')
+		return -EINVAL;
+	old = override_creds(cred);
+	err = kern_path(path, LOOKUP_FOLLOW, &file);
+	if (err)
+		goto out_creds;
+	inode = d_inode(file.dentry);
+	if (!S_ISREG(inode->i_mode) || (file.mnt->mnt_flags & MNT_NOEXEC)) {
+		err = -EACCES;
+		goto out_file;
+	}
+	err = gs_path_may_exec(&file);
+	if (err)
+		goto out_file;
+	if (!gs_dir_trusted(inode, cred->euid) || (inode->i_mode & 0022)) {
+		err = -EPERM;
+		goto out_file;
+	}
+	err = gs_check_named_dirs(path, cred->euid);
+	if (err)
+		goto out_file;
+	get_fs_root(current->fs, &root);
+	err = gs_check_real_dirs(&file, &root, cred->euid);
+	path_put(&root);
+	if (err)
+		goto out_file;
+	*dev = inode->i_sb->s_dev;
+	*ino = inode->i_ino;
+out_file:
+	path_put(&file);
+out_creds:
+	revert_creds(old);
+	return err;
+}
+
+/*
+ * Handlers run from the kernel's root directory: a writer under another
+ * root (a chroot or a container's) would name a different file there.
+ */
+static bool gs_same_root_as_kernel(void)
+{
+	struct path mine, kernels;
+	bool same;
+
+	get_fs_root(current->fs, &mine);
+	get_fs_root(init_task.fs, &kernels);
+	same = path_equal(&mine, &kernels);
+	path_put(&kernels);
+	path_put(&mine);
+	return same;
+}
+
+/* The handler cgroup's directory, or "" when none is set. */
+static void gs_handler_cgroup(char *buf, size_t size)
+{
+	kernel_param_lock(THIS_MODULE);
+	strscpy(buf, handler_cgroup, size);
+	kernel_param_unlock(THIS_MODULE);
+}
+
+/* Is a handler cgroup set, and a cgroup v2 directory handlers can join? */
+static int gs_check_handler_cgroup(void)
+{
+	char dir[GS_CGROUP_PATH_MAX];
+	char procs[GS_CGROUP_PATH_MAX + 16];
+	struct path p;
+	int err;
+
+	gs_handler_cgroup(dir, sizeof(dir));
+	if (!dir[0])
+		return -EOPNOTSUPP;
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	err = kern_path(procs, LOOKUP_FOLLOW, &p);
+	if (err)
+		return -EOPNOTSUPP;
+	if (p.mnt->mnt_sb->s_magic != CGROUP2_SUPER_MAGIC)
+		err = -EOPNOTSUPP;
+	path_put(&p);
+	return err;
 }
 
 /* ---- the handler ---- */
@@ -296,8 +742,12 @@ static __printf(2, 3) void gs_env_add(struct gs_entry *e, const char *fmt, ...)
 	e->envp[n] = e->env + used;
 }
 
-/* Describe the victim to the handler. No allocation: the OOM path. */
-static void gs_env_fill(struct gs_entry *e, struct oom_control *oc)
+/*
+ * Describe the victim to the handler, and keep what the helper takes from
+ * it (rlimits, OOM score adjustment). No allocation: the OOM path.
+ */
+static void gs_victim_snapshot(struct gs_entry *e, struct oom_control *oc,
+			       unsigned int wait_ms)
 {
 	struct task_struct *victim = oc->chosen;
 	unsigned long rss_kb = 0;
@@ -310,6 +760,11 @@ static void gs_env_fill(struct gs_entry *e, struct oom_control *oc)
 		rss_kb = get_mm_rss(victim->mm) << (PAGE_SHIFT - 10);
 	strscpy(comm, victim->comm, sizeof(comm));
 	task_unlock(victim);
+	task_lock(victim->group_leader);
+	memcpy(e->rlim, victim->signal->rlim, sizeof(e->rlim));
+	task_unlock(victim->group_leader);
+	e->oom_score_adj = victim->signal->oom_score_adj;
+	e->oom_score_adj_min = victim->signal->oom_score_adj_min;
 #ifdef CONFIG_CGROUPS
 	rcu_read_lock();
 	cgroup_path(task_dfl_cgroup(victim), cgroup, sizeof(cgroup));
@@ -321,21 +776,22 @@ static void gs_env_fill(struct gs_entry *e, struct oom_control *oc)
 	gs_env_add(e, "GS_PID=%d", e->victim_nr);
 	gs_env_add(e, "GS_COMM=%s", comm);
 	gs_env_add(e, "GS_RSS_KB=%lu", rss_kb);
-	gs_env_add(e, "GS_OOM_SCORE_ADJ=%d", victim->signal->oom_score_adj);
+	gs_env_add(e, "GS_OOM_SCORE_ADJ=%d", e->oom_score_adj);
 	gs_env_add(e, "GS_CONSTRAINT=%s", gs_constraint_name(oc->constraint));
 	gs_env_add(e, "GS_CGROUP=%s", cgroup);
-	gs_env_add(e, "GS_TIMEOUT_MS=%u", READ_ONCE(timeout_ms));
+	gs_env_add(e, "GS_TIMEOUT_MS=%u", wait_ms);
 	gs_env_add(e, "GS_CHOSEN_NS=%llu", e->start_ns);
 }
 
 /*
- * Give @new the identity of @reg: ids, capabilities, groups, user and the
- * user's process accounting (ucounts), each with its own reference, so
- * that the helper is counted against the registrant like any process it
- * forks would be. A copy of @reg is made with prepare_creds() under
- * override_creds() (only exported helpers take those references); the two
- * creds then trade identities and the copy, now holding @new's old
- * references, is dropped.
+ * Give @new the whole identity of @reg: ids, capabilities, groups, user,
+ * user namespace, process accounting and LSM label, each with its own
+ * reference. A copy of @reg is made with prepare_creds() under
+ * override_creds(), as only exported helpers may take those references
+ * (the LSMs prepare the label for it); the two creds then trade what
+ * identifies them and the copy, left with @new's old identity, is dropped.
+ * The usermode-helper limits in @new (bounding and inheritable sets) stay:
+ * the handler never gets more than a usermode helper may.
  */
 static int gs_take_identity(struct cred *new, const struct cred *reg)
 {
@@ -365,98 +821,193 @@ static int gs_take_identity(struct cred *new, const struct cred *reg)
 	swap(new->user, copy->user);
 	swap(new->user_ns, copy->user_ns);
 	swap(new->group_info, copy->group_info);
+#ifdef GS_HAVE_CRED_UCOUNTS
 	swap(new->ucounts, copy->ucounts);
+#endif
+#ifdef CONFIG_SECURITY
+	swap(new->security, copy->security);
+#endif
+
+	new->cap_bset = cap_intersect(new->cap_bset, copy->cap_bset);
+	new->cap_inheritable = cap_intersect(new->cap_inheritable, copy->cap_inheritable);
+	new->cap_permitted = cap_intersect(new->cap_permitted, new->cap_bset);
+	new->cap_effective = cap_intersect(new->cap_effective, new->cap_permitted);
+	new->cap_ambient = cap_intersect(new->cap_ambient,
+					 cap_intersect(new->cap_permitted, new->cap_inheritable));
 	abort_creds(copy);
 	return 0;
 }
 
 /*
+ * Move the calling helper into the handler cgroup, and return that cgroup
+ * with a reference. Written as root would write it: the helper still has
+ * the kernel's credentials.
+ */
+static struct cgroup *gs_join_handler_cgroup(void)
+{
+	char dir[GS_CGROUP_PATH_MAX];
+	char procs[GS_CGROUP_PATH_MAX + 16];
+	struct cgroup *cgrp;
+	struct file *file;
+	loff_t pos = 0;
+	ssize_t n;
+
+	gs_handler_cgroup(dir, sizeof(dir));
+	if (!dir[0])
+		return ERR_PTR(-EOPNOTSUPP);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	file = filp_open(procs, O_WRONLY, 0);
+	if (IS_ERR(file))
+		return ERR_CAST(file);
+	/*
+	 * A helper forked by a workqueue worker on older kernels inherits
+	 * PF_NO_SETAFFINITY, which cgroup.procs refuses; exec would clear it.
+	 */
+	current->flags &= ~PF_NO_SETAFFINITY;
+	n = kernel_write(file, "0", 1, &pos);
+	fput(file);
+	if (n < 0)
+		return ERR_PTR(n);
+
+	rcu_read_lock();
+	cgrp = task_dfl_cgroup(current);
+	css_get(&cgrp->self);
+	rcu_read_unlock();
+	if (!cgroup_parent(cgrp)) {	/* still in the root cgroup */
+		css_put(&cgrp->self);
+		return ERR_PTR(-EINVAL);
+	}
+	return cgrp;
+}
+
+/* Runs in the helper: fail with @err for @why. */
+static int gs_helper_fail(struct gs_entry *e, int err, const char *why)
+{
+	e->why = why;
+	return err;
+}
+
+/*
  * Runs in the new helper process, before its credentials are committed and
- * before exec: record who it is, keep it out of the OOM killer's choice and
- * give it the registrant's credentials, never more.
+ * before exec. Join the handler cgroup, check that the handler path still
+ * leads to the file that was checked at registration, take the victim's
+ * limits and the registrant's identity; on a kernel that allows it, let
+ * the process tree use the victim's memory reserves for its run.
  */
 static int gs_helper_init(struct subprocess_info *info, struct cred *new)
 {
 	struct gs_entry *e = info->data;
+	struct cgroup *cgrp;
+	unsigned long ino;
+	dev_t dev;
+	int err;
 
 	spin_lock(&e->helper_lock);
 	if (e->abandoned) {
 		spin_unlock(&e->helper_lock);
-		return -ECANCELED;
+		return gs_helper_fail(e, -ECANCELED, "abandoned");
 	}
 	e->helper = get_task_pid(current, PIDTYPE_PID);
 	spin_unlock(&e->helper_lock);
-	complete(&e->started);
 
-	current->signal->oom_score_adj = OOM_SCORE_ADJ_MIN;
-	current->signal->oom_score_adj_min = OOM_SCORE_ADJ_MIN;
-	return gs_take_identity(new, e->cred);
+	cgrp = gs_join_handler_cgroup();
+	if (IS_ERR(cgrp))
+		return gs_helper_fail(e, PTR_ERR(cgrp), "handler_cgroup");
+	spin_lock(&e->helper_lock);
+	e->cgrp = cgrp;
+	spin_unlock(&e->helper_lock);
+
+	err = gs_check_handler(e->argv[0], e->cred, &dev, &ino);
+	if (err)
+		return gs_helper_fail(e, err, "handler_check");
+	if (dev != e->dev || ino != e->ino)
+		return gs_helper_fail(e, -ESTALE, "handler_replaced");
+
+	task_lock(current->group_leader);
+	memcpy(current->signal->rlim, e->rlim, sizeof(e->rlim));
+	task_unlock(current->group_leader);
+	current->signal->oom_score_adj = e->oom_score_adj;
+	current->signal->oom_score_adj_min = e->oom_score_adj_min;
+	if (e->no_new_privs)
+		task_set_no_new_privs(current);
+
+	err = gs_take_identity(new, e->cred);
+	if (err)
+		return gs_helper_fail(e, err, "credentials");
+
+	spin_lock(&e->helper_lock);
+	if (e->abandoned) {
+		spin_unlock(&e->helper_lock);
+		return gs_helper_fail(e, -ECANCELED, "abandoned");
+	}
+#ifdef GS_HAVE_OOM_RESERVES
+	if (e->global)
+		oom_set_reserves(current, true);
+#endif
+	spin_unlock(&e->helper_lock);
+	complete(&e->started);
+	return 0;
 }
 
 static void gs_helper_work(struct work_struct *work)
 {
 	struct gs_entry *e = container_of(work, struct gs_entry, work);
-	u64 ms;
-	int ret;
 
-	ret = call_usermodehelper_exec(e->info, UMH_WAIT_PROC);
-	ms = div_u64(ktime_get_ns() - e->start_ns, NSEC_PER_MSEC);
-	if (ret < 0)
-		pr_warn("event=error victim=%d handler=%s errno=%d duration_ms=%llu\n",
-			e->victim_nr, e->argv[0], -ret, ms);
-	else if (ret & 0x7f)
-		pr_info("event=exit victim=%d handler=%s helper=%d signal=%d duration_ms=%llu\n",
-			e->victim_nr, e->argv[0], pid_nr(e->helper), ret & 0x7f,
-			ms);
-	else
-		pr_info("event=exit victim=%d handler=%s helper=%d status=%d duration_ms=%llu\n",
-			e->victim_nr, e->argv[0], pid_nr(e->helper),
-			(ret >> 8) & 0xff, ms);
+	e->status = call_usermodehelper_exec(e->info, UMH_WAIT_PROC);
+	e->end_ns = ktime_get_ns();
+	/* A helper that failed before exec never said it started. */
+	complete_all(&e->started);
 	complete_all(&e->done);
 	gs_entry_put(e);
 }
 
-/* Under rcu_read_lock(): is @p the helper or one of its descendants? */
-static bool gs_in_helper_tree(struct task_struct *p, struct task_struct *helper)
-{
-	for (; p->pid; p = rcu_dereference(p->real_parent))
-		if (same_thread_group(p, helper))
-			return true;
-	return false;
-}
-
 /*
- * Send @sig to the helper and to every process descended from it; returns
- * how many processes were signalled. Ancestry rather than the process group
- * or session, which a handler's child can leave with setsid().
+ * Kill every process in the handler cgroup @cgrp, and the helper @helper
+ * should it not have joined it yet; take back their access to the memory
+ * reserves. A process can leave that cgroup only with root's help, so a
+ * double fork, setsid() or a re-parented orphan stays in reach. Passes
+ * repeat until one finds no live process left unkilled: a process killed
+ * cannot fork again, so each pass can meet only children forked before
+ * the last. Returns how many processes were killed.
  */
-static unsigned int gs_signal_helper_tree(struct pid *helper, int sig)
+static unsigned int gs_kill_handler_tree(struct cgroup *cgrp, struct pid *helper)
 {
-	struct task_struct *root, *p;
-	unsigned int n = 0;
+	struct task_struct *p;
+	unsigned int killed = 0, fresh;
+	int pass;
 
 	rcu_read_lock();
-	root = pid_task(helper, PIDTYPE_PID);
-	if (root) {
-		for_each_process(p) {
-			if (gs_in_helper_tree(p, root) && !send_sig(sig, p, 1))
-				n++;
-		}
-	}
+	p = helper ? pid_task(helper, PIDTYPE_PID) : NULL;
+	if (p && !p->exit_state &&
+	    (!cgrp || !cgroup_is_descendant(task_dfl_cgroup(p), cgrp)) &&
+	    !send_sig(SIGKILL, p, 1))
+		killed++;
 	rcu_read_unlock();
-	return n;
-}
+	if (!cgrp)
+		return killed;
 
-/*
- * A handler past its time may have started children of its own (a script's
- * pipeline, a background job): none may outlive it. Stop the whole tree
- * first, so that no member forks or exits while it is walked (an exit would
- * hand its children to init, out of reach), then kill it.
- */
-static unsigned int gs_kill_helper_tree(struct pid *helper)
-{
-	gs_signal_helper_tree(helper, SIGSTOP);
-	return gs_signal_helper_tree(helper, SIGKILL);
+	for (pass = 0; pass < GS_KILL_PASSES; pass++) {
+		fresh = 0;
+		rcu_read_lock();
+		for_each_process(p) {
+			if (p->exit_state || !cgroup_is_descendant(task_dfl_cgroup(p), cgrp))
+				continue;
+#ifdef GS_HAVE_OOM_RESERVES
+			oom_set_reserves(p, false);
+#endif
+			if (__fatal_signal_pending(p) || (p->signal->flags & SIGNAL_GROUP_EXIT))
+				continue;
+			if (!send_sig(SIGKILL, p, 1))
+				fresh++;
+		}
+		rcu_read_unlock();
+		killed += fresh;
+		if (!fresh)
+			break;
+	}
+	if (fresh)
+		pr_warn("event=kill_incomplete passes=%d\n", GS_KILL_PASSES);
+	return killed;
 }
 
 static unsigned long gs_jiffies_left(unsigned long deadline)
@@ -466,89 +1017,167 @@ static unsigned long gs_jiffies_left(unsigned long deadline)
 
 /*
  * Start the handler of @e for the victim in @oc and wait for it, at most
- * timeout_ms. Called from the OOM killer with oom_lock held: every wait
- * here is bounded.
+ * @wait_ms; then nothing it started is left. Called from the OOM killer
+ * with oom_lock held: every wait here is bounded.
  */
-static void gs_fire(struct gs_entry *e, struct oom_control *oc)
+static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wait_ms)
 {
-	bool global = !oc->memcg;
-	unsigned long released = 0;
+	unsigned long deadline, start_wait, released = 0;
+	struct cgroup *cgrp;
+	bool abandoned, started;
 	struct pid *helper;
-	unsigned int killed = 0;
-	unsigned int wait_ms = READ_ONCE(timeout_ms);
-	unsigned long deadline, start_wait;
+	unsigned int killed;
 
-	e->start_ns = ktime_get_ns();
+	e->global = !oc->memcg;
 	e->victim_nr = pid_nr(e->pid);
-	gs_env_fill(e, oc);
+	gs_victim_snapshot(e, oc, wait_ms);
 	init_completion(&e->started);
 	init_completion(&e->done);
 	spin_lock_init(&e->helper_lock);
 	INIT_WORK(&e->work, gs_helper_work);
 
-	/* A global OOM has no memory for fork and exec: lend the reserve. */
-	if (global)
+	/* A global OOM has no memory for fork: lend the reserve. */
+	if (e->global)
 		released = gs_reserve_release();
 
 	e->info = call_usermodehelper_setup(e->argv[0], e->argv, e->envp,
 					    GFP_ATOMIC | __GFP_NOWARN,
 					    gs_helper_init, NULL, e);
 	if (!e->info) {
-		pr_warn("event=error victim=%d handler=%s reason=nomem\n",
-			e->victim_nr, e->argv[0]);
+		pr_warn("event=error victim=%d handler=%s errno=%d reason=nomem duration_ms=0\n",
+			e->victim_nr, e->argv[0], ENOMEM);
 		goto out;
 	}
-	pr_info("event=start victim=%d comm=%s handler=%s uid=%u constraint=%s reserve_kb=%lu\n",
+	pr_info("event=start victim=%d comm=%s handler=%s uid=%u constraint=%s timeout_ms=%u reserve_kb=%lu\n",
 		e->victim_nr, oc->chosen->comm, e->argv[0],
 		from_kuid(&init_user_ns, e->cred->euid),
-		gs_constraint_name(oc->constraint), released << (PAGE_SHIFT - 10));
+		gs_constraint_name(oc->constraint), wait_ms,
+		released << (PAGE_SHIFT - 10));
 
 	kref_get(&e->ref);
 	queue_work(gs_wq, &e->work);
 	/*
-	 * A helper that cannot even be forked (a global OOM with no reserve
-	 * left) would hold up the kill for all of timeout_ms: give up on it
-	 * after start_timeout_ms.
+	 * A helper that cannot even be forked (a global OOM with no memory
+	 * left) would hold up the kill for its whole wait: give up on it after
+	 * start_timeout_ms.
 	 */
 	deadline = jiffies + msecs_to_jiffies(wait_ms);
 	start_wait = msecs_to_jiffies(min(READ_ONCE(start_timeout_ms), wait_ms));
-	if (wait_for_completion_timeout(&e->started, start_wait) &&
-	    wait_for_completion_timeout(&e->done, gs_jiffies_left(deadline)))
-		goto out;
+	started = wait_for_completion_timeout(&e->started, start_wait);
+	abandoned = !started ||
+		    !wait_for_completion_timeout(&e->done, gs_jiffies_left(deadline));
 
 	spin_lock(&e->helper_lock);
-	e->abandoned = true;
+	e->abandoned = abandoned;
 	helper = get_pid(e->helper);
+	cgrp = e->cgrp;
+	if (cgrp)
+		css_get(&cgrp->self);
 	spin_unlock(&e->helper_lock);
-	if (helper)
-		killed = gs_kill_helper_tree(helper);
-	pr_warn("event=timeout victim=%d handler=%s helper=%d timeout_ms=%u phase=%s killed=%u\n",
-		e->victim_nr, e->argv[0], pid_nr(helper), wait_ms,
-		helper ? "run" : "start", killed);
+
+	killed = gs_kill_handler_tree(cgrp, abandoned ? helper : NULL);
+	if (abandoned)
+		pr_warn("event=timeout victim=%d handler=%s helper=%d timeout_ms=%u phase=%s killed=%u\n",
+			e->victim_nr, e->argv[0], pid_nr(helper), wait_ms,
+			started ? "run" : "start", killed);
+	else if (e->status < 0)
+		pr_warn("event=error victim=%d handler=%s errno=%d reason=%s duration_ms=%llu killed=%u\n",
+			e->victim_nr, e->argv[0], -e->status, e->why ?: "exec",
+			div_u64(e->end_ns - e->start_ns, NSEC_PER_MSEC), killed);
+	else if (e->status & 0x7f)
+		pr_info("event=exit victim=%d handler=%s helper=%d signal=%d duration_ms=%llu killed=%u\n",
+			e->victim_nr, e->argv[0], pid_nr(helper), e->status & 0x7f,
+			div_u64(e->end_ns - e->start_ns, NSEC_PER_MSEC), killed);
+	else
+		pr_info("event=exit victim=%d handler=%s helper=%d status=%d duration_ms=%llu killed=%u\n",
+			e->victim_nr, e->argv[0], pid_nr(helper), (e->status >> 8) & 0xff,
+			div_u64(e->end_ns - e->start_ns, NSEC_PER_MSEC), killed);
+	if (cgrp)
+		css_put(&cgrp->self);
 	put_pid(helper);
 out:
-	if (global && gs_reserve_target())
+	if (e->global && gs_reserve_target())
 		queue_delayed_work(system_wq, &gs_reserve_work, GS_REFILL_DELAY);
+}
+
+/* The entry registered for @pid, taken out of the registry: it fires once. */
+static struct gs_entry *gs_claim(struct pid *pid)
+{
+	struct gs_entry *e;
+
+	rcu_read_lock();
+	e = gs_lookup(pid);
+	if (e && (test_and_set_bit(GS_FIRED, &e->flags) || !kref_get_unless_zero(&e->ref)))
+		e = NULL;
+	rcu_read_unlock();
+	if (e)
+		gs_unlink_put(e);
+	return e;
+}
+
+/*
+ * How long the handler of @e may hold the OOM killer: its registrant's
+ * timeout, within what is left of the budgets. 0, and why in *@why: not
+ * at all.
+ */
+static unsigned int gs_wait_budget(struct gs_entry *e, u64 now, const char **why)
+{
+	s64 wait = READ_ONCE(timeout_ms), left;
+
+	if (e->user)
+		wait = min_t(s64, wait, READ_ONCE(user_timeout_ms));
+	spin_lock(&gs_lock);
+	left = gs_bucket_level(&gs_hold, READ_ONCE(hold_budget_ms), now);
+	*why = "budget";
+	if (e->user && gs_bucket_level(&e->user->hold, READ_ONCE(user_hold_budget_ms), now) < left) {
+		left = e->user->hold.left_ms;
+		*why = "user_budget";
+	}
+	spin_unlock(&gs_lock);
+	wait = min(wait, left);
+	return wait < GS_MIN_WAIT_MS ? 0 : wait;
+}
+
+static void gs_charge(struct gs_entry *e, u64 since)
+{
+	s64 held = div_u64(ktime_get_ns() - since, NSEC_PER_MSEC);
+
+	spin_lock(&gs_lock);
+	gs_hold.left_ms -= held;
+	if (e->user)
+		e->user->hold.left_ms -= held;
+	spin_unlock(&gs_lock);
 }
 
 static int gs_oom_victim(struct notifier_block *nb, unsigned long action,
 			 void *data)
 {
 	struct oom_control *oc = data;
+	unsigned int wait_ms;
 	struct gs_entry *e;
+	const char *why;
 
-	spin_lock(&gs_lock);
-	e = gs_lookup(task_tgid(oc->chosen));
-	if (e) {
-		/* Fires at most once: the entry leaves the registry now. */
-		hash_del(&e->hnode);
-		gs_count--;
-	}
-	spin_unlock(&gs_lock);
+	e = gs_claim(task_tgid(oc->chosen));
 	if (!e)
 		return NOTIFY_DONE;
 
-	gs_fire(e, oc);
+	e->start_ns = ktime_get_ns();
+	wait_ms = gs_wait_budget(e, e->start_ns, &why);
+	/* No allocation here (no path lookup): the helper checks the cgroup itself. */
+	kernel_param_lock(THIS_MODULE);
+	if (!handler_cgroup[0]) {
+		wait_ms = 0;
+		why = "no_handler_cgroup";
+	}
+	kernel_param_unlock(THIS_MODULE);
+	if (!wait_ms) {
+		pr_warn("event=skip victim=%d handler=%s uid=%u reason=%s\n",
+			pid_nr(e->pid), e->argv[0], from_kuid(&init_user_ns, e->cred->euid),
+			why);
+	} else {
+		gs_fire(e, oc, wait_ms);
+		gs_charge(e, e->start_ns);
+	}
 	gs_entry_put(e);
 	return NOTIFY_OK;
 }
@@ -583,52 +1212,6 @@ static int gs_may_act_on(struct file *file, struct pid *pid)
 		      uid_eq(cred->euid, tcred->suid) ? 0 : -EPERM;
 	}
 	rcu_read_unlock();
-	return err;
-}
-
-static int gs_path_may_exec(const struct path *path)
-{
-#ifdef GS_HAVE_PATH_PERMISSION
-	return path_permission(path, MAY_EXEC);
-#else
-	return inode_permission(d_inode(path->dentry), MAY_EXEC);
-#endif
-}
-
-/*
- * The handler must be an absolute path to a regular file the registrant may
- * execute, owned by root or the registrant, and writable by no one else.
- */
-static int gs_check_handler(struct file *file, const char *path)
-{
-	const struct cred *cred = file->f_cred;
-	const struct cred *old;
-	struct inode *inode;
-	struct path p;
-	int err;
-
-	if (path[0] != '/')
-		return -EINVAL;
-	old = override_creds(cred);
-	err = kern_path(path, LOOKUP_FOLLOW, &p);
-	if (err)
-		goto out_creds;
-	inode = d_inode(p.dentry);
-	if (!S_ISREG(inode->i_mode) || (p.mnt->mnt_flags & MNT_NOEXEC)) {
-		err = -EACCES;
-		goto out_path;
-	}
-	err = gs_path_may_exec(&p);
-	if (err)
-		goto out_path;
-	if ((inode->i_mode & 0022) ||
-	    !(uid_eq(inode->i_uid, GLOBAL_ROOT_UID) ||
-	      uid_eq(inode->i_uid, cred->euid)))
-		err = -EPERM;
-out_path:
-	path_put(&p);
-out_creds:
-	revert_creds(old);
 	return err;
 }
 
@@ -680,6 +1263,7 @@ static struct gs_entry *gs_entry_new(struct file *file, struct pid *pid,
 	if (!e)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&e->ref);
+	INIT_HLIST_NODE(&e->hnode);
 	e->argv = argv_split(GFP_KERNEL, cmd, &e->argc);
 	if (!e->argv) {
 		kfree(e);
@@ -687,15 +1271,25 @@ static struct gs_entry *gs_entry_new(struct file *file, struct pid *pid,
 	}
 	e->pid = pid;
 	e->cred = get_cred(file->f_cred);
+	e->no_new_privs = task_no_new_privs(current);
 	err = -EINVAL;
 	if (e->argc < 1)
+		goto fail;
+	err = -EXDEV;
+	if (!gs_same_root_as_kernel())
 		goto fail;
 	err = -E2BIG;
 	if (e->argc > GS_ARGS_MAX + 1)
 		goto fail;
-	err = gs_check_handler(file, e->argv[0]);
+	err = gs_check_handler(e->argv[0], e->cred, &e->dev, &e->ino);
 	if (err)
 		goto fail;
+	if (!gs_is_admin(file)) {
+		err = -ENOMEM;
+		e->user = gs_user_get(e->cred->euid);
+		if (!e->user)
+			goto fail;
+	}
 	/* The listed form: arguments joined by single spaces. */
 	err = -ENOMEM;
 	e->cmdline = kzalloc(strlen(cmd) + 1, GFP_KERNEL);
@@ -713,8 +1307,9 @@ fail:
 	return ERR_PTR(err);
 }
 
-/* Parse one non-empty line into @ops. */
-static int gs_parse_line(struct file *file, char *line, struct list_head *ops)
+/* Parse one non-empty line into @ops; count registrations in @adds. */
+static int gs_parse_line(struct file *file, char *line, struct list_head *ops,
+			 unsigned int *adds)
 {
 	struct gs_op *op, *other;
 	char *pidstr, *rest;
@@ -747,6 +1342,7 @@ static int gs_parse_line(struct file *file, char *line, struct list_head *ops)
 		if (err)
 			goto fail_pid;
 		op->add = e;
+		(*adds)++;
 	}
 	list_add_tail(&op->node, ops);
 	return 0;
@@ -758,48 +1354,69 @@ fail:
 }
 
 /*
- * Apply every op, or none: check them all against the registry first.
- * Nothing here may fail for want of memory, as gs_lock is held.
+ * Check every op against the registry and the limits, then apply them all.
+ * Caller holds gs_write_mutex, so only the OOM path can change the registry
+ * meanwhile, and it only takes entries out: what was checked still holds.
+ * The lock the OOM path takes is held for one op at a time.
  */
-static int gs_apply(struct list_head *ops, struct hlist_head *dead)
+static int gs_apply(struct list_head *ops)
 {
-	unsigned int count;
+	int grow = 0, user_grow = 0;
+	struct gs_user *user = NULL;
 	struct gs_entry *old;
 	struct gs_op *op;
+	bool fits;
 
-	spin_lock(&gs_lock);
-	gs_prune(dead);
-	count = gs_count;
+	/* All the registrations of one write are the same registrant's. */
+	list_for_each_entry(op, ops, node)
+		if (op->add)
+			user = op->add->user;
+
+	gs_prune();
+	rcu_read_lock();
 	list_for_each_entry(op, ops, node) {
 		old = gs_lookup(op->pid);
+		if (old && test_bit(GS_FIRED, &old->flags))
+			old = NULL;
 		if (!op->add && !old) {
-			spin_unlock(&gs_lock);
+			rcu_read_unlock();
 			return -ENOENT;
 		}
-		if (op->add && !old)
-			count++;
-		if (!op->add)
-			count--;
+		grow += !!op->add - !!old;
+		if (user)
+			user_grow += !!op->add - (old && old->user == user);
 	}
+	rcu_read_unlock();
+
+	spin_lock(&gs_lock);
 	/* Only a write that grows the registry can overflow it. */
-	if (count > gs_count && count > READ_ONCE(max_entries)) {
+	fits = grow <= 0 || gs_count + grow <= READ_ONCE(max_entries);
+	if (fits && user_grow > 0 &&
+	    user->entries + user_grow > READ_ONCE(user_max_entries)) {
 		spin_unlock(&gs_lock);
-		return -ENOSPC;
+		return -EDQUOT;
 	}
+	spin_unlock(&gs_lock);
+	if (!fits)
+		return -ENOSPC;
+
 	list_for_each_entry(op, ops, node) {
+		rcu_read_lock();
+		spin_lock(&gs_lock);
 		old = gs_lookup(op->pid);
-		if (old)
-			gs_unlink(old, dead);
+		if (old && !gs_unlink(old))
+			old = NULL;
 		if (op->add) {
 			/* The registry takes over the op's entry and pid. */
-			hash_add(gs_registry, &op->add->hnode,
-				 (unsigned long)op->pid);
-			gs_count++;
+			gs_link(op->add);
 			op->add = NULL;
 			op->pid = NULL;
 		}
+		spin_unlock(&gs_lock);
+		rcu_read_unlock();
+		if (old)
+			gs_entry_put(old);
 	}
-	spin_unlock(&gs_lock);
 	return 0;
 }
 
@@ -807,7 +1424,7 @@ static ssize_t gs_proc_write(struct file *file, const char __user *ubuf,
 			     size_t count, loff_t *ppos)
 {
 	char *buf, *cursor, *line;
-	HLIST_HEAD(dead);
+	unsigned int adds = 0;
 	LIST_HEAD(ops);
 	int err = 0;
 
@@ -827,39 +1444,45 @@ static ssize_t gs_proc_write(struct file *file, const char __user *ubuf,
 		if (strlen(line) > GS_LINE_MAX)
 			err = -ENAMETOOLONG;
 		else if (*strim(line))
-			err = gs_parse_line(file, strim(line), &ops);
+			err = gs_parse_line(file, strim(line), &ops, &adds);
 	}
+	/* Handlers run only in the handler cgroup: without one, none can. */
+	if (!err && adds)
+		err = gs_check_handler_cgroup();
 	if (!err)
-		err = gs_apply(&ops, &dead);
+		err = gs_apply(&ops);
+	gs_ops_free(&ops);
+	gs_users_sweep(false);
 	mutex_unlock(&gs_write_mutex);
 
-	gs_ops_free(&ops);
-	gs_entries_put(&dead);
 	kfree(buf);
 	return err ? err : count;
 }
 
+/*
+ * The registry as the reader may see it. Walked under RCU: a reader never
+ * holds up the OOM path, however many entries there are.
+ */
 static int gs_proc_show(struct seq_file *m, void *v)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	struct file *file = m->private;
 	bool admin = gs_is_admin(file);
 	struct gs_entry *e;
-	HLIST_HEAD(dead);
 	pid_t nr;
 	int bkt;
 
-	spin_lock(&gs_lock);
-	gs_prune(&dead);
-	hash_for_each(gs_registry, bkt, e, hnode) {
+	rcu_read_lock();
+	hash_for_each_rcu(gs_registry, bkt, e, hnode) {
+		if (test_bit(GS_FIRED, &e->flags) || gs_process_gone(e->pid))
+			continue;
 		if (!admin && !uid_eq(e->cred->euid, file->f_cred->euid))
 			continue;
 		nr = pid_nr_ns(e->pid, ns);
 		if (nr)
 			seq_printf(m, "%d %s\n", nr, e->cmdline);
 	}
-	spin_unlock(&gs_lock);
-	gs_entries_put(&dead);
+	rcu_read_unlock();
 	return 0;
 }
 
@@ -889,22 +1512,20 @@ static const struct file_operations gs_proc_ops = {
 
 static void gs_registry_clear(void)
 {
-	struct hlist_node *tmp;
 	struct gs_entry *e;
-	HLIST_HEAD(dead);
 	int bkt;
 
-	spin_lock(&gs_lock);
-	hash_for_each_safe(gs_registry, bkt, tmp, e, hnode)
-		gs_unlink(e, &dead);
-	spin_unlock(&gs_lock);
-	gs_entries_put(&dead);
+	rcu_read_lock();
+	hash_for_each_rcu(gs_registry, bkt, e, hnode)
+		gs_unlink_put(e);
+	rcu_read_unlock();
 }
 
 static int __init gs_init(void)
 {
 	int err;
 
+	gs_bucket_init(&gs_hold, hold_budget_ms);
 	gs_wq = alloc_workqueue("graceful_shutdown", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!gs_wq)
 		return -ENOMEM;
@@ -919,8 +1540,11 @@ static int __init gs_init(void)
 	err = register_oom_victim_notifier(&gs_oom_nb);
 	if (err)
 		goto err_proc;
-	pr_info("loaded: timeout_ms=%u start_timeout_ms=%u max_entries=%u reserve_kb=%u\n",
-		timeout_ms, start_timeout_ms, max_entries, reserve_kb);
+	pr_info("loaded: timeout_ms=%u user_timeout_ms=%u start_timeout_ms=%u max_entries=%u user_max_entries=%u hold_budget_ms=%u user_hold_budget_ms=%u reserve_kb=%u handler_cgroup=%s reserves=%s\n",
+		timeout_ms, user_timeout_ms, start_timeout_ms, max_entries,
+		user_max_entries, hold_budget_ms, user_hold_budget_ms, reserve_kb,
+		handler_cgroup[0] ? handler_cgroup : "(none)",
+		GS_RESERVES_ACCESS);
 	return 0;
 
 err_proc:
@@ -936,11 +1560,16 @@ static void __exit gs_exit(void)
 	remove_proc_entry(GS_PROC_NAME, NULL);
 	/* Waits for OOM callbacks in flight; each waits for its helper, bounded. */
 	unregister_oom_victim_notifier(&gs_oom_nb);
-	/* Waits for helpers still running (those past timeout_ms were killed). */
+	/* Waits for helpers still running (those past their time were killed). */
 	destroy_workqueue(gs_wq);
 	cancel_delayed_work_sync(&gs_reserve_work);
 	gs_reserve_release();
+	mutex_lock(&gs_write_mutex);
 	gs_registry_clear();
+	mutex_unlock(&gs_write_mutex);
+	/* Entries are freed after a grace period; their users with them. */
+	rcu_barrier();
+	gs_users_sweep(true);
 	pr_info("unloaded\n");
 }
 
