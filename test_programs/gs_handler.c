@@ -11,12 +11,15 @@
  *                              exit, nor do they
  *   gs_handler_fail DIR CODE   record, then exit with CODE
  *   gs_handler_crash DIR       record, then die of SIGSEGV
+ *   gs_handler_alloc DIR MB    touch MB MiB of memory, then record and exit 0
  *
  * The record is DIR/<GS_PID>.rec, one "key=value" per line: the time the
  * handler started (CLOCK_MONOTONIC ns), its uid and gid, whether
- * /proc/<GS_PID> existed when it started, and every GS_* variable. It is
- * written to DIR/.<GS_PID>.tmp, synced and renamed, so a reader sees all
- * of it or nothing.
+ * /proc/<GS_PID> existed when it started, what it runs with (LSM label,
+ * capability bounding and effective sets, no_new_privs, supplementary
+ * groups, oom_score_adj, cgroup, RLIMIT_NOFILE), and every GS_* variable.
+ * It is written to DIR/.<GS_PID>.tmp, synced and renamed, so a reader sees
+ * all of it or nothing.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -25,11 +28,82 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 extern char **environ;
+
+/* The first line of @path, without its newline, or "none". */
+static void first_line(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f || !fgets(buf, (int)size, f))
+		snprintf(buf, size, "none");
+	if (f)
+		fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* The value of a "Key:\tvalue" line of /proc/self/status, blanks squeezed to ','. */
+static void status_field(const char *key, char *buf, size_t size)
+{
+	size_t klen = strlen(key), n = 0;
+	char line[512], *v;
+	FILE *f;
+
+	snprintf(buf, size, "none");
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, klen) || line[klen] != ':')
+			continue;
+		for (v = line + klen + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		for (; *v && *v != '\n' && n + 1 < size; v++) {
+			if (*v == ' ' || *v == '\t') {
+				if (n && buf[n - 1] != ',')
+					buf[n++] = ',';
+			} else {
+				buf[n++] = *v;
+			}
+		}
+		if (n && buf[n - 1] == ',')
+			n--;
+		buf[n] = '\0';
+		break;
+	}
+	fclose(f);
+}
+
+/* What the handler runs with, one "key=value" line each. */
+static void describe_self(FILE *f)
+{
+	static const char *const fields[][2] = {
+		{ "CapBnd", "cap_bnd" }, { "CapEff", "cap_eff" },
+		{ "NoNewPrivs", "no_new_privs" }, { "Groups", "groups" },
+	};
+	struct rlimit rl;
+	char buf[512];
+	size_t i;
+
+	first_line("/proc/self/attr/current", buf, sizeof(buf));
+	fprintf(f, "label=%s\n", buf);
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		status_field(fields[i][0], buf, sizeof(buf));
+		fprintf(f, "%s=%s\n", fields[i][1], buf);
+	}
+	first_line("/proc/self/oom_score_adj", buf, sizeof(buf));
+	fprintf(f, "oom_score_adj=%s\n", buf);
+	first_line("/proc/self/cgroup", buf, sizeof(buf));
+	fprintf(f, "cgroup=%s\n", buf);
+	if (!getrlimit(RLIMIT_NOFILE, &rl))
+		fprintf(f, "rlimit_nofile=%llu\n", (unsigned long long)rl.rlim_cur);
+}
 
 static int record(const char *dir, const char *mode)
 {
@@ -56,6 +130,7 @@ static int record(const char *dir, const char *mode)
 	fprintf(f, "uid=%d\neuid=%d\ngid=%d\n", getuid(), geteuid(), getgid());
 	fprintf(f, "handler_pid=%d\n", getpid());
 	fprintf(f, "victim_alive=%d\n", stat(proc, &st) == 0);
+	describe_self(f);
 	for (env = environ; *env; env++)
 		if (!strncmp(*env, "GS_", 3))
 			fprintf(f, "%s\n", *env);
@@ -125,6 +200,17 @@ int main(int argc, char **argv)
 	if (!strcmp(name, "gs_handler_fail") && argc == 3) {
 		record(argv[1], "fail");
 		return atoi(argv[2]);
+	}
+	if (!strcmp(name, "gs_handler_alloc") && argc == 3) {
+		size_t len = (size_t)atol(argv[2]) << 20, off;
+		char *mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (mem == MAP_FAILED)
+			return 1;
+		for (off = 0; off < len; off += 4096)
+			mem[off] = 1;
+		return record(argv[1], "alloc") ? 1 : 0;
 	}
 	if (!strcmp(name, "gs_handler_crash")) {
 		record(argv[1], "crash");

@@ -1,8 +1,12 @@
 import test from 'ava';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { repoRoot } from '../src/adapters/paths.js';
 import { parseGuestOutput, type GuestReport } from '../src/lib/guest-protocol.js';
 import {
-  BAD_WRITE_ERRNOS, SCENARIOS, commonChecks, recordOf, scenarioNamed, type Check, type Scenario,
+  ALL_SCENARIOS, BAD_WRITE_ERRNOS, SCENARIOS, commonChecks, recordOf, scenarioNamed, type Check, type Scenario,
 } from '../src/lib/scenarios.js';
+import { PRIVILEGE_SCENARIOS } from '../src/lib/scenarios-privilege.js';
 
 function scenario(name: string): Scenario {
   const s = scenarioNamed(name);
@@ -50,6 +54,7 @@ const MEMCG_FACTS = [
   '@gs rec gid=0',
   '@gs rec handler_pid=42',
   '@gs rec victim_alive=1',
+  '@gs rec cgroup=0::/gs-handlers',
   '@gs rec GS_PID=37',
   '@gs rec GS_CONSTRAINT=memcg',
   '@gs rec GS_CGROUP=/work',
@@ -65,7 +70,7 @@ const MEMCG_DMESG = [
   '[    2.120001] CPU: 0 PID: 37 Comm: oom_condition_c Not tainted 5.4.1 #1',
   '[    2.120002] Call Trace:',
   '[    2.124104] graceful_shutdown: event=start victim=37 comm=oom_condition_c handler=/gs/gs_handler_record uid=0 constraint=memcg reserve_kb=0',
-  '[    2.140105] graceful_shutdown: event=exit victim=37 handler=/gs/gs_handler_record helper=42 status=0 duration_ms=16',
+  '[    2.140105] graceful_shutdown: event=exit victim=37 handler=/gs/gs_handler_record helper=42 status=0 duration_ms=16 killed=0',
   '[    2.144106] Memory cgroup out of memory: Killed process 37 (oom_condition_c) total-vm:39260kB, anon-rss:32000kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:100kB oom_score_adj:0',
 ];
 
@@ -139,7 +144,7 @@ test('memcg fails when the module logged no exit for the handler, or a non-zero 
     'the module logged the exit of the handler with status 0',
     'the handler started and exited before the kill',
   ]);
-  const status1 = MEMCG.replace('status=0 duration_ms=16', 'status=1 duration_ms=16');
+  const status1 = MEMCG.replace('status=0 duration_ms=16 killed=0', 'status=1 duration_ms=16');
   t.deepEqual(failing(scenario('memcg'), status1).map((c) => c.name), ['the module logged the exit of the handler with status 0']);
 });
 
@@ -156,6 +161,7 @@ test('memcg fails every record check when the handler wrote no record', (t) => {
     'the handler was given GS_PID = the victim',
     'the victim was alive when the handler started',
     'the handler ran as uid 0',
+    'the handler ran in the handler cgroup',
     'the handler saw the memcg constraint',
     'the handler saw the victim\'s cgroup',
   ]);
@@ -248,6 +254,8 @@ function badwritesFacts(override: Record<string, string> = {}): string[] {
     '@gs listing 40 /gs/gs_handler_sleep /tmp/rec 100|39 /gs/gs_handler_record /tmp/rec|',
     '@gs replace ok 39',
     '@gs listing_replaced 40 /gs/gs_handler_record /tmp/rec|39 /gs/gs_handler_record /tmp/rec|',
+    '@gs relative_cgroup_param refused',
+    '@gs handler_cgroup_param /sys/fs/cgroup/gs-handlers',
     '@gs rewrite ok 64',
     '@gs rewrite_same yes',
   ];
@@ -291,9 +299,12 @@ test('a replacement that kept the old handler fails the replace check', (t) => {
 
 // ---- the table ---------------------------------------------------------
 
-test('every scenario the guest has a script for is known by name, with a title and memory size', (t) => {
-  t.deepEqual(SCENARIOS.map((s) => s.name), ['memcg', 'global', 'hang', 'badwrites', 'perms', 'lifecycle', 'nomodule']);
-  for (const s of SCENARIOS) {
+test('every scenario of the suite has a guest script, a title and a memory size', async (t) => {
+  const scripts = new Set((await readdir(join(repoRoot(), 'vm', 'guest', 'scenarios'))).map((f) => f.replace(/\.sh$/, '')));
+  t.deepEqual(SCENARIOS.map((s) => s.name), ['memcg', 'global', 'global4', 'global8', 'hang', 'badwrites', 'perms', 'lifecycle', 'nomodule']);
+  t.deepEqual(PRIVILEGE_SCENARIOS.map((s) => s.name), ['escape', 'identity', 'limits', 'handlerpath', 'handlerlimit']);
+  for (const s of ALL_SCENARIOS) {
+    t.true(scripts.has(s.name), s.name);
     t.is(scenarioNamed(s.name), s);
     t.true(s.title.length > 0);
     t.true(s.memoryMb >= 128);
@@ -303,7 +314,7 @@ test('every scenario the guest has a script for is known by name, with a title a
 
 test('each scenario\'s own checks fail, rather than throw, on a guest that printed nothing', (t) => {
   const r = parseGuestOutput('@gs alive yes\n@gs-done\n');
-  for (const s of SCENARIOS) {
+  for (const s of ALL_SCENARIOS) {
     const checks = s.checks(r);
     t.true(checks.length > 0, s.name);
     t.true(checks.some((c) => !c.ok), s.name);
@@ -315,5 +326,6 @@ test('the documented errno for each class of bad write', (t) => {
   t.is(BAD_WRITE_ERRNOS.unknown_pid, 'ESRCH');
   t.is(BAD_WRITE_ERRNOS.overlong_line, 'ENAMETOOLONG');
   t.is(BAD_WRITE_ERRNOS.table_full, 'ENOSPC');
-  t.is(Object.keys(BAD_WRITE_ERRNOS).length, 16);
+  t.is(BAD_WRITE_ERRNOS.no_handler_cgroup, 'EOPNOTSUPP');
+  t.is(Object.keys(BAD_WRITE_ERRNOS).length, 18);
 });

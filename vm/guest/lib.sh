@@ -12,9 +12,30 @@ cmdline_value() {
 
 GS_PROC=/proc/graceful_shutdown
 GS_MODULE=/gs/proc_create_module.ko
+GS_HANDLERS=/sys/fs/cgroup/gs-handlers
 
+# make_handler_cgroup [MAX]: the cgroup handlers run in, as gs-kit
+# configure makes it: memory.max MAX (default 64M), memory.min a quarter.
+make_handler_cgroup() {
+	echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+	mkdir -p $GS_HANDLERS
+	max=${1:-64M}
+	echo "$max" > $GS_HANDLERS/memory.max
+	echo $(( $(cat $GS_HANDLERS/memory.max) / 4 )) > $GS_HANDLERS/memory.min
+}
+
+# load_module [PARAM=VALUE...]: insmod, with the handler cgroup made (when
+# missing) and named; a handler_cgroup=... among the parameters wins.
 load_module() {
-	if insmod "$GS_MODULE" "$@"; then say insmod ok; else say insmod "failed $?"; fi
+	[ -d $GS_HANDLERS ] || make_handler_cgroup
+	if insmod "$GS_MODULE" handler_cgroup=$GS_HANDLERS "$@"; then say insmod ok; else say insmod "failed $?"; fi
+}
+
+# write_handler PATH: a handler script from stdin, owned by root, mode 0755.
+write_handler() {
+	mkdir -p "$(dirname "$1")"
+	cat > "$1"
+	chmod 0755 "$1"
 }
 
 # make_cgroup NAME MAX: a cgroup v2 group with a memory limit.
@@ -58,6 +79,35 @@ say_record() {
 # say_listing KEY: the registry as one line, entries joined by "|".
 say_listing() {
 	say "$1" "$(tr '\n' '|' < $GS_PROC)"
+}
+
+# count_cmdline TEXT: how many live (not zombie) processes have TEXT in
+# their command line.
+count_cmdline() {
+	n=0
+	for d in /proc/[0-9]*; do
+		[ -r "$d/cmdline" ] || continue
+		case $(tr '\0' ' ' < "$d/cmdline" 2>/dev/null) in *"$1"*) n=$((n + 1)) ;; esac
+	done
+	echo $n
+}
+
+# count_adj VALUE: how many processes have that oom_score_adj.
+count_adj() {
+	n=0
+	for f in /proc/[0-9]*/oom_score_adj; do
+		[ "$(cat "$f" 2>/dev/null)" = "$1" ] && n=$((n + 1))
+	done
+	echo $n
+}
+
+# say_file KEY FILE: each line of FILE as a KEY fact, or "none".
+say_file() {
+	if [ -f "$2" ]; then
+		while read -r line; do say "$1" "$line"; done < "$2"
+	else
+		say "$1" none
+	fi
 }
 
 # count_procs COMM: how many processes have that comm.
@@ -146,4 +196,45 @@ registration_racer() {
 		sleep "$2"
 	done
 	echo "iterations=$it ok=$ok err=$err"
+}
+
+# global_many N: a global OOM with N processes allocating at once, all
+# registered with gs_handler_record; then each victim's record on one line
+# ("@gs vrec PID key=value..." or "@gs vrec PID none") and its exit status
+# ("@gs vstatus PID STATUS").
+global_many() {
+	# This shell is never the victim; the allocators set their score back to 0.
+	echo -1000 > /proc/self/oom_score_adj
+	echo 0 > /proc/sys/vm/oom_dump_tasks
+	load_module timeout_ms=5000
+	prepare_records
+	gm_pids=""
+	gm_jobs=""
+	gm_lines=""
+	gm_i=0
+	while [ $gm_i -lt "$1" ]; do
+		gm_i=$((gm_i + 1))
+		start_victim - sh -c 'echo 0 > /proc/self/oom_score_adj; exec "$@"' sh
+		gm_pids="$gm_pids $VICTIM"
+		gm_jobs="$gm_jobs $VICTIM_JOB"
+		gm_lines="$gm_lines$VICTIM /gs/gs_handler_record /tmp/rec\\n"
+	done
+	say victims "$gm_pids"
+	say register "$(proc_write $GS_PROC "$gm_lines")"
+	# shellcheck disable=SC2086
+	kill -USR1 $gm_pids
+	for gm_job in $gm_jobs; do
+		wait "$gm_job"
+		say vstatus "$gm_job $?"
+	done
+	for gm_pid in $gm_pids; do
+		if [ -f "/tmp/rec/$gm_pid.rec" ]; then
+			say vrec "$gm_pid $(tr '\n' ' ' < "/tmp/rec/$gm_pid.rec")"
+		else
+			say vrec "$gm_pid none"
+		fi
+	done
+	sleep 1000 &
+	say register_after "$(proc_write $GS_PROC "$! /gs/gs_handler_record /tmp/rec")"
+	kill $!
 }

@@ -1,5 +1,6 @@
 import { parseGuestOutput, type GuestReport } from '../lib/guest-protocol.js';
-import { commonChecks, type Check, type Scenario } from '../lib/scenarios.js';
+import type { Check } from '../lib/checks.js';
+import { commonChecks, type Scenario } from '../lib/scenario.js';
 import { buildTestPrograms } from './initramfs.js';
 import { repoRoot } from './paths.js';
 import { boot, type BootResult } from './qemu.js';
@@ -34,7 +35,7 @@ export async function runScenario(
     : '';
   const result = await boot({
     kernel, initrd, memoryMb: opts.memoryMb ?? scenario.memoryMb, timeoutMs,
-    append: `gs.scenario=${scenario.name}${hostRoot}${opts.append ? ` ${opts.append}` : ''}`,
+    append: [`gs.scenario=${scenario.name}${hostRoot}`, scenario.append, opts.append].filter(Boolean).join(' '),
     shareHostRoot: Boolean(scenario.hostRoot),
   });
   const report = parseGuestOutput(result.console);

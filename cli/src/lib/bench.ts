@@ -7,7 +7,8 @@
  * comparable within one run: every comparison is also given as a ratio.
  */
 import { findSplats, type GuestReport } from './guest-protocol.js';
-import type { Check, Scenario } from './scenarios.js';
+import type { Check } from './checks.js';
+import type { Scenario } from './scenario.js';
 
 // ---- statistics ----
 

@@ -1,5 +1,6 @@
 import { fact, type GuestReport } from './guest-protocol.js';
-import type { Check, Scenario } from './scenarios.js';
+import type { Check } from './checks.js';
+import type { Scenario } from './scenario.js';
 
 /**
  * The proc fuzzer (test_programs/proc_fuzz.c, vm/guest/scenarios/fuzz.sh):

@@ -1,87 +1,11 @@
+import { check, equal } from './checks.js';
 import { FUZZ_SCENARIO } from './fuzz.js';
-import {
-  fact, findSplats, moduleEvents, oomKills, parseRecord,
-  type GuestReport, type ModuleEvent,
-} from './guest-protocol.js';
+import { fact, moduleEvents, parseRecord, type GuestReport } from './guest-protocol.js';
+import { PRIVILEGE_SCENARIOS } from './scenarios-privilege.js';
+import { answerOk as ok, eventFor, handlerBeforeKill, killOf, recordOf, type Scenario } from './scenario.js';
 
-/** One verdict about a guest run: what must hold, whether it did, and why not. */
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail?: string;
-}
-
-export interface Scenario {
-  name: string;
-  title: string;
-  /** Guest RAM in MiB. */
-  memoryMb: number;
-  /** Share the host's root over 9p (the scenario runs the real CLI in it). */
-  hostRoot?: boolean;
-  /** Hard limit for one boot, when the default (120 s) is not enough. */
-  timeoutMs?: number;
-  checks(report: GuestReport): Check[];
-}
-
-function check(name: string, ok: boolean, detail?: string): Check {
-  return detail === undefined || ok ? { name, ok } : { name, ok, detail };
-}
-
-function equal(name: string, got: string | undefined, want: string): Check {
-  return check(name, got === want, `expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
-}
-
-/** The handler's record, as the guest reported it line by line. */
-export function recordOf(report: GuestReport): Record<string, string> | undefined {
-  const lines = report.facts.get('rec') ?? [];
-  if (lines.length === 0 || lines[0] === 'none') return undefined;
-  return parseRecord(lines.join('\n'));
-}
-
-function eventFor(events: ModuleEvent[], name: string, victim: string | undefined) {
-  return events.find((e) => e.event === name && e.fields.victim === victim);
-}
-
-function killOf(report: GuestReport, victim: string | undefined) {
-  return oomKills(report.dmesg).find((k) => String(k.pid) === victim);
-}
-
-/** Checks every boot must pass (issue 2, h). */
-export function commonChecks(report: GuestReport): Check[] {
-  // A guest that dies (a panic) never prints its log block: look at the console too.
-  const splats = [...findSplats(report.dmesg), ...findSplats(report.console ?? '')];
-  const leaks = fact(report, 'kmemleak');
-  return [
-    ...(leaks === undefined ? [] : [equal('kmemleak found no leaked objects', leaks, '0')]),
-    check('the guest ran to the end of its scenario', report.done && fact(report, 'alive') === 'yes'),
-    check('the kernel log has no BUG, WARNING, Oops, hung task or lockdep report',
-      splats.length === 0, splats.join('\n')),
-  ];
-}
-
-/** The handler ran before the kill, while the victim was alive. */
-function handlerBeforeKill(report: GuestReport, expectUid = '0'): Check[] {
-  const victim = fact(report, 'victim');
-  const rec = recordOf(report);
-  const events = moduleEvents(report.dmesg);
-  const start = eventFor(events, 'start', victim);
-  const exit = eventFor(events, 'exit', victim);
-  const kill = killOf(report, victim);
-  return [
-    check('the handler wrote its record', rec !== undefined),
-    equal('the handler was given GS_PID = the victim', rec?.GS_PID, victim ?? ''),
-    equal('the victim was alive when the handler started', rec?.victim_alive, '1'),
-    equal(`the handler ran as uid ${expectUid}`, rec?.uid, expectUid),
-    check('the module logged the start of the handler', start !== undefined),
-    check('the module logged the exit of the handler with status 0',
-      exit?.fields.status === '0', JSON.stringify(exit)),
-    check('the OOM killer killed the victim', kill !== undefined),
-    check('the handler started and exited before the kill',
-      !!start && !!exit && !!kill && start.time <= kill.time && exit.time <= kill.time,
-      `start ${start?.time} exit ${exit?.time} kill ${kill?.time}`),
-    equal('the victim died of SIGKILL', fact(report, 'victim_status'), '137'),
-  ];
-}
+export type { Check } from './checks.js';
+export { commonChecks, recordOf, type Scenario } from './scenario.js';
 
 const writeCases: Record<string, string> = {
   malformed: 'EINVAL',
@@ -100,7 +24,53 @@ const writeCases: Record<string, string> = {
   duplicate_pid: 'EINVAL',
   remove_unregistered: 'ENOENT',
   table_full: 'ENOSPC',
+  no_handler_cgroup: 'EOPNOTSUPP',
+  not_a_cgroup: 'EOPNOTSUPP',
 };
+
+/** How each of several global-OOM victims fared: a sentence per victim whose handler did not finish first. */
+export function globalManyFailures(r: GuestReport): { victims: string[]; failures: string[] } {
+  const events = moduleEvents(r.dmesg);
+  const victims = (fact(r, 'victims') ?? '').trim().split(/\s+/).filter(Boolean);
+  const lineOf = (key: string, pid: string) =>
+    (r.facts.get(key) ?? []).find((l) => l.startsWith(`${pid} `))?.slice(pid.length + 1);
+  const failures: string[] = [];
+  for (const v of victims) {
+    const recLine = lineOf('vrec', v);
+    const rec = recLine && recLine !== 'none' ? parseRecord(recLine.trim().split(/\s+/).join('\n')) : undefined;
+    const start = eventFor(events, 'start', v);
+    const exit = eventFor(events, 'exit', v);
+    const kill = killOf(r, v);
+    const why = events.find((e) => e.fields.victim === v && e.event !== 'start' && e.event !== 'exit');
+    const problem = !rec ? `no record${why ? ` (module: ${why.event} ${JSON.stringify(why.fields)})` : ''}`
+      : rec.victim_alive !== '1' ? 'the victim was gone when the handler started'
+        : rec.GS_CONSTRAINT !== 'global' ? `constraint ${rec.GS_CONSTRAINT}`
+          : !start || exit?.fields.status !== '0' ? `exit ${JSON.stringify(exit?.fields)}`
+            : !kill ? 'never killed by the OOM killer'
+              : exit.time > kill.time ? `handler exit ${exit.time} after the kill ${kill.time}`
+                : lineOf('vstatus', v) !== '137' ? `victim status ${lineOf('vstatus', v)}` : undefined;
+    if (problem) failures.push(`${v}: ${problem}`);
+  }
+  return { victims, failures };
+}
+
+function globalMany(n: number): Scenario {
+  return {
+    name: `global${n}`,
+    title: `global OOM with ${n} processes allocating at once, all registered: each handler finishes before its victim is killed`,
+    memoryMb: 192,
+    checks: (r) => {
+      const { victims, failures } = globalManyFailures(r);
+      return [
+        equal(`${n} allocators ran`, String(victims.length), String(n)),
+        check('all were registered in one write', ok(fact(r, 'register')), fact(r, 'register')),
+        check(`every handler wrote its record and exited before its victim was killed (${victims.length - failures.length}/${victims.length})`,
+          victims.length === n && failures.length === 0, failures.join('; ')),
+        check('the guest was usable afterwards', ok(fact(r, 'register_after')), fact(r, 'register_after')),
+      ];
+    },
+  };
+}
 
 /** The errno each class of bad write gets; README.md documents the same. */
 export const BAD_WRITE_ERRNOS: Readonly<Record<string, string>> = writeCases;
@@ -123,25 +93,18 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'global',
-    title: 'global OOM: handler runs before the kill, or the module says why not',
+    title: 'global OOM: the handler runs to completion before the kill',
     memoryMb: 256,
-    checks: (r) => {
-      const victim = fact(r, 'victim');
-      const events = moduleEvents(r.dmesg);
-      const ran = recordOf(r) !== undefined;
-      const why = events.find((e) => (e.event === 'error' || e.event === 'timeout') && e.fields.victim === victim);
-      return [
-        check('the module started the handler', eventFor(events, 'start', victim) !== undefined),
-        ran ? handlerBeforeKill(r) : [check('the module logged why the handler did not run', why !== undefined)],
-        equal('the handler saw the global constraint', recordOf(r)?.GS_CONSTRAINT ?? 'global', 'global'),
-        check('the OOM killer killed the victim', killOf(r, victim) !== undefined),
-        check('the guest was usable afterwards', /^ok /.test(fact(r, 'register_after') ?? ''),
-          fact(r, 'register_after')),
-        check('the listing after shows the new entry',
-          (fact(r, 'listing_after') ?? '').startsWith(`${fact(r, 'sleeper')} `)),
-      ].flat();
-    },
+    checks: (r) => [
+      ...handlerBeforeKill(r),
+      equal('the handler saw the global constraint', recordOf(r)?.GS_CONSTRAINT, 'global'),
+      check('the guest was usable afterwards', ok(fact(r, 'register_after')), fact(r, 'register_after')),
+      check('the listing after shows the new entry',
+        (fact(r, 'listing_after') ?? '').startsWith(`${fact(r, 'sleeper')} `)),
+    ],
   },
+  globalMany(4),
+  globalMany(8),
   {
     name: 'hang',
     title: 'a handler that never exits: killed after timeout_ms, victim killed',
@@ -189,6 +152,8 @@ export const SCENARIOS: readonly Scenario[] = [
           /^ok /.test(fact(r, 'replace') ?? '') &&
           (fact(r, 'listing_replaced') ?? '').includes(' /gs/gs_handler_record /tmp/rec|') &&
           !(fact(r, 'listing_replaced') ?? '').includes('gs_handler_sleep')),
+        equal('a relative handler_cgroup is refused', fact(r, 'relative_cgroup_param'), 'refused'),
+        equal('handler_cgroup reads back as set', fact(r, 'handler_cgroup_param'), '/sys/fs/cgroup/gs-handlers'),
         check('what is read can be written back unchanged',
           /^ok /.test(fact(r, 'rewrite') ?? '') && fact(r, 'rewrite_same') === 'yes'),
       ];
@@ -207,7 +172,7 @@ export const SCENARIOS: readonly Scenario[] = [
       equal('a user lists only its own entries',
         fact(r, 'user_listing'), `${fact(r, 'victim')} /gs/gs_handler_record /tmp/rec|`),
       check('root lists every entry', (fact(r, 'root_listing') ?? '').split('|').filter(Boolean).length === 2),
-      ...handlerBeforeKill(r, '1000'),
+      ...handlerBeforeKill(r, { uid: '1000' }),
       equal('the handler ran with the user\'s gid', recordOf(r)?.gid, '1000'),
     ],
   },
@@ -294,4 +259,4 @@ export function scenarioNamed(name: string): Scenario | undefined {
 }
 
 /** Every scenario the guest suite runs: the kernel's, the fuzzer, then the CLI's. */
-export const ALL_SCENARIOS: readonly Scenario[] = [...SCENARIOS, FUZZ_SCENARIO, CLI_SCENARIO];
+export const ALL_SCENARIOS: readonly Scenario[] = [...SCENARIOS, ...PRIVILEGE_SCENARIOS, FUZZ_SCENARIO, CLI_SCENARIO];

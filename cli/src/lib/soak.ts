@@ -16,7 +16,8 @@ import {
   fact, findSplats, moduleEvents, oomKills, parseRecord,
   type GuestReport, type ModuleEvent,
 } from './guest-protocol.js';
-import type { Check, Scenario } from './scenarios.js';
+import type { Check } from './checks.js';
+import type { Scenario } from './scenario.js';
 
 /** timeout_ms the soak guest loads the module with. */
 export const SOAK_TIMEOUT_MS = 1000;

@@ -1,5 +1,5 @@
 import { fact, moduleEvents, oomKills, type GuestReport } from './guest-protocol.js';
-import { recordOf } from './scenarios.js';
+import { recordOf } from './scenario.js';
 
 export interface TimelineEntry {
   /** Seconds after the OOM killer chose the victim. */

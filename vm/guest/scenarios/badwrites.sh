@@ -41,6 +41,13 @@ bad_write remove_unregistered "-$P2"
 echo 1 > /sys/module/proc_create_module/parameters/max_entries
 bad_write table_full "$P2 /gs/gs_handler_record /tmp/rec"
 echo 1024 > /sys/module/proc_create_module/parameters/max_entries
+echo > /sys/module/proc_create_module/parameters/handler_cgroup
+bad_write no_handler_cgroup "$P2 /gs/gs_handler_record /tmp/rec"
+echo /tmp > /sys/module/proc_create_module/parameters/handler_cgroup
+bad_write not_a_cgroup "$P2 /gs/gs_handler_record /tmp/rec"
+say relative_cgroup_param "$(echo gs-handlers > /sys/module/proc_create_module/parameters/handler_cgroup 2>&1 && echo accepted || echo refused)"
+echo $GS_HANDLERS > /sys/module/proc_create_module/parameters/handler_cgroup
+say handler_cgroup_param "$(cat /sys/module/proc_create_module/parameters/handler_cgroup)"
 
 # Good writes still work, and what is read can be written back.
 say good "$(proc_write $GS_PROC "$P2 /gs/gs_handler_sleep /tmp/rec 100")"

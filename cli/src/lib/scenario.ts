@@ -1,0 +1,103 @@
+/**
+ * What every guest scenario shares: its shape, and the checks that judge a
+ * handler run from what the guest reported. Pure: no I/O.
+ */
+import { check, equal, type Check } from './checks.js';
+import {
+  fact, findSplats, moduleEvents, oomKills, parseRecord,
+  type GuestReport, type ModuleEvent,
+} from './guest-protocol.js';
+
+export interface Scenario {
+  name: string;
+  title: string;
+  /** Guest RAM in MiB. */
+  memoryMb: number;
+  /** Share the host's root over 9p (the scenario runs the real CLI in it). */
+  hostRoot?: boolean;
+  /** Hard limit for one boot, when the default (120 s) is not enough. */
+  timeoutMs?: number;
+  /** Kernel command-line words the scenario needs (e.g. lsm=smack). */
+  append?: string;
+  checks(report: GuestReport): Check[];
+}
+
+/** The handler's record, as the guest reported it line by line (fact @key). */
+export function recordOf(report: GuestReport, key = 'rec'): Record<string, string> | undefined {
+  const lines = report.facts.get(key) ?? [];
+  if (lines.length === 0 || lines[0] === 'none') return undefined;
+  return parseRecord(lines.join('\n'));
+}
+
+/** The cgroup every handler runs in: the guests make it as gs-kit configure does. */
+export const GUEST_HANDLER_CGROUP = '0::/gs-handlers';
+
+/** proc_write's answer to a write that succeeded. */
+export const answerOk = (answer: string | undefined) => /^ok /.test(answer ?? '');
+
+/** The facts printed for @key as "k=v" pairs, one record. */
+export function kvFacts(report: GuestReport, key: string): Record<string, string> {
+  return parseRecord((report.facts.get(key) ?? []).join('\n'));
+}
+
+export function eventFor(events: ModuleEvent[], name: string, victim: string | undefined) {
+  return events.find((e) => e.event === name && e.fields.victim === victim);
+}
+
+export function killOf(report: GuestReport, victim: string | undefined) {
+  return oomKills(report.dmesg).find((k) => String(k.pid) === victim);
+}
+
+/** Checks every boot must pass (issue 2, h). */
+export function commonChecks(report: GuestReport): Check[] {
+  // A guest that dies (a panic) never prints its log block: look at the console too.
+  const splats = [...findSplats(report.dmesg), ...findSplats(report.console ?? '')];
+  const leaks = fact(report, 'kmemleak');
+  return [
+    ...(leaks === undefined ? [] : [equal('kmemleak found no leaked objects', leaks, '0')]),
+    check('the guest ran to the end of its scenario', report.done && fact(report, 'alive') === 'yes'),
+    check('the kernel log has no BUG, WARNING, Oops, hung task or lockdep report',
+      splats.length === 0, splats.join('\n')),
+  ];
+}
+
+export interface HandlerRun {
+  /** The uid the handler must run as (default 0). */
+  uid?: string;
+  /** The fact naming the victim (default "victim"). */
+  victimKey?: string;
+  /** The fact holding the handler's record (default "rec"). */
+  recKey?: string;
+  /** The victim's exit status as the guest saw it (default: the last victim_status). */
+  victimStatus?: string;
+  /** The handler's exit status (default 0). */
+  status?: string;
+}
+
+/** The handler ran before the kill, while the victim was alive, in the handler cgroup. */
+export function handlerBeforeKill(report: GuestReport, run: HandlerRun = {}): Check[] {
+  const expectUid = run.uid ?? '0';
+  const status = run.status ?? '0';
+  const victim = fact(report, run.victimKey ?? 'victim');
+  const rec = recordOf(report, run.recKey);
+  const events = moduleEvents(report.dmesg);
+  const start = eventFor(events, 'start', victim);
+  const exit = eventFor(events, 'exit', victim);
+  const kill = killOf(report, victim);
+  return [
+    check('the handler wrote its record', rec !== undefined),
+    equal('the handler was given GS_PID = the victim', rec?.GS_PID, victim ?? ''),
+    equal('the victim was alive when the handler started', rec?.victim_alive, '1'),
+    equal(`the handler ran as uid ${expectUid}`, rec?.uid, expectUid),
+    equal('the handler ran in the handler cgroup', rec?.cgroup, GUEST_HANDLER_CGROUP),
+    check('the module logged the start of the handler', start !== undefined),
+    check(`the module logged the exit of the handler with status ${status}`,
+      exit?.fields.status === status, JSON.stringify(exit)),
+    check('the OOM killer killed the victim', kill !== undefined),
+    check('the handler started and exited before the kill',
+      !!start && !!exit && !!kill && start.time <= kill.time && exit.time <= kill.time,
+      `start ${start?.time} exit ${exit?.time} kill ${kill?.time}`),
+    equal('the victim died of SIGKILL', run.victimStatus ?? fact(report, 'victim_status'), '137'),
+  ];
+}
+
