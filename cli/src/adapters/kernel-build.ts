@@ -1,16 +1,19 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { cacheKey } from '../lib/cache-key.js';
 import { fixupsFor, gccMajor } from '../lib/gcc-fixups.js';
 import { run } from './exec.js';
 import { GsError } from '../lib/errors.js';
 import { type Profile } from '../lib/kconfig.js';
-import { distroSeries, formatVersion, SUPPORTED_SERIES } from '../lib/kernels.js';
+import {
+  distroSeries, formatVersion, kernelOrgUrls, parseKernelVersion, seriesFor, SERIES_NAMES, sourceEnvVar,
+  SUPPORTED_SERIES, type KernelVersion,
+} from '../lib/kernels.js';
 import {
   applyPatches, buildKernel, buildModule, configFragments, configure, extractTarball,
-  hashFiles, inspectTree, patchFiles, sha256File,
+  hashFiles, inspectTree, patchFiles, sha256File, tarballVersion,
 } from './kernel-tree.js';
 import { cacheRoot, repoRoot } from './paths.js';
 
@@ -52,6 +55,38 @@ export function distroTarball(series: string | undefined): string {
   return tarball;
 }
 
+/**
+ * The source the guest suite builds for @series: the tarball named by
+ * GS_SOURCE_<series> (e.g. GS_SOURCE_5_4); else the distribution's
+ * linux-source package; else, for a series tested on a kernel.org release,
+ * that release as gs-kit setup-vm downloaded and verified it, or the copy
+ * this project keeps next to the checkout (../shared).
+ */
+export function seriesSource(series: string): string {
+  const fromEnv = process.env[sourceEnvVar(series)];
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) {
+      throw new GsError(`${sourceEnvVar(series)} names ${fromEnv}, which does not exist.`,
+        `Point ${sourceEnvVar(series)} at a Linux ${series} source tarball.`, 'source');
+    }
+    return fromEnv;
+  }
+  const s = SUPPORTED_SERIES.find((x) => x.series === series);
+  if (!s) throw new GsError(`There is no gs-kit patch for series ${series}.`, `Choose one of ${SERIES_NAMES.join(', ')}.`, 'usage');
+  if (s.distroTarball) return distroTarball(series);
+  const release = parseKernelVersion(s.testRelease!);
+  const candidates = [
+    join(cacheRoot(), 'downloads', kernelOrgUrls(release).file),
+    join(repoRoot(), '..', 'shared', `linux-${s.testRelease}-x86.tar.xz`),
+  ];
+  const found = candidates.find((c, i) => existsSync(c) && (i > 0 || existsSync(`${c}.sha256`)));
+  if (!found) {
+    throw new GsError(`No Linux ${s.testRelease} source for the ${series} guests.`,
+      `Run "gs-kit setup-vm --kernel ${s.testRelease}", or set ${sourceEnvVar(series)}=TARBALL.`, 'source');
+  }
+  return found;
+}
+
 /** Build (or reuse from the cache) a patched kernel and the module. */
 export async function ensureBuild(req: BuildRequest, report: BuildReporter): Promise<BuildArtifacts> {
   if (!existsSync(req.tarball)) {
@@ -61,15 +96,15 @@ export async function ensureBuild(req: BuildRequest, report: BuildReporter): Pro
   report.step('Identify the source');
   const tarballSum = await sha256File(req.tarball);
   const fragments = configFragments(req.profile);
+  // Refuse an unsupported kernel before anything is unpacked, and key the
+  // build on its own series' patches only.
+  const series = seriesFor(await sourceVersion(req.tarball, tarballSum)).series;
   const parts = [
     { name: 'source', content: tarballSum },
     { name: 'profile', content: req.profile },
     ...await Promise.all(fragments.map(async (f) => ({ name: `config/${f.name}`, content: await readFile(f.path) }))),
+    ...await Promise.all((await patchFiles(series)).map(async (p) => ({ name: `patch/${series}/${basename(p)}`, content: await readFile(p) }))),
   ];
-  // Which series' patch applies is known only after extraction: key on them all.
-  for (const { series } of SUPPORTED_SERIES) {
-    for (const p of await patchFiles(series)) parts.push({ name: `patch/${series}/${basename(p)}`, content: await readFile(p) });
-  }
   const key = cacheKey(parts);
   const buildDir = join(cacheRoot(), 'builds', key);
   const src = join(buildDir, 'src');
@@ -82,6 +117,19 @@ export async function ensureBuild(req: BuildRequest, report: BuildReporter): Pro
     return await buildLocked(req, report, { key, buildDir, src, buildLog, stamp });
   } finally {
     await release();
+  }
+}
+
+/** The version of a tarball, remembered by its sha256 so it is read once. */
+async function sourceVersion(tarball: string, sum: string): Promise<KernelVersion> {
+  const memo = join(cacheRoot(), 'sources', `${sum}.json`);
+  try {
+    return JSON.parse(await readFile(memo, 'utf8')) as KernelVersion;
+  } catch {
+    const version = await tarballVersion(tarball);
+    await mkdir(dirname(memo), { recursive: true });
+    await writeFile(memo, JSON.stringify(version));
+    return version;
   }
 }
 

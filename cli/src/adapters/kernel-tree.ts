@@ -41,6 +41,41 @@ export async function extractTarball(tarball: string, dest: string): Promise<voi
   }
 }
 
+/**
+ * The kernel version a source tarball holds, from its top-level Makefile,
+ * read without unpacking the rest: the tarball is read only up to that
+ * file.
+ */
+export async function tarballVersion(tarball: string): Promise<KernelVersion> {
+  const xz = tarball.endsWith('.xz');
+  const child = xz ? spawn('xz', ['-dc', tarball], { stdio: ['ignore', 'pipe', 'ignore'] }) : undefined;
+  const input = child ? child.stdout : createReadStream(tarball);
+  let makefile: string | undefined;
+  const parser = new tar.Parser({
+    filter: (path) => /^[^/]+\/Makefile$/.test(path),
+    onReadEntry: (entry) => {
+      const chunks: Buffer[] = [];
+      entry.on('data', (c: Buffer) => chunks.push(c));
+      entry.on('end', () => {
+        makefile = Buffer.concat(chunks).toString();
+        input.destroy();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => {
+    input.on('close', resolve);
+    input.on('error', () => resolve());
+    parser.on('error', () => { input.destroy(); });
+    input.pipe(parser);
+  });
+  child?.kill();
+  if (makefile === undefined) {
+    throw new GsError(`${tarball} holds no top-level Makefile: it is not a Linux source tarball, or it is damaged.`,
+      'Give a Linux source tarball such as linux-6.1.tar.xz.', 'source');
+  }
+  return versionFromMakefile(makefile);
+}
+
 export interface TreeInfo {
   version: KernelVersion;
   series: KernelSeries;

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { runScenario, type ScenarioRun } from '../adapters/guest.js';
 import { buildInitramfs } from '../adapters/initramfs.js';
-import { distroTarball } from '../adapters/kernel-build.js';
+import { seriesSource } from '../adapters/kernel-build.js';
 import { color, passFail } from '../adapters/ui.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import type { Profile } from '../lib/kconfig.js';
+import { SERIES_NAMES, sourceEnvVar } from '../lib/kernels.js';
 import { ALL_SCENARIOS, scenarioNamed } from '../lib/scenarios.js';
 import { buildWithProgress } from './build-kernel.js';
 import type { Command } from './types.js';
@@ -13,9 +14,9 @@ import type { Command } from './types.js';
 const spec: CommandSpec = {
   name: 'vm',
   summary: 'Boot the patched kernel in QEMU (TCG) with a busybox initramfs holding the module and test programs, run the OOM scenarios, and print each verdict.',
-  usage: 'gs-kit vm test [--series 6.1|6.12|all] [--scenario NAME[,NAME...]] [--profile qemu|debug]',
+  usage: 'gs-kit vm test [--series 5.4|6.1|6.12|all] [--scenario NAME[,NAME...]] [--profile qemu|debug]',
   options: [
-    { name: 'series', type: 'string', value: 'SERIES', description: 'Kernel series to test.', choices: ['6.1', '6.12', 'all'], default: 'all' },
+    { name: 'series', type: 'string', value: 'SERIES', description: `Kernel series to test (5.4: the ${'$'}{sourceEnvVar('5.4')} tarball, or Linux 5.4.1 from gs-kit setup-vm --kernel 5.4.1).`, choices: [...SERIES_NAMES, 'all'], default: 'all' },
     { name: 'scenario', type: 'string', value: 'NAMES', description: `Scenarios to run (${ALL_SCENARIOS.map((s) => s.name).join(', ')}).` },
     { name: 'profile', type: 'string', value: 'PROFILE', description: 'Kernel build profile.', choices: ['qemu', 'debug'], default: 'qemu' },
     { name: 'timeout', type: 'string', value: 'SECONDS', description: 'Hard limit for each guest boot [default: 120, 600 for the CLI scenario; three times that on the debug profile].' },
@@ -25,7 +26,7 @@ const spec: CommandSpec = {
 
 /** Build what the guests need for one series: kernel, module, initramfs. */
 export async function prepareGuest(series: string, profile: Profile) {
-  const artifacts = await buildWithProgress(distroTarball(series), profile);
+  const artifacts = await buildWithProgress(seriesSource(series), profile);
   const initrd = await buildInitramfs(artifacts.module, join(artifacts.buildDir, 'initramfs.cpio.gz'));
   return { artifacts, initrd };
 }
@@ -50,7 +51,7 @@ export const vm: Command = {
       if (!s) throw new GsError(`There is no scenario "${n}".`, `Choose from ${ALL_SCENARIOS.map((x) => x.name).join(', ')}.`, 'usage');
       return s;
     });
-    const seriesList = options.series === 'all' ? ['6.1', '6.12'] : [String(options.series)];
+    const seriesList = options.series === 'all' ? [...SERIES_NAMES] : [String(options.series)];
     const timeout = options.timeout === undefined ? undefined : Number(options.timeout);
     if (timeout !== undefined && !(timeout > 0)) throw new GsError(`--timeout must be a number of seconds, not "${options.timeout}".`, 'Write e.g. --timeout 300.', 'usage');
     const runOptions = timeout ? { timeoutMs: timeout * 1000 } : { slowdown: options.profile === 'debug' ? 3 : 1 };

@@ -10,10 +10,12 @@ export interface KernelSeries {
   distroTarball?: string;
   /** GCC >= 10 needs known fixes to build this series (see ARCHITECTURE.md). */
   needsModernGccFixes: boolean;
+  /** The kernel.org release the guest suite tests, for a series with no distribution source. */
+  testRelease?: string;
 }
 
 export const SUPPORTED_SERIES: readonly KernelSeries[] = [
-  { series: '5.4', needsModernGccFixes: true },
+  { series: '5.4', needsModernGccFixes: true, testRelease: '5.4.1' },
   {
     series: '6.1',
     distroPackage: 'linux-source-6.1',
@@ -69,6 +71,14 @@ export function versionFromMakefile(makefile: string): KernelVersion {
     );
   }
   return { major, minor, patch: field('SUBLEVEL') ?? 0 };
+}
+
+/** Every series gs-kit has a patch for, oldest first: what the guest suite runs on. */
+export const SERIES_NAMES: readonly string[] = SUPPORTED_SERIES.map((s) => s.series);
+
+/** The environment variable naming a source tarball for @series, e.g. GS_SOURCE_5_4. */
+export function sourceEnvVar(series: string): string {
+  return `GS_SOURCE_${series.replace(/\./g, '_')}`;
 }
 
 export function supportedSeriesList(): string {
