@@ -59,7 +59,8 @@ test.serial('systemd + cgroup v2: the slice and the GRUB drop-in, live-system co
     const first = await runConfigure(['--root', root]);
     t.is(first.code, 0);
     const after = await snapshot(root);
-    t.deepEqual(files(after), [...files(before), '/etc/default/grub.d/gs-kit.cfg', '/etc/systemd/system/gs-workload.slice'].sort());
+    t.deepEqual(files(after), [...files(before), '/etc/default/grub.d/gs-kit.cfg', '/etc/modprobe.d/gs-kit.conf',
+      '/etc/systemd/system/gs-handlers.slice', '/etc/systemd/system/gs-workload.slice'].sort());
     t.is(await readFile(join(root, 'etc/systemd/system/gs-workload.slice'), 'utf8'), `# Written by gs-kit configure. Remove with:
 #   rm /etc/systemd/system/gs-workload.slice && systemctl daemon-reload
 # Run a workload in it: systemd-run --slice=gs-workload.slice --scope COMMAND
@@ -71,6 +72,23 @@ MemoryAccounting=yes
 MemoryMax=${LIMIT}
 MemorySwapMax=0
 `);
+    t.is(await readFile(join(root, 'etc/systemd/system/gs-handlers.slice'), 'utf8'), `# Written by gs-kit configure: the cgroup proc_create_module runs OOM
+# handlers in. Nothing else belongs here: everything in it is killed when
+# a handler's run ends.
+[Unit]
+Description=gs-kit OOM handlers (at most 256 MiB)
+
+[Slice]
+MemoryAccounting=yes
+MemoryMin=${64 * 1024 * 1024}
+MemoryMax=${256 * 1024 * 1024}
+MemorySwapMax=0
+
+[Install]
+WantedBy=slices.target
+`);
+    t.is(await readFile(join(root, 'etc/modprobe.d/gs-kit.conf'), 'utf8'),
+      '# Written by gs-kit configure: where proc_create_module runs OOM handlers.\noptions proc_create_module handler_cgroup=/sys/fs/cgroup/gs-handlers.slice\n');
     t.is(await readFile(join(root, 'etc/default/grub.d/gs-kit.cfg'), 'utf8'), renderGrubDropIn('v2'));
     t.is(after['/etc/default/grub.d/gs-kit.cfg']!.mode & 0o777, 0o644);
     t.is(await readFile(join(root, 'etc/default/grub'), 'utf8'), GRUB);
@@ -79,7 +97,11 @@ MemorySwapMax=0
     t.regex(first.out, /^write \/etc\/systemd\/system\/gs-workload\.slice \(10 lines, mode 0644\)$/m);
     t.regex(first.out, /^skipped systemctl daemon-reload: it acts on the running system, not on the sysroot /m);
     t.regex(first.out, /^skipped update-grub: it acts on the running system/m);
-    t.regex(first.out, /\b2 changes\./);
+    t.regex(first.out, /^link \/etc\/systemd\/system\/slices\.target\.wants\/gs-handlers\.slice -> \/etc\/systemd\/system\/gs-handlers\.slice$/m);
+    t.is(after['/etc/systemd/system/slices.target.wants/gs-handlers.slice']?.link, '/etc/systemd/system/gs-handlers.slice');
+    t.regex(first.out, /^skipped systemctl start gs-handlers\.slice: /m);
+    t.regex(first.out, /handler cgroup \/sys\/fs\/cgroup\/gs-handlers\.slice: memory\.max 256 MiB, memory\.min 64 MiB/);
+    t.regex(first.out, /\b5 changes\./);
 
     const second = await runConfigure(['--root', root]);
     t.is(second.code, 0);
@@ -100,13 +122,18 @@ test.serial('plain cgroup v2 without systemd: the cgroup itself, with the memory
     t.is(await readFile(join(root, 'sys/fs/cgroup/gs-workload/memory.max'), 'utf8'), String(1536 * 1024 * 1024));
     t.regex(first.out, /^set \/sys\/fs\/cgroup\/gs-workload\/memory\.max to 1610612736$/m);
     t.regex(first.out, /^mkdir \/sys\/fs\/cgroup\/gs-workload$/m);
-    t.regex(first.out, /\b4 changes\./); // subtree_control, mkdir, memory.max, drop-in
+    // The handler cgroup beside it holds the reserve, a quarter of it protected.
+    t.is(await readFile(join(root, 'sys/fs/cgroup/gs-handlers/memory.max'), 'utf8'), String(512 * 1024 * 1024));
+    t.is(await readFile(join(root, 'sys/fs/cgroup/gs-handlers/memory.min'), 'utf8'), String(64 * 1024 * 1024));
+    t.regex(await readFile(join(root, 'etc/modprobe.d/gs-kit.conf'), 'utf8'), /handler_cgroup=\/sys\/fs\/cgroup\/gs-handlers\n/);
+    // subtree_control, mkdir, memory.max; mkdir, memory.max, memory.min, modprobe.d; drop-in
+    t.regex(first.out, /\b8 changes\./);
     const snap = await snapshot(root);
     t.regex((await runConfigure(['--root', root, '--reserve', '512M'])).out, /\b0 changes\./);
     t.deepEqual(await snapshot(root), snap);
     // A different limit changes memory.max only.
     const third = await runConfigure(['--root', root, '--memory-max', '1G']);
-    t.regex(third.out, /\b1 change\./);
+    t.regex(third.out, /\b2 changes\./); // the workload's memory.max and the handlers' (memory.min stays at its 64 MiB cap)
     t.is(await readFile(join(root, 'sys/fs/cgroup/gs-workload/memory.max'), 'utf8'), String(1024 * 1024 * 1024));
   } finally {
     await rm(root, { recursive: true, force: true });
@@ -152,7 +179,8 @@ test.serial('--dry-run writes nothing at all and lists each change', async (t) =
     t.regex(r.out, /^would write \/etc\/systemd\/system\/gs-workload\.slice \(10 lines, mode 0644\)$/m);
     t.regex(r.out, /^would write \/etc\/default\/grub\.d\/gs-kit\.cfg \(4 lines, mode 0644\)$/m);
     t.regex(r.out, /^would skip update-grub: /m);
-    t.regex(r.out, /2 changes would be made \(dry run: nothing was written\)/);
+    t.regex(r.out, /^would write \/etc\/systemd\/system\/gs-handlers\.slice \(14 lines, mode 0644\)$/m);
+    t.regex(r.out, /5 changes would be made \(dry run: nothing was written\)/);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

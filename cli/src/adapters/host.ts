@@ -4,8 +4,8 @@
  * if it leaves it; dry-run reads for real and writes nothing.
  */
 import { statSync } from 'node:fs';
-import { chmod, lstat, mkdir, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
-import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
+import { chmod, lstat, mkdir, readFile, readlink, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { basename, delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { GsError } from '../lib/errors.js';
 import {
   countChanges, decideCommand, formatChange, onlyModeDiffers, pendingChanges, plannedPaths, plural, resolveUnder,
@@ -96,7 +96,9 @@ export class Host {
 
   /** What the target holds now for the paths of @plan. */
   async state(plan: readonly Change[]): Promise<HostState> {
-    const { files, others } = plannedPaths(plan);
+    const { files, links: linkPaths, others } = plannedPaths(plan);
+    const links = new Map<string, string | undefined>();
+    for (const p of linkPaths) links.set(p, await readlink(await this.resolveLink(p)).catch(() => undefined));
     const contents = new Map<string, Content | undefined>();
     const modes = new Map<string, number>();
     const existing = new Set<string>();
@@ -105,7 +107,7 @@ export class Host {
       if (contents.get(p) !== undefined) modes.set(p, (await stat(await this.resolve(p))).mode & 0o7777);
     }
     for (const p of others) if (await this.exists(p)) existing.add(p);
-    return { files: contents, modes, existing };
+    return { files: contents, modes, existing, links };
   }
 
   /**
@@ -123,6 +125,7 @@ export class Host {
       this.log(skipped ? line.replace(/^skip /, this.dryRun ? 'would skip ' : 'skipped ') : `${prefix}${line}`);
       if (this.dryRun || skipped) continue;
       if (c.kind === 'dir') await this.mkdir(c.path);
+      else if (c.kind === 'symlink') await this.link(c.path, c.target);
       else if (c.kind === 'file') await this.write(c, onlyModeDiffers(c, state));
       else await this.runCommand(c);
     }
@@ -134,6 +137,24 @@ export class Host {
       await mkdir(await this.resolve(path), { recursive: true });
     } catch (err) {
       if (errno(err) === 'EACCES' || errno(err) === 'EPERM' || errno(err) === 'EROFS') throw permissionError(`create ${path}`, err);
+      throw err;
+    }
+  }
+
+  /** The host path of a symlink @path itself (its directory resolved, the link not followed). */
+  private async resolveLink(path: string): Promise<string> {
+    return join(await this.resolve(dirname(path)), basename(path));
+  }
+
+  /** Point @path at @target (as written, not resolved), replacing what is there. */
+  private async link(path: string, target: string): Promise<void> {
+    const full = await this.resolveLink(path);
+    try {
+      await mkdir(dirname(full), { recursive: true });
+      await rm(full, { force: true });
+      await symlink(target, full);
+    } catch (err) {
+      if (errno(err) === 'EACCES' || errno(err) === 'EPERM' || errno(err) === 'EROFS') throw permissionError(`link ${path}`, err);
       throw err;
     }
   }

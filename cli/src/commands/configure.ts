@@ -1,8 +1,8 @@
 import { changesLine, openHost, type Host, type Log } from '../adapters/host.js';
 import { color } from '../adapters/ui.js';
 import {
-  cgroupPlan, detectCgroup, formatBytes, parseMeminfo, parseSizeSpec, workloadLimit,
-  type CgroupVersion, type Limit, type Size,
+  cgroupPlan, detectCgroup, formatBytes, handlerCgroupDir, handlerLimits, handlerPlan, HANDLER_CGROUP_PARAM, parseMeminfo,
+  parseSizeSpec, workloadLimit, type CgroupVersion, type Limit, type Size,
 } from '../lib/cgroups.js';
 import type { CommandSpec, ParsedArgs } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
@@ -12,7 +12,7 @@ import type { Command } from './types.js';
 
 const spec: CommandSpec = {
   name: 'configure',
-  summary: 'Set up the host for gs-kit: a memory-limited workload cgroup (a systemd slice, or the cgroup itself) that leaves a reserve for OOM handlers, and a GRUB drop-in that boots with the chosen cgroup hierarchy. Idempotent: a second run makes 0 changes.',
+  summary: 'Set up the host for gs-kit: a memory-limited workload cgroup (a systemd slice, or the cgroup itself) that leaves a reserve for OOM handlers, the handler cgroup the module runs handlers in (gs-handlers.slice, or gs-handlers) and the module option naming it, and a GRUB drop-in that boots with the chosen cgroup hierarchy. Idempotent: a second run makes 0 changes.',
   usage: 'gs-kit configure [--cgroup v2|v1|auto] [--reserve SIZE | --memory-max SIZE] [--no-grub] [--dry-run] [--root DIR]',
   options: [
     { name: 'cgroup', type: 'string', value: 'VERSION', description: 'The cgroup hierarchy to boot with and configure; auto keeps the one mounted now.', choices: ['auto', 'v2', 'v1'], default: 'auto' },
@@ -69,6 +69,17 @@ export async function configurePlan(host: Host, options: ParsedArgs['options'], 
     plan.push(...cgroupPlan({ version, limit, systemd, mountPoint: detected.path }));
   } else {
     log(color.yellow(`note: cgroup ${version} is not mounted now, so the gs-workload cgroup cannot be made yet; reboot (with the GRUB setting) and run gs-kit configure again.`));
+  }
+  // Handlers run in a cgroup of their own, which only a v2 hierarchy gives the module.
+  if (version === 'v2' && (systemd || detected?.version === 'v2')) {
+    const reserve = limit.reserveBytes || limit.limitBytes;
+    plan.push(...handlerPlan({
+      systemd, reserveBytes: reserve, ...(detected?.path ? { mountPoint: detected.path } : {}),
+      moduleLoaded: await host.exists(HANDLER_CGROUP_PARAM),
+    }));
+    log(`handler cgroup ${handlerCgroupDir(systemd, detected?.path)}: memory.max ${formatBytes(handlerLimits(reserve).maxBytes)}, memory.min ${formatBytes(handlerLimits(reserve).minBytes)}`);
+  } else {
+    log(color.yellow('note: handlers run only in a cgroup v2 handler cgroup, and there is no v2 hierarchy here: the module will refuse registrations. Boot with --cgroup v2 (the default) and run gs-kit configure again.'));
   }
 
   if (options.grub === false) {

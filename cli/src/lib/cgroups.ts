@@ -15,6 +15,19 @@ export const PAGE = 4096;
 export const SLICE_NAME = 'gs-workload.slice';
 export const SLICE_PATH = `/etc/systemd/system/${SLICE_NAME}`;
 export const CGROUP_NAME = 'gs-workload';
+/** The cgroup handlers run in (the module's handler_cgroup), next to the workload's. */
+export const HANDLER_SLICE_NAME = 'gs-handlers.slice';
+export const HANDLER_SLICE_PATH = `/etc/systemd/system/${HANDLER_SLICE_NAME}`;
+export const HANDLER_CGROUP_NAME = 'gs-handlers';
+/** What `systemctl enable gs-handlers.slice` makes: slices.target pulls it in at boot. */
+export const HANDLER_SLICE_WANTS = `/etc/systemd/system/slices.target.wants/${HANDLER_SLICE_NAME}`;
+/** Where the module's options are kept, so that it finds the handler cgroup at every load. */
+export const MODPROBE_CONF = '/etc/modprobe.d/gs-kit.conf';
+export const MODULE_NAME = 'proc_create_module';
+/** The running module's parameter, written when the module is loaded now. */
+export const HANDLER_CGROUP_PARAM = `/sys/module/${MODULE_NAME}/parameters/handler_cgroup`;
+/** Handlers' memory protected from reclaim: at most this much of the reserve. */
+export const HANDLER_MIN_BYTES = 64 * MiB;
 /** The default reserve: this many bytes or DEFAULT_RESERVE_PERCENT of memory, whichever is larger. */
 export const DEFAULT_RESERVE_BYTES = 256 * MiB;
 export const DEFAULT_RESERVE_PERCENT = 10;
@@ -160,6 +173,97 @@ export function renderSlice(limit: Limit, version: CgroupVersion): string {
     ...(version === 'v2' ? ['MemorySwapMax=0'] : []),
     '',
   ].join('\n');
+}
+
+/**
+ * The handler cgroup's memory: at most the reserve (memory.max: handlers
+ * can never take more than what was left outside the workload), of which a
+ * quarter, up to 64 MiB, is protected from reclaim (memory.min). A hard
+ * limit meets oom_lock (see README, "Handler cgroup"): a handler that
+ * reaches it while the OOM killer waits is stopped and killed at its
+ * timeout, never hangs.
+ */
+export function handlerLimits(reserveBytes: number): { maxBytes: number; minBytes: number } {
+  const maxBytes = Math.max(PAGE, Math.floor(reserveBytes / PAGE) * PAGE);
+  const minBytes = Math.min(HANDLER_MIN_BYTES, Math.floor(maxBytes / 4 / PAGE) * PAGE);
+  return { maxBytes, minBytes };
+}
+
+/** The handler cgroup's directory in a v2 hierarchy mounted at @mountPoint. */
+export function handlerCgroupDir(systemd: boolean, mountPoint = '/sys/fs/cgroup'): string {
+  return `${mountPoint}/${systemd ? HANDLER_SLICE_NAME : HANDLER_CGROUP_NAME}`;
+}
+
+/** The systemd slice handlers run in; enabled so that it exists from boot. */
+export function renderHandlerSlice(reserveBytes: number): string {
+  const { maxBytes, minBytes } = handlerLimits(reserveBytes);
+  return [
+    '# Written by gs-kit configure: the cgroup proc_create_module runs OOM',
+    '# handlers in. Nothing else belongs here: everything in it is killed when',
+    '# a handler\'s run ends.',
+    '[Unit]',
+    `Description=gs-kit OOM handlers (at most ${formatBytes(maxBytes)})`,
+    '',
+    '[Slice]',
+    'MemoryAccounting=yes',
+    `MemoryMin=${minBytes}`,
+    `MemoryMax=${maxBytes}`,
+    'MemorySwapMax=0',
+    '',
+    '[Install]',
+    'WantedBy=slices.target',
+    '',
+  ].join('\n');
+}
+
+export function renderModprobeConf(handlerDir: string): string {
+  return [
+    '# Written by gs-kit configure: where proc_create_module runs OOM handlers.',
+    `options ${MODULE_NAME} handler_cgroup=${handlerDir}`,
+    '',
+  ].join('\n');
+}
+
+export interface HandlerPlanRequest {
+  systemd: boolean;
+  reserveBytes: number;
+  /** Mount point of the v2 hierarchy. */
+  mountPoint?: string;
+  /** The module is loaded now: give it the directory at once. */
+  moduleLoaded: boolean;
+}
+
+/**
+ * The handler cgroup (a slice under systemd, started now and at every
+ * boot; otherwise the cgroup itself), and the module's option naming it.
+ * cgroup v2 only: the module joins handlers to it through cgroup.procs.
+ */
+export function handlerPlan(req: HandlerPlanRequest): Plan {
+  const mount = req.mountPoint ?? '/sys/fs/cgroup';
+  const dir = handlerCgroupDir(req.systemd, mount);
+  const { maxBytes, minBytes } = handlerLimits(req.reserveBytes);
+  const cgroup: Plan = req.systemd
+    ? [
+      { kind: 'file', path: HANDLER_SLICE_PATH, content: renderHandlerSlice(req.reserveBytes), mode: 0o644 },
+      // Enabled as systemctl enable does it, so that it also works on a sysroot.
+      { kind: 'symlink', path: HANDLER_SLICE_WANTS, target: HANDLER_SLICE_PATH },
+      { kind: 'command', argv: ['systemctl', 'daemon-reload'], why: `load ${HANDLER_SLICE_NAME}`, after: [HANDLER_SLICE_PATH, HANDLER_SLICE_WANTS] },
+      {
+        kind: 'command', argv: ['systemctl', 'start', HANDLER_SLICE_NAME], why: `make ${dir} now (it starts at every boot)`,
+        after: [HANDLER_SLICE_PATH, HANDLER_SLICE_WANTS],
+      },
+    ]
+    : [
+      { kind: 'file', path: `${mount}/cgroup.subtree_control`, content: '+memory', control: true },
+      { kind: 'dir', path: dir },
+      { kind: 'file', path: `${dir}/memory.max`, content: String(maxBytes), control: true },
+      { kind: 'file', path: `${dir}/memory.min`, content: String(minBytes), control: true },
+    ];
+  return [
+    ...cgroup,
+    { kind: 'file', path: MODPROBE_CONF, content: renderModprobeConf(dir), mode: 0o644 },
+    ...(req.moduleLoaded ? [{ kind: 'file' as const, path: HANDLER_CGROUP_PARAM, content: dir, control: true }] : []),
+  ];
 }
 
 export interface CgroupPlanRequest {

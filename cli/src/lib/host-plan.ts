@@ -30,6 +30,14 @@ export interface DirChange {
   path: string;
 }
 
+/** A symbolic link, as `systemctl enable` makes them. */
+export interface SymlinkChange {
+  kind: 'symlink';
+  path: string;
+  /** What the link points to, as written. */
+  target: string;
+}
+
 export interface CommandChange {
   kind: 'command';
   argv: string[];
@@ -43,7 +51,7 @@ export interface CommandChange {
   unless?: string[];
 }
 
-export type Change = FileChange | DirChange | CommandChange;
+export type Change = FileChange | DirChange | SymlinkChange | CommandChange;
 export type Plan = Change[];
 
 /** What the target holds now, for the paths a plan names. */
@@ -54,6 +62,8 @@ export interface HostState {
   modes?: ReadonlyMap<string, number>;
   /** Which planned directories and `unless` paths exist. */
   existing?: ReadonlySet<string>;
+  /** What each planned symlink points to now; undefined when it is no link. */
+  links?: ReadonlyMap<string, string | undefined>;
 }
 
 const encoder = new TextEncoder();
@@ -110,8 +120,13 @@ export function pendingChanges(plan: readonly Change[], state: HostState): Chang
   const out: Change[] = [];
   for (const c of plan) {
     let needed: boolean;
-    if (c.kind === 'file') needed = !fileSatisfied(c, state);
-    else if (c.kind === 'dir') needed = !state.existing?.has(c.path);
+    // Two parts of a plan may ask for the same write (cgroup.subtree_control): once is enough.
+    if (c.kind === 'file') {
+      needed = !fileSatisfied(c, state)
+        && !out.some((o) => o.kind === 'file' && o.path === c.path && sameBytes(o.content, c.content));
+    }
+    else if (c.kind === 'dir') needed = !state.existing?.has(c.path) && !out.some((o) => o.kind === 'dir' && o.path === c.path);
+    else if (c.kind === 'symlink') needed = state.links?.get(c.path) !== c.target;
     else {
       needed = !(c.unless ?? []).some((p) => state.existing?.has(p))
         && (c.after === undefined || c.after.some((p) => changed.has(p)));
@@ -120,24 +135,28 @@ export function pendingChanges(plan: readonly Change[], state: HostState): Chang
     out.push(c);
     changed.add(c.kind === 'command' ? (c.id ?? c.argv.join(' ')) : c.path);
   }
-  return out;
+  // A command asked for again later (systemctl daemon-reload after each unit) runs once, at its last place.
+  const argv = (c: Change) => (c.kind === 'command' ? c.argv.join('\0') : undefined);
+  return out.filter((c, i) => c.kind !== 'command' || !out.slice(i + 1).some((later) => argv(later) === argv(c)));
 }
 
-/** Every path a plan needs to know about (planned files and dirs, `unless` paths). */
-export function plannedPaths(plan: readonly Change[]): { files: string[]; others: string[] } {
+/** Every path a plan needs to know about (planned files, links and dirs, `unless` paths). */
+export function plannedPaths(plan: readonly Change[]): { files: string[]; links: string[]; others: string[] } {
   const files: string[] = [];
+  const links: string[] = [];
   const others: string[] = [];
   for (const c of plan) {
     if (c.kind === 'file') files.push(c.path);
+    else if (c.kind === 'symlink') links.push(c.path);
     else if (c.kind === 'dir') others.push(c.path);
     else others.push(...(c.unless ?? []));
   }
-  return { files: [...new Set(files)], others: [...new Set(others)] };
+  return { files: [...new Set(files)], links: [...new Set(links)], others: [...new Set(others)] };
 }
 
 /** Programs that act on the running system, not on files under a root. */
 export const LIVE_SYSTEM_COMMANDS: readonly string[] = [
-  'update-grub', 'grub-mkconfig', 'grub2-mkconfig', 'systemctl', 'depmod', 'modprobe', 'dkms', 'update-initramfs',
+  'update-grub', 'grub-mkconfig', 'grub2-mkconfig', 'systemctl', 'depmod', 'modprobe', 'dkms', 'update-initramfs', 'dpkg',
 ];
 
 export type CommandDecision =
@@ -200,6 +219,7 @@ function sizeOf(content: Content): string {
 /** One line for a change: "write /etc/x (12 lines)", "run update-grub", ... */
 export function formatChange(c: Change, root = '/', state?: HostState): string {
   if (c.kind === 'dir') return `mkdir ${c.path}`;
+  if (c.kind === 'symlink') return `link ${c.path} -> ${c.target}`;
   if (c.kind === 'file') {
     if (c.control) return `set ${c.path} to ${String(typeof c.content === 'string' ? c.content : decoder.decode(c.content)).trim()}`;
     const mode = c.mode !== undefined ? `, mode ${c.mode.toString(8).padStart(4, '0')}` : '';

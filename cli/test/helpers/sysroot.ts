@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** One path of a sysroot snapshot. */
-export interface Entry { type: 'file' | 'dir' | 'link'; mode: number; mtimeMs: number; sha256?: string }
+export interface Entry { type: 'file' | 'dir' | 'link'; mode: number; mtimeMs: number; sha256?: string; link?: string }
 
 /** Every path under @root with its type, mode, mtime and content hash. */
 export async function snapshot(root: string): Promise<Record<string, Entry>> {
@@ -13,7 +13,7 @@ export async function snapshot(root: string): Promise<Record<string, Entry>> {
       const full = join(dir, name);
       const st = await lstat(full);
       const rel = full.slice(root.length);
-      if (st.isSymbolicLink()) out[rel] = { type: 'link', mode: st.mode, mtimeMs: st.mtimeMs };
+      if (st.isSymbolicLink()) out[rel] = { type: 'link', mode: st.mode, mtimeMs: st.mtimeMs, link: await readlink(full) };
       else if (st.isDirectory()) {
         out[rel] = { type: 'dir', mode: st.mode, mtimeMs: st.mtimeMs };
         await walk(full);
