@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { snapshot } from '../src/commands/status.js';
+import { hostSnapshot as snapshot } from '../src/adapters/host-snapshot.js';
 import { oomPolicy, statusLines } from '../src/lib/status.js';
 
 async function sysroot(files: Record<string, string>): Promise<string> {
@@ -24,6 +24,11 @@ test('a fully set-up system reports every line as fine', async (t) => {
     '/proc/mounts': 'cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n',
     '/sys/fs/cgroup/cgroup.controllers': 'cpu io memory pids\n',
     '/sys/fs/cgroup/gs-workload/memory.max': '1073741824\n',
+    '/sys/fs/cgroup/gs-workload/cgroup.procs': '',
+    '/sys/module/proc_create_module/parameters/handler_cgroup': '/sys/fs/cgroup/gs-handlers\n',
+    '/sys/fs/cgroup/gs-handlers/cgroup.procs': '',
+    '/sys/fs/cgroup/gs-handlers/memory.max': '268435456\n',
+    '/sys/fs/cgroup/gs-handlers/memory.min': '67108864\n',
     '/etc/default/grub.d/gs-kit.cfg': '# gs-kit\n',
     '/proc/sys/vm/panic_on_oom': '0\n',
     '/proc/sys/vm/oom_kill_allocating_task': '0\n',
@@ -33,6 +38,38 @@ test('a fully set-up system reports every line as fine', async (t) => {
   t.deepEqual(lines.filter((l) => !l.ok), []);
   t.regex(lines.find((l) => l.label === 'module')!.value, /timeout_ms=5000/);
   t.is(lines.find((l) => l.label === 'registry')!.value, '1 registered: 42 /usr/bin/save /data');
+  t.is(lines.find((l) => l.label === 'handler cgroup')!.value,
+    '/sys/fs/cgroup/gs-handlers: memory.max 256 MiB, memory.min 64 MiB, 0 process(es) running (named by the module\'s handler_cgroup)');
+});
+
+test('under systemd the workload and handler cgroups are slices; the handler cgroup is read from modprobe.d before the module loads', async (t) => {
+  const root = await sysroot({
+    '/proc/mounts': 'cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n',
+    '/sys/fs/cgroup/gs-workload.slice/cgroup.procs': '',
+    '/sys/fs/cgroup/gs-workload.slice/memory.max': '1073741824\n',
+    '/sys/fs/cgroup/gs-handlers.slice/cgroup.procs': '',
+    '/sys/fs/cgroup/gs-handlers.slice/memory.max': 'max\n',
+    '/etc/modprobe.d/gs-kit.conf': 'options proc_create_module handler_cgroup=/sys/fs/cgroup/gs-handlers.slice\n',
+  });
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const lines = statusLines(await snapshot(root));
+  const workload = lines.find((l) => l.label === 'workload cgroup')!;
+  t.true(workload.ok);
+  t.is(workload.value, '/sys/fs/cgroup/gs-workload.slice: memory.max 1024 MiB');
+  const handler = lines.find((l) => l.label === 'handler cgroup')!;
+  t.true(handler.ok);
+  t.regex(handler.value, /^\/sys\/fs\/cgroup\/gs-handlers\.slice: memory\.max max, .*named by \/etc\/modprobe\.d\/gs-kit\.conf/);
+});
+
+test('a handler cgroup that is not configured, or named but missing, is a problem that configure fixes', async (t) => {
+  const none = await sysroot({ '/sys/module/proc_create_module/parameters/timeout_ms': '5000\n' });
+  const missing = await sysroot({ '/sys/module/proc_create_module/parameters/handler_cgroup': '/sys/fs/cgroup/gone\n' });
+  t.teardown(() => Promise.all([none, missing].map((r) => rm(r, { recursive: true, force: true }))));
+  const lineOf = async (root: string) => statusLines(await snapshot(root)).find((l) => l.label === 'handler cgroup')!;
+  t.deepEqual(await lineOf(none), {
+    label: 'handler cgroup', ok: false, value: 'none configured: the module runs no handler and refuses registrations', fix: 'sudo gs-kit configure',
+  });
+  t.regex((await lineOf(missing)).value, /^\/sys\/fs\/cgroup\/gone \(named by the module's handler_cgroup\) does not exist/);
 });
 
 test('an unpatched kernel without the module says what fixes each problem', async (t) => {

@@ -1,4 +1,15 @@
-/** What `gs-kit status` looked at, gathered by the adapter. */
+/** A cgroup directory as status found it. */
+export interface CgroupSnapshot {
+  path: string;
+  /** It has cgroup.procs: a cgroup, not a plain directory. */
+  isCgroup: boolean;
+  memoryMax: string | undefined;
+  memoryMin: string | undefined;
+  /** How many processes are in it now. */
+  procs: number | undefined;
+}
+
+/** What `gs-kit status` looked at, gathered by adapters/host-snapshot.ts. */
 export interface HostSnapshot {
   kernelRelease: string;
   /** The patch's symbol is in /proc/kallsyms; undefined when kallsyms cannot be read. */
@@ -8,7 +19,11 @@ export interface HostSnapshot {
   procFile: boolean;
   cgroupVersion: 1 | 2 | undefined;
   memoryController: boolean;
-  workloadCgroup: boolean;
+  /** The workload cgroup configure made (slice or plain), if there. */
+  workloadCgroup: CgroupSnapshot | undefined;
+  /** The handler cgroup the module is given (its parameter, else /etc/modprobe.d). */
+  handlerCgroupConfigured: string | undefined;
+  handlerCgroup: CgroupSnapshot | undefined;
   grubDropIn: boolean;
   /** Registered entries visible to the caller; undefined when unreadable. */
   entries: string[] | undefined;
@@ -46,6 +61,30 @@ export function oomPolicy(panicOnOom: string | undefined, killAllocating: string
     : { ok: true, value: 'vm.panic_on_oom=0, vm.oom_kill_allocating_task=0: the OOM killer chooses its victim, so handlers run' };
 }
 
+/** Bytes as a cgroup file holds them, in MiB; "max" stays. */
+function memory(v: string | undefined): string {
+  return v === undefined ? '?' : /^\d+$/.test(v) ? `${Math.round(Number(v) / 1048576)} MiB` : v;
+}
+
+/**
+ * The handler cgroup: handlers run only there, so without it the module
+ * refuses registrations (EOPNOTSUPP).
+ */
+export function handlerCgroupLine(s: HostSnapshot): { ok: boolean; value: string } {
+  const h = s.handlerCgroup;
+  const where = s.moduleParams.handler_cgroup !== undefined ? 'the module\'s handler_cgroup' : '/etc/modprobe.d/gs-kit.conf';
+  if (!s.handlerCgroupConfigured) {
+    return { ok: false, value: 'none configured: the module runs no handler and refuses registrations' };
+  }
+  if (!h?.isCgroup) {
+    return { ok: false, value: `${s.handlerCgroupConfigured} (named by ${where}) does not exist: the module refuses registrations` };
+  }
+  return {
+    ok: true,
+    value: `${h.path}: memory.max ${memory(h.memoryMax)}, memory.min ${memory(h.memoryMin)}, ${h.procs ?? 0} process(es) running (named by ${where})`,
+  };
+}
+
 export function statusLines(s: HostSnapshot): StatusLine[] {
   const line = (label: string, ok: boolean, value: string, fix?: string): StatusLine =>
     ok || fix === undefined ? { label, ok, value } : { label, ok, value, fix };
@@ -61,7 +100,12 @@ export function statusLines(s: HostSnapshot): StatusLine[] {
     line('cgroup', s.cgroupVersion === 2 && s.memoryController,
       s.cgroupVersion === undefined ? 'no cgroup hierarchy mounted' : `cgroup v${s.cgroupVersion}, memory controller ${s.memoryController ? 'available' : 'missing'}`,
       'sudo gs-kit configure'),
-    line('workload cgroup', s.workloadCgroup, s.workloadCgroup ? 'gs-workload present' : 'gs-workload missing', 'sudo gs-kit configure'),
+    line('workload cgroup', s.workloadCgroup !== undefined,
+      s.workloadCgroup ? `${s.workloadCgroup.path}: memory.max ${memory(s.workloadCgroup.memoryMax)}` : 'gs-workload missing', 'sudo gs-kit configure'),
+    (() => {
+      const h = handlerCgroupLine(s);
+      return line('handler cgroup', h.ok, h.value, 'sudo gs-kit configure');
+    })(),
     line('grub', s.grubDropIn, s.grubDropIn ? '/etc/default/grub.d/gs-kit.cfg present' : 'no gs-kit GRUB drop-in', 'sudo gs-kit configure'),
     line('oom policy', policy.ok, policy.value,
       'sudo sysctl -w vm.panic_on_oom=0 vm.oom_kill_allocating_task=0 (and the same in /etc/sysctl.d/ to keep it)'),
