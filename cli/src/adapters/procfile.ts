@@ -11,21 +11,23 @@ export async function writeRegistry(procFile: string, text: string, ctx: ErrnoCo
   try {
     handle = await open(procFile, 'w');
   } catch (err) {
-    throw explainOpenError(codeOf(err));
+    throw explainOpenError(codeOf(err), procFile);
   }
+  let failure: unknown;
   try {
     await handle.write(Buffer.from(text));
   } catch (err) {
-    throw explainWriteError(codeOf(err), ctx);
-  } finally {
-    await handle.close();
+    failure = err;
   }
+  // A failed close must not hide why the write failed.
+  await handle.close().catch((err: unknown) => { failure ??= err; });
+  if (failure !== undefined) throw explainWriteError(codeOf(failure), ctx);
 }
 
 export async function readRegistry(procFile: string): Promise<string> {
   try {
     return await readFile(procFile, 'utf8');
   } catch (err) {
-    throw explainOpenError(codeOf(err));
+    throw explainOpenError(codeOf(err), procFile);
   }
 }

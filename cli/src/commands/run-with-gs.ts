@@ -1,20 +1,20 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { rmdir } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { makeRunCgroup } from '../adapters/cgroupfs.js';
 import { writeRegistry } from '../adapters/procfile.js';
 import { color } from '../adapters/ui.js';
-import { parseSize } from '../lib/cgroups.js';
+import { CGROUP_NAME, parseSize, SLICE_NAME, SLICE_PATH } from '../lib/cgroups.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import { registrationLine } from '../lib/registry.js';
-import { exitStatus, forwardedSignals, splitInvocation, wrapperArgv } from '../lib/run-with-gs.js';
+import { exitStatus, forwardedSignals, launchPlan, splitInvocation } from '../lib/run-with-gs.js';
 import { procOption } from './register.js';
 import type { Command } from './types.js';
 
-/** Where gs-kit configure puts the workload cgroup: as a systemd slice, or by hand. */
-export const WORKLOAD_CGROUPS = ['/sys/fs/cgroup/gs-workload.slice', '/sys/fs/cgroup/gs-workload'];
+/** Where gs-kit configure puts the workload cgroup without systemd. */
+const PLAIN_WORKLOAD_CGROUPS = [`/sys/fs/cgroup/${CGROUP_NAME}`];
 
 const spec: CommandSpec = {
   name: 'run-with-gs',
@@ -22,7 +22,7 @@ const spec: CommandSpec = {
   usage: 'gs-kit run-with-gs [--memory-max SIZE] [--cgroup DIR] <handler> [handler-args...] -- <program> [args...]',
   options: [
     { name: 'memory-max', type: 'string', value: 'SIZE', description: 'Run in a cgroup of its own under the workload cgroup with this memory.max (e.g. 512M).' },
-    { name: 'cgroup', type: 'string', value: 'DIR', description: `The workload cgroup (v2) to run under [default: ${WORKLOAD_CGROUPS.join(' or ')}, whichever exists].` },
+    { name: 'cgroup', type: 'string', value: 'DIR', description: `A cgroup (v2) directory to run under, by hand [default: under systemd, a scope in ${SLICE_NAME} (root) or in your user manager; without systemd, /sys/fs/cgroup/${CGROUP_NAME}].` },
     procOption,
   ],
   examples: [
@@ -31,57 +31,30 @@ const spec: CommandSpec = {
   ],
 };
 
-/**
- * Make this run's own cgroup under the workload cgroup (creating that when
- * missing), with the memory controller enabled above it and memory.max set
- * when asked. A cgroup of its own, because a v2 cgroup that passes on
- * controllers to children may not hold processes itself.
- */
-async function makeRunCgroup(base: string, memoryMax: number | undefined): Promise<string> {
-  const dir = join(base, `run-${process.pid}`);
-  try {
-    if (!existsSync(base)) {
-      await enableMemory(dirname(base));
-      await mkdir(base);
-    }
-    await enableMemory(base);
-    await mkdir(dir);
-    if (memoryMax !== undefined) await writeFile(join(dir, 'memory.max'), String(memoryMax));
-    return dir;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new GsError(`Cannot create the cgroup ${dir} (${code}).`,
-      code === 'EACCES' || code === 'EPERM' ? 'Run as root, or run gs-kit configure once as root first.' : 'Check that cgroup v2 is mounted at /sys/fs/cgroup (gs-kit status).',
-      code === 'EACCES' || code === 'EPERM' ? 'permission' : 'failure');
-  }
-}
-
-async function enableMemory(cgroup: string): Promise<void> {
-  const control = join(cgroup, 'cgroup.subtree_control');
-  if (!(await readFile(control, 'utf8')).split(/\s+/).includes('memory')) await writeFile(control, '+memory');
-}
-
 export const runWithGs: Command = {
   spec,
   async run({ positional, rest, options }) {
     const inv = splitInvocation(positional, rest);
     const memoryMax = typeof options['memory-max'] === 'string' ? parseSize(options['memory-max']) : undefined;
-    const base = typeof options.cgroup === 'string'
-      ? options.cgroup
-      : WORKLOAD_CGROUPS.find((d) => existsSync(d)) ?? (memoryMax !== undefined ? WORKLOAD_CGROUPS.at(-1) : undefined);
-    let cgroupDir: string | undefined;
-    if (base) {
-      cgroupDir = await makeRunCgroup(base, memoryMax);
-    } else {
-      console.error(color.yellow('warning: there is no workload cgroup; running outside one (run gs-kit configure, or give --memory-max).'));
-    }
-    const ownCgroup = cgroupDir !== undefined;
     // Check the registration line before starting anything.
     registrationLine({ pid: 1, handler: inv.handler, args: inv.handlerArgs });
+    const systemd = typeof options.cgroup !== 'string' && existsSync('/run/systemd/system');
+    const launch = launchPlan({
+      systemd,
+      root: process.getuid?.() === 0,
+      workloadCgroup: typeof options.cgroup === 'string'
+        ? options.cgroup
+        : PLAIN_WORKLOAD_CGROUPS.find((d) => existsSync(d)) ?? (memoryMax !== undefined ? PLAIN_WORKLOAD_CGROUPS[0] : undefined),
+      workloadSlice: existsSync(`/sys/fs/cgroup/${SLICE_NAME}`) || existsSync(SLICE_PATH) ? SLICE_NAME : undefined,
+      memoryMax,
+      pid: process.pid,
+    }, inv.program, inv.programArgs);
+    if (launch.note) console.error(color.yellow(`warning: ${launch.note}.`));
+    if (launch.runCgroup) await makeRunCgroup(launch.runCgroup, memoryMax);
+    const cgroupDir = launch.runCgroup;
+    const ownCgroup = cgroupDir !== undefined;
 
-    const child = spawn(wrapperArgv(cgroupDir, inv.program, inv.programArgs)[0]!,
-      wrapperArgv(cgroupDir, inv.program, inv.programArgs).slice(1),
-      { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+    const child = spawn(launch.argv[0]!, launch.argv.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
     const exited = new Promise<number>((resolve, reject) => {
       child.on('error', reject);
       child.on('exit', (code, signal) => resolve(exitStatus(code, signal)));

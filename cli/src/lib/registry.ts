@@ -66,22 +66,25 @@ export function explainWriteError(code: string, ctx: ErrnoContext): GsError {
     EACCES: [`The handler ${h} is not an executable regular file you may run.`, `Make it executable: chmod 755 ${h}.`, 'permission'],
     EPERM: ctx.removing
       ? [`You may not change the registration of process ${ctx.pid}.`, 'Only root or the process\'s owner may; use sudo for other users\' processes.', 'permission']
-      : [`Registering ${h} for process ${ctx.pid} is not allowed.`, `Register only your own processes (or use sudo), with a handler owned by you or root and not writable by others (chmod go-w ${h}).`, 'permission'],
+      : [`Registering ${h} for process ${ctx.pid} is not allowed.`, `Register only your own processes (or use sudo), with a handler that only you or root can change: the file and every directory above it owned by you or root and not writable by group or others (chmod go-w; sudo registers only handlers under root-owned directories).`, 'permission'],
     ENAMETOOLONG: ['The registry line is too long (over 4096 bytes).', 'Use a shorter handler path or fewer arguments.', 'usage'],
     EILSEQ: ['The registry line contains a NUL byte.', 'Remove it.', 'usage'],
     E2BIG: ['Too many handler arguments (at most 64) or too large a write (64 KiB).', 'Pass fewer arguments; put the rest in a config file the handler reads.', 'usage'],
     ENOSPC: ['The registry is full.', 'Unregister processes you no longer need, or reload the module with a larger max_entries.', 'registry'],
+    EDQUOT: ['You hold as many registrations as a user may (the module\'s user_max_entries).', 'Unregister processes you no longer need (gs-kit list), or ask root to raise user_max_entries.', 'registry'],
+    EOPNOTSUPP: ['The module has no handler cgroup to run handlers in, so it accepts no registration.', 'Run "sudo gs-kit configure", which makes the handler cgroup and gives it to the module (gs-kit status shows it).', 'registry'],
+    EXDEV: ['You are in a chroot or a container: handlers run from the system\'s root directory, where this path names another file.', 'Register from the host\'s root directory.', 'permission'],
   };
   const entry = table[code];
   if (!entry) return new GsError(`Writing the registry failed (${code}).`, 'Check the kernel log (dmesg) for graceful_shutdown lines.', 'registry');
   return new GsError(entry[0], entry[1], entry[2]);
 }
 
-/** The proc file could not be opened at all. */
-export function explainOpenError(code: string): GsError {
+/** The proc file (--proc, default PROC_FILE) could not be opened at all. */
+export function explainOpenError(code: string, procFile = PROC_FILE): GsError {
   if (code === 'ENOENT') {
-    return new GsError(`${PROC_FILE} does not exist: the proc_create_module module is not loaded.`,
+    return new GsError(`${procFile} does not exist: the proc_create_module module is not loaded.`,
       'Load it with "sudo modprobe proc_create_module" (installed by gs-kit install-kernel), on a kernel built by gs-kit build-kernel.', 'registry');
   }
-  return new GsError(`${PROC_FILE} cannot be opened (${code}).`, 'Check gs-kit status.', 'permission');
+  return new GsError(`${procFile} cannot be opened (${code}).`, 'Check gs-kit status.', 'permission');
 }

@@ -29,6 +29,62 @@ export function wrapperArgv(cgroupDir: string | undefined, program: string, args
   return ['sh', '-c', WRAPPER_SCRIPT, 'gs-kit-run', cgroupDir ?? '', program, ...args];
 }
 
+/** Where run-with-gs runs a program, as the host decides it. */
+export interface LaunchContext {
+  /** systemd manages the host's cgroups (/run/systemd/system exists). */
+  systemd: boolean;
+  /** gs-kit runs as root. */
+  root: boolean;
+  /** Without systemd: the workload cgroup directory, if there is one (or --cgroup). */
+  workloadCgroup?: string | undefined;
+  /** The workload slice (under systemd), if configure made it. */
+  workloadSlice?: string | undefined;
+  /** --memory-max in bytes. */
+  memoryMax?: number | undefined;
+  /** Names this run's own cgroup (run-PID). */
+  pid: number;
+}
+
+export interface Launch {
+  argv: string[];
+  /** Without systemd: the cgroup to make for this run (and remove after). */
+  runCgroup?: string;
+  /** A note for the user about where the program runs, if not where they may expect. */
+  note?: string;
+}
+
+/**
+ * How to start the program. Under systemd, systemd owns the cgroup tree:
+ * a transient scope (systemd-run --scope) in the workload slice for root,
+ * in the user's own manager for a user (which cannot start units in system
+ * slices), with --memory-max as the scope's MemoryMax. Without systemd, a
+ * cgroup of the run's own under the workload cgroup. Either way the wrapper
+ * holds the program until it is registered.
+ */
+export function launchPlan(ctx: LaunchContext, program: string, args: string[]): Launch {
+  const limits = ctx.memoryMax !== undefined ? ['-p', `MemoryMax=${ctx.memoryMax}`, '-p', 'MemorySwapMax=0'] : [];
+  if (ctx.systemd) {
+    const where = ctx.root
+      ? (ctx.workloadSlice ? [`--slice=${ctx.workloadSlice}`] : [])
+      : ['--user'];
+    const note = ctx.root && !ctx.workloadSlice
+      ? 'there is no workload slice (run gs-kit configure); running in a scope of its own'
+      : undefined;
+    return {
+      argv: ['systemd-run', ...where, '--scope', '--quiet', '--collect', ...limits, '--', ...wrapperArgv(undefined, program, args)],
+      ...(note ? { note } : {}),
+    };
+  }
+  if (!ctx.workloadCgroup) {
+    return {
+      argv: wrapperArgv(undefined, program, args),
+      note: 'there is no workload cgroup; running outside one (run gs-kit configure, or give --memory-max)',
+    };
+  }
+  const runCgroup = `${ctx.workloadCgroup}/run-${ctx.pid}`;
+  return { argv: wrapperArgv(runCgroup, program, args), runCgroup };
+}
+
 /** The exit status a shell would report for a child that ended so. */
 export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
   if (code !== null) return code;
