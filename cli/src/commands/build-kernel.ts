@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { cacheRoot } from '../adapters/paths.js';
+import { cacheRoot, handCacheBack } from '../adapters/paths.js';
 import { kernelOrgUrls, parseKernelVersion } from '../lib/kernels.js';
 import { buildDebs, distroTarball, ensureBuild, type BuildArtifacts } from '../adapters/kernel-build.js';
 import { color, taskList } from '../adapters/ui.js';
@@ -93,6 +93,7 @@ export const buildKernel: Command = {
       }]).run({});
       console.log(`${color.bold('packages')}\n${(debs.debs ?? []).map((d) => `  ${d}`).join('\n')}`);
     }
+    await handCacheBack();
     console.log(`${color.bold('kernel')}  ${a.bzImage}\n${color.bold('module')}  ${a.module}\n${color.bold('release')} ${a.release}\n${color.bold('log')}     ${a.buildLog}`);
     if (a.moduleWarnings.length) console.log(color.yellow(`module warnings:\n${a.moduleWarnings.join('\n')}`));
     return 0;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { changesLine, openHost, type Log } from '../adapters/host.js';
 import { cacheRoot, repoRoot } from '../adapters/paths.js';
 import { color } from '../adapters/ui.js';
@@ -19,9 +19,10 @@ export const DKMS_FILES = ['Kbuild', 'Makefile', 'dkms.conf', 'proc_create_modul
 const spec: CommandSpec = {
   name: 'install-kernel',
   summary: 'Install a cached gs-kit build on this system (or a sysroot): the kernel, System.map and config in /boot, its modules, proc_create_module (loaded at boot), depmod, and a DKMS copy of the module where dkms exists. Idempotent: a second run makes 0 changes.',
-  usage: 'gs-kit install-kernel --build KEY|latest [--dry-run] [--root DIR]',
+  usage: 'gs-kit install-kernel --build KEY|latest | --deb DIR [--dry-run] [--root DIR]',
   options: [
     { name: 'build', type: 'string', value: 'KEY', description: 'The build under ~/.cache/gs-kit/builds to install: its key (or a unique prefix), or latest.' },
+    { name: 'deb', type: 'string', value: 'DIR', description: 'Instead, install the packages build-kernel --package deb made (linux-image and linux-headers, copied to DIR) with dpkg, and build the module with DKMS against those headers.' },
     { name: 'dry-run', type: 'boolean', description: 'Print each change; change nothing.' },
     { name: 'root', type: 'string', value: 'DIR', description: 'Install into the system under DIR (a sysroot) instead of this one.', default: '/' },
   ],
@@ -29,6 +30,7 @@ const spec: CommandSpec = {
     'sudo gs-kit install-kernel --build latest',
     'gs-kit install-kernel --build latest --dry-run',
     'gs-kit install-kernel --build 690232ccb2dad834 --root /srv/image',
+    'sudo gs-kit install-kernel --deb ./gs-kit-debs',
   ],
 };
 
@@ -89,6 +91,65 @@ export function installKernelPlan(s: InstallSource, t: InstallTarget): Plan {
   }
   const update = grubUpdateCommand(t.grub);
   if (update) plan.push({ kind: 'command', argv: update, why: `add ${r} to the boot menu`, after: [vmlinuz] });
+  return plan;
+}
+
+/** The kernel packages of one release, as build-kernel --package deb names them. */
+export interface KernelDebs {
+  release: string;
+  /** File paths as the target sees them. */
+  image: string;
+  headers: string;
+}
+
+/**
+ * linux-image-<release>_<version>_<arch>.deb and the matching
+ * linux-headers one among @files (debug packages aside).
+ */
+export function findKernelDebs(dir: string, files: readonly string[]): KernelDebs {
+  const images = files.filter((f) => /^linux-image-(?!.*-dbg_).+_.+\.deb$/.test(f));
+  const hint = 'Give the directory holding the packages from "gs-kit build-kernel --package deb" (linux-image-* and linux-headers-*).';
+  if (images.length !== 1) {
+    throw new GsError(images.length ? `${dir} holds more than one kernel image package: ${images.join(', ')}.` : `${dir} holds no linux-image-*.deb.`,
+      images.length ? 'Keep the packages of one build in it.' : hint, 'usage');
+  }
+  const release = /^linux-image-(.+?)_/.exec(images[0]!)![1]!;
+  const headers = files.find((f) => f.startsWith(`linux-headers-${release}_`) && f.endsWith('.deb'));
+  if (!headers) {
+    throw new GsError(`${dir} has no linux-headers-${release} package, which DKMS needs to build the module.`, hint, 'usage');
+  }
+  return { release, image: join(dir, images[0]!), headers: join(dir, headers) };
+}
+
+/**
+ * Installing from packages: the headers, then the image (whose hooks make
+ * the initramfs and run DKMS for modules already added), the module source
+ * added to DKMS and built against those headers, its autoload, grub.cfg.
+ */
+export function debInstallPlan(d: KernelDebs, t: Omit<InstallTarget, 'root' | 'dkms'> & { dkmsSources: ReadonlyMap<string, Content> }): Plan {
+  const r = d.release;
+  const dir = `/usr/src/${MODULE_NAME}-${DKMS_VERSION}`;
+  const names = [...t.dkmsSources.keys()].sort();
+  const mv = ['-m', MODULE_NAME, '-v', DKMS_VERSION];
+  const plan: Plan = [
+    {
+      kind: 'command', id: 'headers', argv: ['dpkg', '-i', d.headers], why: `install the headers of ${r}, for DKMS`,
+      unless: [`/var/lib/dpkg/info/linux-headers-${r}.list`],
+    },
+    {
+      kind: 'command', id: 'image', argv: ['dpkg', '-i', d.image], why: `install kernel ${r}`,
+      unless: [`/var/lib/dpkg/info/linux-image-${r}.list`],
+    },
+    ...names.map((name) => ({ kind: 'file' as const, path: `${dir}/${name}`, content: t.dkmsSources.get(name)!, mode: 0o644 })),
+  ];
+  if (!t.dkmsAdded) plan.push({ kind: 'command', argv: ['dkms', 'add', ...mv], why: 'register the module source with DKMS' });
+  plan.push(
+    { kind: 'command', argv: ['dkms', 'build', ...mv, '-k', r, '--force'], why: `build the module for ${r} against its headers`, after: [...names.map((n) => `${dir}/${n}`), 'headers', 'image'] },
+    { kind: 'command', argv: ['dkms', 'install', ...mv, '-k', r, '--force'], why: `install it for ${r} and rebuild it for later kernels`, after: [...names.map((n) => `${dir}/${n}`), 'headers', 'image'] },
+    { kind: 'file', path: MODULES_LOAD, content: `# Written by gs-kit install-kernel: load ${MODULE_NAME} at boot.\n${MODULE_NAME}\n`, mode: 0o644 },
+  );
+  const update = grubUpdateCommand(t.grub);
+  if (update) plan.push({ kind: 'command', argv: update, why: `add ${r} to the boot menu`, after: ['image'] });
   return plan;
 }
 
@@ -159,28 +220,45 @@ export const installKernel: Command = {
   spec,
   async run({ options }) {
     const log: Log = (line) => console.log(line);
-    if (typeof options.build !== 'string') {
-      throw new GsError('install-kernel needs --build.', 'Write --build latest, or --build KEY for a build under ~/.cache/gs-kit/builds.', 'usage');
+    if ((typeof options.build === 'string') === (typeof options.deb === 'string')) {
+      throw new GsError('install-kernel needs one of --build or --deb.', 'Write --build latest (a build in ~/.cache/gs-kit/builds), or --deb DIR (packages from build-kernel --package deb).', 'usage');
     }
     const dryRun = Boolean(options['dry-run']);
     const host = openHost(String(options.root ?? '/'), dryRun, log);
+    const grub: GrubTools = {
+      updateGrub: await host.hasProgram('update-grub'),
+      grubMkconfig: await host.hasProgram('grub-mkconfig'),
+      grub2Mkconfig: await host.hasProgram('grub2-mkconfig'),
+    };
+    const dkmsSources = new Map<string, Content>();
+    for (const f of DKMS_FILES) dkmsSources.set(f, await readFile(join(repoRoot(), 'lkm', f)));
+    const dkmsAdded = await host.exists(`/var/lib/dkms/${MODULE_NAME}/${DKMS_VERSION}`);
+    if (typeof options.deb === 'string') {
+      const dir = resolve(options.deb);
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch {
+        throw new GsError(`${dir} cannot be read.`, 'Give the directory holding the .deb packages.', 'usage');
+      }
+      const debs = findKernelDebs(dir, names);
+      if (!(await host.hasProgram('dkms')) || !(await host.hasProgram('dpkg'))) {
+        throw new GsError('Installing packages needs dpkg and dkms on the target.', 'Install them: sudo apt-get install dkms build-essential.', 'dependency');
+      }
+      log(`Kernel ${debs.release} from ${debs.image} and ${debs.headers} into ${host.root} (module built with DKMS)`);
+      const n = await host.apply(debInstallPlan(debs, { grub, dkmsSources, dkmsAdded }));
+      log(`${color.green('✓')} ${changesLine(n, dryRun)}`);
+      return 0;
+    }
+    if (typeof options.build !== 'string') return 2;
     const source = await loadBuild(await findBuild(join(cacheRoot(), 'builds'), options.build));
     const dkms = host.root === '/' && await host.hasProgram('dkms');
-    let dkmsSources: Map<string, Content> | undefined;
-    if (dkms) {
-      dkmsSources = new Map();
-      for (const f of DKMS_FILES) dkmsSources.set(f, await readFile(join(repoRoot(), 'lkm', f)));
-    }
     const plan = installKernelPlan(source, {
       root: host.root,
       dkms,
-      ...(dkmsSources ? { dkmsSources } : {}),
-      dkmsAdded: dkms && await host.exists(`/var/lib/dkms/${MODULE_NAME}/${DKMS_VERSION}`),
-      grub: {
-        updateGrub: await host.hasProgram('update-grub'),
-        grubMkconfig: await host.hasProgram('grub-mkconfig'),
-        grub2Mkconfig: await host.hasProgram('grub2-mkconfig'),
-      },
+      ...(dkms ? { dkmsSources } : {}),
+      dkmsAdded: dkms && dkmsAdded,
+      grub,
     });
     log(`Kernel ${source.release} from ${source.buildDir} into ${host.root}${dkms ? ' (with DKMS)' : ''}`);
     const n = await host.apply(plan);

@@ -5,7 +5,7 @@ import { detectPackageManager, installPackages, installedPackages } from '../ada
 import { downloadFile, fetchKernelSource } from '../adapters/download.js';
 import { distroTarball } from '../adapters/kernel-build.js';
 import { sha256File } from '../adapters/kernel-tree.js';
-import { cacheRoot } from '../adapters/paths.js';
+import { cacheRoot, handCacheBack } from '../adapters/paths.js';
 import { color, isInteractive, taskList } from '../adapters/ui.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { installCommands, packagesFor, type DepGroup } from '../lib/deps.js';
@@ -118,6 +118,7 @@ export const setupVm: Command = {
     ];
     await ensurePackages(groups, root, options);
     const tarball = await fetchSource(options);
+    await handCacheBack();
     if (tarball) {
       console.log(`${color.green('✓')} Kernel source: ${tarball}`);
       console.log(`Next: gs-kit build-kernel --source ${tarball}`);
