@@ -57,7 +57,7 @@ $(CHECKPATCH_DIR)/scripts/checkpatch.pl:
 # the TypeScript type check.
 lint: dist/cli/src/bin.js $(CHECKPATCH_DIR)/scripts/checkpatch.pl
 	npx tsc -p tsconfig.json --noEmit
-	$(CHECKPATCH_DIR)/scripts/checkpatch.pl --no-tree -f $(CURDIR)/lkm/*.c
+	$(CHECKPATCH_DIR)/scripts/checkpatch.pl --no-tree -f $(CURDIR)/lkm/*.[ch]
 	# Absolute paths: given a path git tracks, checkpatch reads it as a
 	# file to check rather than as a patch.
 	for p in $(CURDIR)/kernel/patches/*/*.patch; do \

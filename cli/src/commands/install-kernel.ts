@@ -14,7 +14,7 @@ export const MODULE_NAME = 'proc_create_module';
 export const DKMS_VERSION = '0.1.0';
 export const MODULES_LOAD = '/etc/modules-load.d/gs-kit.conf';
 /** The files of lkm/ that DKMS builds from. */
-export const DKMS_FILES = ['Kbuild', 'Makefile', 'dkms.conf', 'proc_create_module.c'] as const;
+export const DKMS_FILES = ['Kbuild', 'Makefile', 'dkms.conf', 'gs.h', 'gs_hook.c', 'gs_main.c'] as const;
 
 const spec: CommandSpec = {
   name: 'install-kernel',

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * proc_create_module - run a process's graceful-shutdown handler before the
- * OOM killer kills it.
+ * OOM killer kills it. This file: the registry, /proc/graceful_shutdown and
+ * the handler's run; gs_hook.c hears of the victim (the gs-kit patch's
+ * notifier, or on a stock kernel an ftrace direct call).
  *
- * Userspace registers "<pid> <handler> [args...]" in /proc/graceful_shutdown.
+ * Userspace registers "<pid> <handler> [args...]" in /proc/graceful_shutdown
+ * ("+<pid> ..." for the process and every process descended from it).
  * When the OOM killer chooses a registered process as its victim (the
  * oom_victim notifier added to mm/oom_kill.c by the gs-kit patch), the
  * handler is started as a user-mode helper with the registrant's credentials
@@ -36,6 +39,7 @@
 #include <linux/ctype.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/file.h>
 #include <linux/fs_struct.h>
 #include <linux/gfp.h>
 #include <linux/hashtable.h>
@@ -64,6 +68,8 @@
 #include <linux/umh.h>
 #include <linux/workqueue.h>
 
+#include "gs.h"
+
 #define GS_PROC_NAME	"graceful_shutdown"
 #ifdef GS_HAVE_OOM_RESERVES
 #define GS_RESERVES_ACCESS	"yes"	/* the kernel lets handlers use the reserves */
@@ -76,7 +82,7 @@
 #define GS_LINE_MAX	4096
 /* Arguments after the handler path. */
 #define GS_ARGS_MAX	64
-#define GS_ENV_MAX	12
+#define GS_ENV_MAX	13
 #define GS_ENV_SIZE	1024
 #define GS_HASH_BITS	10
 #define GS_USER_HASH_BITS	6
@@ -201,6 +207,7 @@ struct gs_entry {
 	const struct cred *cred;	/* the registrant's, for the handler */
 	struct gs_user *user;		/* NULL for an admin registrant */
 	bool no_new_privs;		/* the registrant could not gain privileges */
+	bool tree;			/* "+<pid>": its descendants too */
 	dev_t dev;			/* the handler file that was checked */
 	unsigned long ino;
 	char *cmdline;			/* "handler arg...", as listed */
@@ -774,6 +781,7 @@ static void gs_victim_snapshot(struct gs_entry *e, struct oom_control *oc,
 	gs_env_add(e, "HOME=/");
 	gs_env_add(e, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	gs_env_add(e, "GS_PID=%d", e->victim_nr);
+	gs_env_add(e, "GS_REGISTERED_PID=%d", pid_nr(e->pid));
 	gs_env_add(e, "GS_COMM=%s", comm);
 	gs_env_add(e, "GS_RSS_KB=%lu", rss_kb);
 	gs_env_add(e, "GS_OOM_SCORE_ADJ=%d", e->oom_score_adj);
@@ -1029,7 +1037,7 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 	unsigned int killed;
 
 	e->global = !oc->memcg;
-	e->victim_nr = pid_nr(e->pid);
+	e->victim_nr = task_tgid_nr(oc->chosen);
 	gs_victim_snapshot(e, oc, wait_ms);
 	init_completion(&e->started);
 	init_completion(&e->done);
@@ -1048,8 +1056,8 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 			e->victim_nr, e->argv[0], ENOMEM);
 		goto out;
 	}
-	pr_info("event=start victim=%d comm=%s handler=%s uid=%u constraint=%s timeout_ms=%u reserve_kb=%lu\n",
-		e->victim_nr, oc->chosen->comm, e->argv[0],
+	pr_info("event=start victim=%d registered=%d comm=%s handler=%s uid=%u constraint=%s timeout_ms=%u reserve_kb=%lu\n",
+		e->victim_nr, pid_nr(e->pid), oc->chosen->comm, e->argv[0],
 		from_kuid(&init_user_ns, e->cred->euid),
 		gs_constraint_name(oc->constraint), wait_ms,
 		released << (PAGE_SHIFT - 10));
@@ -1100,13 +1108,22 @@ out:
 		queue_delayed_work(system_wq, &gs_reserve_work, GS_REFILL_DELAY);
 }
 
-/* The entry registered for @pid, taken out of the registry: it fires once. */
-static struct gs_entry *gs_claim(struct pid *pid)
+/*
+ * The entry for @victim, taken out of the registry (it fires once): the
+ * victim's own, else the nearest ancestor's "+<pid>" registration.
+ */
+static struct gs_entry *gs_claim(struct task_struct *victim)
 {
-	struct gs_entry *e;
+	struct task_struct *p;
+	struct gs_entry *e = NULL;
 
 	rcu_read_lock();
-	e = gs_lookup(pid);
+	for (p = victim; p->pid; p = rcu_dereference(p->real_parent)) {
+		e = gs_lookup(task_tgid(p));
+		if (e && (p == victim || e->tree))
+			break;
+		e = NULL;
+	}
 	if (e && (test_and_set_bit(GS_FIRED, &e->flags) || !kref_get_unless_zero(&e->ref)))
 		e = NULL;
 	rcu_read_unlock();
@@ -1149,17 +1166,19 @@ static void gs_charge(struct gs_entry *e, u64 since)
 	spin_unlock(&gs_lock);
 }
 
-static int gs_oom_victim(struct notifier_block *nb, unsigned long action,
-			 void *data)
+/*
+ * The OOM killer has chosen oc->chosen and will kill it when this returns:
+ * run its handler first. Called with oom_lock held, in process context.
+ */
+void gs_victim_chosen(struct oom_control *oc)
 {
-	struct oom_control *oc = data;
 	unsigned int wait_ms;
 	struct gs_entry *e;
 	const char *why;
 
-	e = gs_claim(task_tgid(oc->chosen));
+	e = gs_claim(oc->chosen);
 	if (!e)
-		return NOTIFY_DONE;
+		return;
 
 	e->start_ns = ktime_get_ns();
 	wait_ms = gs_wait_budget(e, e->start_ns, &why);
@@ -1171,20 +1190,15 @@ static int gs_oom_victim(struct notifier_block *nb, unsigned long action,
 	}
 	kernel_param_unlock(THIS_MODULE);
 	if (!wait_ms) {
-		pr_warn("event=skip victim=%d handler=%s uid=%u reason=%s\n",
-			pid_nr(e->pid), e->argv[0], from_kuid(&init_user_ns, e->cred->euid),
-			why);
+		pr_warn("event=skip victim=%d registered=%d handler=%s uid=%u reason=%s\n",
+			task_tgid_nr(oc->chosen), pid_nr(e->pid), e->argv[0],
+			from_kuid(&init_user_ns, e->cred->euid), why);
 	} else {
 		gs_fire(e, oc, wait_ms);
 		gs_charge(e, e->start_ns);
 	}
 	gs_entry_put(e);
-	return NOTIFY_OK;
 }
-
-static struct notifier_block gs_oom_nb = {
-	.notifier_call = gs_oom_victim,
-};
 
 /* ---- /proc/graceful_shutdown ---- */
 
@@ -1321,11 +1335,11 @@ static int gs_parse_line(struct file *file, char *line, struct list_head *ops,
 	op = kzalloc(sizeof(*op), GFP_KERNEL);
 	if (!op)
 		return -ENOMEM;
-	/* "-<pid>" has nothing after it; "<pid>" needs a handler. */
+	/* "-<pid>" has nothing after it; "<pid>" and "+<pid>" need a handler. */
 	if ((pidstr[0] == '-') == (rest && *rest))
 		err = -EINVAL;
 	else
-		err = gs_parse_pid(pidstr + (pidstr[0] == '-'), &op->pid);
+		err = gs_parse_pid(pidstr + (pidstr[0] == '-' || pidstr[0] == '+'), &op->pid);
 	if (err)
 		goto fail;
 	err = gs_may_act_on(file, op->pid);
@@ -1341,6 +1355,7 @@ static int gs_parse_line(struct file *file, char *line, struct list_head *ops,
 		err = PTR_ERR_OR_ZERO(e);
 		if (err)
 			goto fail_pid;
+		e->tree = pidstr[0] == '+';
 		op->add = e;
 		(*adds)++;
 	}
@@ -1480,7 +1495,7 @@ static int gs_proc_show(struct seq_file *m, void *v)
 			continue;
 		nr = pid_nr_ns(e->pid, ns);
 		if (nr)
-			seq_printf(m, "%d %s\n", nr, e->cmdline);
+			seq_printf(m, "%s%d %s\n", e->tree ? "+" : "", nr, e->cmdline);
 	}
 	rcu_read_unlock();
 	return 0;
@@ -1537,11 +1552,11 @@ static int __init gs_init(void)
 		err = -ENOMEM;
 		goto err_reserve;
 	}
-	err = register_oom_victim_notifier(&gs_oom_nb);
+	err = gs_hook_init();
 	if (err)
 		goto err_proc;
-	pr_info("loaded: timeout_ms=%u user_timeout_ms=%u start_timeout_ms=%u max_entries=%u user_max_entries=%u hold_budget_ms=%u user_hold_budget_ms=%u reserve_kb=%u handler_cgroup=%s reserves=%s\n",
-		timeout_ms, user_timeout_ms, start_timeout_ms, max_entries,
+	pr_info("loaded: hook=%s timeout_ms=%u user_timeout_ms=%u start_timeout_ms=%u max_entries=%u user_max_entries=%u hold_budget_ms=%u user_hold_budget_ms=%u reserve_kb=%u handler_cgroup=%s reserves=%s\n",
+		gs_hook_mode(), timeout_ms, user_timeout_ms, start_timeout_ms, max_entries,
 		user_max_entries, hold_budget_ms, user_hold_budget_ms, reserve_kb,
 		handler_cgroup[0] ? handler_cgroup : "(none)",
 		GS_RESERVES_ACCESS);
@@ -1559,7 +1574,7 @@ static void __exit gs_exit(void)
 {
 	remove_proc_entry(GS_PROC_NAME, NULL);
 	/* Waits for OOM callbacks in flight; each waits for its helper, bounded. */
-	unregister_oom_victim_notifier(&gs_oom_nb);
+	gs_hook_exit();
 	/* Waits for helpers still running (those past their time were killed). */
 	destroy_workqueue(gs_wq);
 	cancel_delayed_work_sync(&gs_reserve_work);
