@@ -3,7 +3,9 @@
  * gs_handler - graceful-shutdown handlers for the tests, one binary whose
  * behaviour is chosen by the name it is run as:
  *
- *   gs_handler_record DIR      record what the handler saw, then exit 0
+ *   gs_handler_record DIR [F]  record what the handler saw (and whether it
+ *                              may create file F: probe_write=ok|ERRNO),
+ *                              then exit 0
  *   gs_handler_sleep DIR MS    record, sleep MS milliseconds, exit 0
  *   gs_handler_hang DIR        start a child in a new session that starts
  *                              a grandchild (as a script's background job
@@ -22,6 +24,7 @@
  * all of it or nothing.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
@@ -105,6 +108,9 @@ static void describe_self(FILE *f)
 		fprintf(f, "rlimit_nofile=%llu\n", (unsigned long long)rl.rlim_cur);
 }
 
+/* Set by main: a file the record says whether the handler may create. */
+static const char *probe_file;
+
 static int record(const char *dir, const char *mode)
 {
 	const char *victim = getenv("GS_PID");
@@ -131,6 +137,13 @@ static int record(const char *dir, const char *mode)
 	fprintf(f, "handler_pid=%d\n", getpid());
 	fprintf(f, "victim_alive=%d\n", stat(proc, &st) == 0);
 	describe_self(f);
+	if (probe_file) {
+		int fd = open(probe_file, O_WRONLY | O_CREAT, 0644);
+
+		fprintf(f, "probe_write=%s\n", fd >= 0 ? "ok" : strerrorname_np(errno));
+		if (fd >= 0)
+			close(fd);
+	}
 	for (env = environ; *env; env++)
 		if (!strncmp(*env, "GS_", 3))
 			fprintf(f, "%s\n", *env);
@@ -184,8 +197,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s DIR [ARG]\n", name);
 		return 2;
 	}
-	if (!strcmp(name, "gs_handler_record"))
+	if (!strcmp(name, "gs_handler_record")) {
+		probe_file = argc > 2 ? argv[2] : NULL;
 		return record(argv[1], "record") ? 1 : 0;
+	}
 	if (!strcmp(name, "gs_handler_sleep") && argc == 3) {
 		long ms = atol(argv[2]);
 		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };

@@ -100,6 +100,7 @@ struct stats {
 
 struct entry {
 	int pid;
+	bool tree;		/* "+<pid>": its descendants too */
 	char *cmd;		/* "handler arg...", as listed */
 };
 
@@ -112,6 +113,7 @@ struct model {
 struct op {
 	int pid;
 	bool add;
+	bool tree;
 	char *cmd;
 };
 
@@ -515,7 +517,7 @@ static int model_line(struct fz *fz, char *line, struct op *ops, int *nops,
 	char *argv[FZ_ARGC_MAX + 1];
 	struct sbuf cmd = { 0 };
 	int argc = 0, err, i;
-	bool neg;
+	bool neg, plus;
 	long nr;
 
 	sep = strpbrk(line, " \t");
@@ -524,10 +526,11 @@ static int model_line(struct fz *fz, char *line, struct op *ops, int *nops,
 		rest = k_skip_spaces(sep + 1);
 	}
 	neg = pidstr[0] == '-';
-	/* "-<pid>" alone; "<pid>" with a handler. */
+	plus = pidstr[0] == '+';
+	/* "-<pid>" alone; "<pid>" and "+<pid>" with a handler. */
 	if (neg == (rest && *rest))
 		return EINVAL;
-	err = parse_pid(pidstr + neg, &nr);
+	err = parse_pid(pidstr + (neg || plus), &nr);
 	if (err)
 		return err;
 	if (!pid_live(fz, nr))
@@ -564,6 +567,7 @@ static int model_line(struct fz *fz, char *line, struct op *ops, int *nops,
 	}
 	ops[*nops].pid = (int)nr;
 	ops[*nops].add = !neg;
+	ops[*nops].tree = plus;
 	ops[*nops].cmd = cmd.p;
 	(*nops)++;
 	return 0;
@@ -661,6 +665,7 @@ static void model_commit(struct fz *fz, struct op *ops, int nops)
 			if (fz->m.n == MAX_MODEL)
 				die("model full");
 			fz->m.e[fz->m.n].pid = ops[i].pid;
+			fz->m.e[fz->m.n].tree = ops[i].tree;
 			fz->m.e[fz->m.n].cmd = ops[i].cmd;
 			ops[i].cmd = NULL;
 			fz->m.n++;
@@ -737,7 +742,8 @@ static int model_lines(struct fz *fz, char ***linesp)
 	if (!lines)
 		die("calloc");
 	for (i = 0; i < fz->m.n; i++) {
-		if (asprintf(&lines[i], "%d %s", fz->m.e[i].pid, fz->m.e[i].cmd) < 0)
+		if (asprintf(&lines[i], "%s%d %s", fz->m.e[i].tree ? "+" : "",
+			     fz->m.e[i].pid, fz->m.e[i].cmd) < 0)
 			die("asprintf");
 	}
 	qsort(lines, fz->m.n, sizeof(*lines), cmp_str);
@@ -755,6 +761,7 @@ static void model_resync(struct fz *fz, char **got, int ngot)
 	for (i = 0; i < ngot && fz->m.n < MAX_MODEL; i++) {
 		sp = strchr(got[i], ' ');
 		fz->m.e[fz->m.n].pid = (int)strtol(got[i], NULL, 10);
+		fz->m.e[fz->m.n].tree = got[i][0] == '+';
 		fz->m.e[fz->m.n].cmd = strdup(sp ? sp + 1 : "");
 		fz->m.n++;
 	}
@@ -924,10 +931,12 @@ static void add_args(struct fz *fz, struct sbuf *b, int nargs)
 	}
 }
 
-/* "<pid> <handler> [args]", valid. */
+/* "<pid> <handler> [args]" or "+<pid> ...", valid. */
 static void line_add(struct fz *fz, struct sbuf *b, long pid)
 {
 	add_pad(fz, b);
+	if (chance(fz, 20))
+		sb_chr(b, '+');
 	add_pid(fz, b, pid);
 	add_space(fz, b, false);
 	if (chance(fz, 10))
@@ -966,7 +975,7 @@ static void bad_pid(struct fz *fz, struct sbuf *b)
 		sb_str(b, "000");
 		break;
 	case 2:
-		sb_fmt(b, "+%ld", pid);
+		sb_fmt(b, "+-%ld", pid);
 		break;
 	case 3:
 		sb_fmt(b, "%ldx", pid);

@@ -125,6 +125,6 @@ test('the host profile starts from the running kernel\'s config and adds only gs
 });
 
 test('every profile ends with gs.config so the feature options win', (t) => {
-  t.deepEqual([...PROFILES], ['qemu', 'host', 'debug']);
+  t.deepEqual([...PROFILES], ['qemu', 'host', 'debug', 'system']);
   for (const p of PROFILES) t.is(profilePlan(p).fragments.at(-1), 'gs.config');
 });

@@ -64,3 +64,11 @@ test('an unopenable registry names the file it tried', (t) => {
   t.regex(explainOpenError('ENOENT', '/tmp/other').message, /^\/tmp\/other does not exist/);
   t.regex(explainOpenError('EACCES').message, /^\/proc\/graceful_shutdown cannot be opened \(EACCES\)/);
 });
+
+test('"+<pid>" registers a process and its descendants, and reads back as such', (t) => {
+  t.is(registrationLine({ pid: 42, handler: '/usr/bin/save', args: [], tree: true }), '+42 /usr/bin/save');
+  t.deepEqual(parseListing('+42 /usr/bin/save\n7 /bin/true a\n'), [
+    { pid: 42, handler: '/usr/bin/save', args: [], tree: true },
+    { pid: 7, handler: '/bin/true', args: ['a'] },
+  ]);
+});

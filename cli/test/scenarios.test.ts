@@ -302,7 +302,7 @@ test('a replacement that kept the old handler fails the replace check', (t) => {
 test('every scenario of the suite has a guest script, a title and a memory size', async (t) => {
   const scripts = new Set((await readdir(join(repoRoot(), 'vm', 'guest', 'scenarios'))).map((f) => f.replace(/\.sh$/, '')));
   t.deepEqual(SCENARIOS.map((s) => s.name), ['memcg', 'global', 'global4', 'global8', 'hang', 'badwrites', 'perms', 'lifecycle', 'nomodule']);
-  t.deepEqual(PRIVILEGE_SCENARIOS.map((s) => s.name), ['escape', 'identity', 'limits', 'handlerpath', 'handlerlimit']);
+  t.deepEqual(PRIVILEGE_SCENARIOS.map((s) => s.name), ['escape', 'identity', 'limits', 'handlerpath', 'handlerlimit', 'tree']);
   for (const s of ALL_SCENARIOS) {
     t.true(scripts.has(s.name), s.name);
     t.is(scenarioNamed(s.name), s);

@@ -4,15 +4,27 @@ import { run } from './exec.js';
 
 export const QEMU = 'qemu-system-x86_64';
 
+/** A host directory shared with the guest over 9p (virtio). */
+export interface Share {
+  path: string;
+  tag: string;
+  readonly: boolean;
+}
+
 export interface BootRequest {
   kernel: string;
-  initrd: string;
+  /** The initramfs; none for a kernel that mounts its root itself. */
+  initrd?: string;
   /** Extra kernel command line, after the console settings. */
   append: string;
   memoryMb: number;
   timeoutMs: number;
   /** Share the host's root read-only over 9p as mount tag "hostroot". */
   shareHostRoot?: boolean;
+  /** More 9p shares. */
+  shares?: readonly Share[];
+  /** Raw disk images, as virtio disks (/dev/vda, /dev/vdb...). */
+  drives?: readonly string[];
   smp?: number;
 }
 
@@ -32,7 +44,7 @@ export function qemuArgs(req: BootRequest): string[] {
     '-nodefaults', '-no-user-config', '-nographic', '-no-reboot',
     '-serial', 'stdio', '-monitor', 'none',
     '-kernel', req.kernel,
-    '-initrd', req.initrd,
+    ...(req.initrd ? ['-initrd', req.initrd] : []),
     // acpi=noirq: PCI interrupts routed by the PIIX router, not by ACPI's
     // _PRT. Evaluating _PRT under TCG on a KASAN kernel stalled boot past
     // the soft-lockup threshold, and on 6.1 the virtio-9p device's
@@ -43,6 +55,8 @@ export function qemuArgs(req: BootRequest): string[] {
       // it their inode numbers may collide in the guest.
       ? ['-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap']
       : []),
+    ...(req.shares ?? []).flatMap((s) => ['-virtfs', `local,path=${s.path},mount_tag=${s.tag},security_model=none${s.readonly ? ',readonly=on' : ''},multidevs=remap`]),
+    ...(req.drives ?? []).flatMap((d) => ['-drive', `file=${d},format=raw,if=virtio,cache=unsafe`]),
   ];
 }
 
@@ -51,7 +65,7 @@ export function qemuArgs(req: BootRequest): string[] {
  * not used: on these machines /dev/kvm exists but guests hang or abort.
  */
 export async function boot(req: BootRequest): Promise<BootResult> {
-  for (const f of [req.kernel, req.initrd]) {
+  for (const f of [req.kernel, ...(req.initrd ? [req.initrd] : []), ...(req.drives ?? [])]) {
     if (!existsSync(f)) throw new GsError(`${f} does not exist.`, 'Run gs-kit build-kernel first.', 'vm');
   }
   const started = Date.now();

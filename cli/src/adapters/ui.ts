@@ -22,3 +22,12 @@ export function taskList<Ctx>(tasks: ListrTask<Ctx>[]): Listr<Ctx> {
 export function passFail(ok: boolean): string {
   return ok ? color.green('PASS') : color.red('FAIL');
 }
+
+/** One verdict line per check under a PASS/FAIL title; a failed check's detail dimmed beside it. */
+export function printVerdicts(title: string, checks: readonly { name: string; ok: boolean; detail?: string }[], durationMs: number): void {
+  const ok = checks.every((c) => c.ok);
+  console.log(`${passFail(ok)} ${title} ${color.dim(`(${(durationMs / 1000).toFixed(1)} s)`)}`);
+  for (const c of checks) {
+    console.log(`    ${c.ok ? color.green('✓') : color.red('✗')} ${c.name}${c.ok || !c.detail ? '' : color.dim(` — ${c.detail}`)}`);
+  }
+}

@@ -18,7 +18,7 @@ import { GsError } from '../lib/errors.js';
 import { fact } from '../lib/guest-protocol.js';
 import { ALL_SCENARIOS } from '../lib/scenarios.js';
 import type { Command } from './types.js';
-import { prepareGuest } from './vm.js';
+import { prepareGuest } from '../services/guests.js';
 
 const spec: CommandSpec = {
   name: 'bench',

@@ -3,8 +3,9 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { cacheRoot, handCacheBack } from '../adapters/paths.js';
 import { kernelOrgUrls, parseKernelVersion } from '../lib/kernels.js';
-import { buildDebs, distroTarball, ensureBuild, type BuildArtifacts } from '../adapters/kernel-build.js';
+import { buildDebs, distroTarball } from '../adapters/kernel-build.js';
 import { color, taskList } from '../adapters/ui.js';
+import { buildWithProgress } from '../services/guests.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import { PROFILES, type Profile } from '../lib/kconfig.js';
@@ -45,33 +46,6 @@ export function sourceTarball(options: Record<string, string | boolean | undefin
       `Run "gs-kit setup-vm --kernel ${options.kernel}" first, or give --source TARBALL.`, 'source');
   }
   return tarball;
-}
-
-/** Build with a progress display; shared by the commands that need a kernel. */
-export async function buildWithProgress(tarball: string, profile: Profile, jobs?: number): Promise<BuildArtifacts> {
-  const ctx: { artifacts?: BuildArtifacts } = {};
-  const notes: string[] = [];
-  await taskList<typeof ctx>([{
-    title: `Build a patched kernel (${profile}) from ${tarball}`,
-    task: async (c, task) => {
-      let lastShown = 0;
-      c.artifacts = await ensureBuild({ tarball, profile, ...(jobs ? { jobs } : {}) }, {
-        step: (title) => { task.output = title; },
-        note: (text) => { notes.push(text); },
-        output: (text) => {
-          // Redraw at most every 50 files: the simple renderer prints every update.
-          const n = Number(/^(\d+) files/.exec(text)?.[1] ?? NaN);
-          if (Number.isNaN(n) || n - lastShown >= 50) {
-            lastShown = Number.isNaN(n) ? lastShown : n;
-            task.output = text;
-          }
-        },
-      });
-      task.title = `Kernel ${c.artifacts.release} (${profile}) and module ready`;
-    },
-  }]).run(ctx);
-  for (const n of notes) console.log(color.yellow(`note: ${n}`));
-  return ctx.artifacts!;
 }
 
 export const buildKernel: Command = {

@@ -5,7 +5,7 @@ import { GsError } from '../lib/errors.js';
 import { fact } from '../lib/guest-protocol.js';
 import { scenarioNamed } from '../lib/scenarios.js';
 import { formatTimeline, victimTimeline } from '../lib/timeline.js';
-import { prepareGuest } from './vm.js';
+import { prepareGuest } from '../services/guests.js';
 import type { Command } from './types.js';
 
 const spec: CommandSpec = {

@@ -1,12 +1,12 @@
 import { readRegistry } from '../adapters/procfile.js';
 import type { CommandSpec } from '../lib/cli-args.js';
-import { parseListing } from '../lib/registry.js';
-import { procOption } from './register.js';
+import { parseListing, registrationLine } from '../lib/registry.js';
+import { procOption } from '../lib/common-options.js';
 import type { Command } from './types.js';
 
 const spec: CommandSpec = {
   name: 'list',
-  summary: 'List the registered processes you may see (root sees all), one "<pid> <handler> [args]" per line.',
+  summary: 'List the registered processes you may see (root sees all), one "<pid> <handler> [args]" per line ("+<pid>" when its descendants are covered too).',
   usage: 'gs-kit list [--json]',
   options: [procOption, { name: 'json', type: 'boolean', description: 'Print JSON.' }],
   examples: ['gs-kit list', 'gs-kit list --json'],
@@ -17,7 +17,7 @@ export const list: Command = {
   async run({ options }) {
     const entries = parseListing(await readRegistry(String(options.proc)));
     if (options.json) console.log(JSON.stringify(entries));
-    else for (const e of entries) console.log([e.pid, e.handler, ...e.args].join(' '));
+    else for (const e of entries) console.log(registrationLine(e));
     return 0;
   },
 };

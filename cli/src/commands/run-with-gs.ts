@@ -10,7 +10,7 @@ import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import { registrationLine } from '../lib/registry.js';
 import { exitStatus, forwardedSignals, launchPlan, splitInvocation } from '../lib/run-with-gs.js';
-import { procOption } from './register.js';
+import { procOption } from '../lib/common-options.js';
 import type { Command } from './types.js';
 
 /** Where gs-kit configure puts the workload cgroup without systemd. */
@@ -18,7 +18,7 @@ const PLAIN_WORKLOAD_CGROUPS = [`/sys/fs/cgroup/${CGROUP_NAME}`];
 
 const spec: CommandSpec = {
   name: 'run-with-gs',
-  summary: 'Run a program in the workload cgroup, registered with a graceful-shutdown handler before it can allocate; pass signals on and exit with its status.',
+  summary: 'Run a program in the workload cgroup, registered with a graceful-shutdown handler (for it and every process it starts) before it can allocate; pass signals on and exit with its status.',
   usage: 'gs-kit run-with-gs [--memory-max SIZE] [--cgroup DIR] <handler> [handler-args...] -- <program> [args...]',
   options: [
     { name: 'memory-max', type: 'string', value: 'SIZE', description: 'Run in a cgroup of its own under the workload cgroup with this memory.max (e.g. 512M).' },
@@ -61,7 +61,8 @@ export const runWithGs: Command = {
     });
     const pid = child.pid!;
     try {
-      const line = registrationLine({ pid, handler: inv.handler, args: inv.handlerArgs });
+      // The program and everything it starts: a worker it forks may be what the OOM killer picks.
+      const line = registrationLine({ pid, handler: inv.handler, args: inv.handlerArgs, tree: true });
       await writeRegistry(String(options.proc), `${line}\n`, { pid, handler: inv.handler });
     } catch (err) {
       child.kill('SIGKILL');

@@ -10,7 +10,7 @@ import {
   factFields, lifecycleSummary, soakBootTimeoutMs, soakSummary, type LifecycleSummary, type SoakSummary,
 } from '../lib/soak.js';
 import type { Command } from './types.js';
-import { prepareGuest, printRun } from './vm.js';
+import { prepareGuest, printRun } from '../services/guests.js';
 
 const spec: CommandSpec = {
   name: 'soak',

@@ -2,7 +2,7 @@ import { writeRegistry } from '../adapters/procfile.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import { parsePid, removalLine } from '../lib/registry.js';
-import { procOption } from './register.js';
+import { procOption } from '../lib/common-options.js';
 import type { Command } from './types.js';
 
 const spec: CommandSpec = {

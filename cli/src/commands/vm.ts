@@ -1,49 +1,54 @@
-import { join } from 'node:path';
-import { runScenario, type ScenarioRun } from '../adapters/guest.js';
-import { buildInitramfs } from '../adapters/initramfs.js';
-import { seriesSource } from '../adapters/kernel-build.js';
-import { color, passFail } from '../adapters/ui.js';
+import { runScenario } from '../adapters/guest.js';
+import { color, printVerdicts } from '../adapters/ui.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import type { Profile } from '../lib/kconfig.js';
 import { SERIES_NAMES, sourceEnvVar } from '../lib/kernels.js';
 import { ALL_SCENARIOS, scenarioNamed } from '../lib/scenarios.js';
-import { buildWithProgress } from './build-kernel.js';
+import { prepareGuest, printRun } from '../services/guests.js';
+import { runSystemTest } from '../services/system-test.js';
 import type { Command } from './types.js';
+
+/** The series the Debian 12 system test can run: those with a Debian source package. */
+const SYSTEM_SERIES = ['6.1', '6.12'];
 
 const spec: CommandSpec = {
   name: 'vm',
-  summary: 'Boot the patched kernel in QEMU (TCG) with a busybox initramfs holding the module and test programs, run the OOM scenarios, and print each verdict.',
-  usage: 'gs-kit vm test [--series 5.4|6.1|6.12|all] [--scenario NAME[,NAME...]] [--profile qemu|debug]',
+  summary: 'vm test: boot the patched kernel in QEMU (TCG) with a busybox initramfs holding the module and test programs, run the OOM scenarios, and print each verdict. vm system: run the host workflow on a real Debian 12 system in QEMU (install-kernel --deb, configure, reboot into what grub.cfg names, run-with-gs as a user).',
+  usage: 'gs-kit vm test [--series 5.4|6.1|6.12|all] [--scenario NAME[,NAME...]] [--profile qemu|debug]\n       gs-kit vm system [--series 6.1|6.12]',
   options: [
-    { name: 'series', type: 'string', value: 'SERIES', description: `Kernel series to test (5.4: the ${'$'}{sourceEnvVar('5.4')} tarball, or Linux 5.4.1 from gs-kit setup-vm --kernel 5.4.1).`, choices: [...SERIES_NAMES, 'all'], default: 'all' },
+    { name: 'series', type: 'string', value: 'SERIES', description: `Kernel series to test (5.4: the ${sourceEnvVar('5.4')} tarball, or Linux 5.4.1 from gs-kit setup-vm --kernel 5.4.1); vm system: one of ${SYSTEM_SERIES.join(', ')} [default: ${SYSTEM_SERIES[0]}].`, choices: [...SERIES_NAMES, 'all'], default: 'all' },
     { name: 'scenario', type: 'string', value: 'NAMES', description: `Scenarios to run (${ALL_SCENARIOS.map((s) => s.name).join(', ')}).` },
     { name: 'profile', type: 'string', value: 'PROFILE', description: 'Kernel build profile.', choices: ['qemu', 'debug'], default: 'qemu' },
     { name: 'timeout', type: 'string', value: 'SECONDS', description: 'Hard limit for each guest boot [default: 120, 600 for the CLI scenario; three times that on the debug profile].' },
   ],
-  examples: ['gs-kit vm test', 'gs-kit vm test --series 6.12 --scenario memcg,hang'],
+  examples: ['gs-kit vm test', 'gs-kit vm test --series 6.12 --scenario memcg,hang', 'gs-kit vm system'],
 };
 
-/** Build what the guests need for one series: kernel, module, initramfs. */
-export async function prepareGuest(series: string, profile: Profile) {
-  const artifacts = await buildWithProgress(seriesSource(series), profile);
-  const initrd = await buildInitramfs(artifacts.module, join(artifacts.buildDir, 'initramfs.cpio.gz'));
-  return { artifacts, initrd };
-}
-
-export function printRun(run: ScenarioRun, series: string): void {
-  const ok = run.checks.every((c) => c.ok);
-  console.log(`${passFail(ok)} ${color.bold(`[${series}] ${run.scenario.name}`)}: ${run.scenario.title} ${color.dim(`(${(run.boot.durationMs / 1000).toFixed(1)} s)`)}`);
-  for (const c of run.checks) {
-    console.log(`    ${c.ok ? color.green('✓') : color.red('✗')} ${c.name}${c.ok || !c.detail ? '' : color.dim(` — ${c.detail}`)}`);
+async function systemTest(series: string): Promise<number> {
+  if (!SYSTEM_SERIES.includes(series)) {
+    throw new GsError(`vm system runs on ${SYSTEM_SERIES.join(' or ')}, not ${series}.`, 'Give --series 6.1 or 6.12.', 'usage');
   }
+  const started = Date.now();
+  const stages = await runSystemTest(series, {
+    step: (t) => console.log(color.dim(`… ${t}`)),
+    stage: (st) => {
+      printVerdicts(`${color.bold(`[${series}] system ${st.name}`)}`, st.checks, st.boot.durationMs);
+      if (!st.checks.every((c) => c.ok)) console.log(color.dim(st.boot.console));
+    },
+  });
+  const failed = stages.filter((st) => !st.checks.every((c) => c.ok)).length;
+  console.log(`system test on ${series}: ${failed ? color.red(`${failed} stage(s) failed`) : color.green('passed')} in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+  if (failed) throw new GsError(`${failed} system-test stage(s) failed.`, 'Read the stage console above.', 'vm');
+  return 0;
 }
 
 export const vm: Command = {
   spec,
   async run({ positional, options }) {
+    if (positional[0] === 'system') return systemTest(options.series === 'all' ? SYSTEM_SERIES[0]! : String(options.series));
     if (positional[0] !== 'test') {
-      throw new GsError(`Unknown vm action "${positional[0] ?? ''}".`, 'Run "gs-kit vm test".', 'usage');
+      throw new GsError(`Unknown vm action "${positional[0] ?? ''}".`, 'Run "gs-kit vm test" or "gs-kit vm system".', 'usage');
     }
     const names = typeof options.scenario === 'string' ? options.scenario.split(',') : ALL_SCENARIOS.map((s) => s.name);
     const scenarios = names.map((n) => {

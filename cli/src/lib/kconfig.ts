@@ -48,8 +48,8 @@ export function unmetOptions(
   return unmet;
 }
 
-export type Profile = 'qemu' | 'host' | 'debug';
-export const PROFILES: readonly Profile[] = ['qemu', 'host', 'debug'];
+export type Profile = 'qemu' | 'host' | 'debug' | 'system';
+export const PROFILES: readonly Profile[] = ['qemu', 'host', 'debug', 'system'];
 
 export interface ProfilePlan {
   /** "tinyconfig", or "running" for the running kernel's config. */
@@ -64,6 +64,8 @@ export function profilePlan(profile: Profile): ProfilePlan {
       return { base: 'tinyconfig', fragments: ['qemu.config', 'gs.config'] };
     case 'debug':
       return { base: 'tinyconfig', fragments: ['qemu.config', 'debug.config', 'gs.config'] };
+    case 'system':
+      return { base: 'tinyconfig', fragments: ['qemu.config', 'system.config', 'gs.config'] };
     case 'host':
       return { base: 'running', fragments: ['gs.config'] };
   }

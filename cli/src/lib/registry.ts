@@ -7,6 +7,8 @@ export interface Registration {
   pid: number;
   handler: string;
   args: string[];
+  /** "+<pid>": the handler also runs when the victim is a process descended from pid. */
+  tree?: boolean;
 }
 
 export function parsePid(text: string): number {
@@ -32,7 +34,7 @@ export function registrationLine(r: Registration): string {
         'The registry cannot quote; wrap the handler in a script that takes no such arguments.', 'usage');
     }
   }
-  return [String(r.pid), r.handler, ...r.args].join(' ');
+  return [`${r.tree ? '+' : ''}${r.pid}`, r.handler, ...r.args].join(' ');
 }
 
 export function removalLine(pid: number): string {
@@ -42,8 +44,9 @@ export function removalLine(pid: number): string {
 /** The registry as read: one "<pid> <handler> [args...]" line per entry. */
 export function parseListing(text: string): Registration[] {
   return text.split('\n').filter((l) => l.trim() !== '').map((line) => {
-    const [pid, handler, ...args] = line.trim().split(/\s+/);
-    return { pid: Number(pid), handler: handler ?? '', args };
+    const [pid = '', handler, ...args] = line.trim().split(/\s+/);
+    const tree = pid.startsWith('+');
+    return { pid: Number(tree ? pid.slice(1) : pid), handler: handler ?? '', args, ...(tree ? { tree } : {}) };
   });
 }
 

@@ -72,28 +72,40 @@ const escape: Scenario = {
 
 const identity: Scenario = {
   name: 'identity',
-  title: 'the handler has its registrant\'s whole identity (LSM label included) and never a wider bounding set',
+  title: 'the handler has its registrant\'s whole identity (LSM state included) and never a wider bounding set',
   memoryMb: 256,
-  // Smack is built into the qemu profile; only this guest turns it on.
-  append: 'lsm=smack',
+  // Smack is built into the qemu profile, Landlock into the distribution's
+  // kernels; the guest starts whichever is there.
+  append: 'lsm=smack,landlock',
   checks: (r) => {
     const rec = recordOf(r);
+    const landlocked = recordOf(r, 'rec_landlock');
     const root = recordOf(r, 'rec_root');
     const [lo] = (fact(r, 'umh_bset') ?? '').split(/\s+/);
+    const smack = fact(r, 'smack') === 'yes';
+    const landlock = fact(r, 'landlock') === 'yes';
     return [
-      equal('Smack is active in the guest', fact(r, 'smack'), 'yes'),
-      check('the labelled user registers its own process', answerOk(fact(r, 'register')), fact(r, 'register')),
+      check('an LSM with per-process state runs in the guest (Smack or Landlock)', smack || landlock,
+        `smack=${fact(r, 'smack')} landlock=${fact(r, 'landlock')}`),
+      check('the user registers its own process', answerOk(fact(r, 'register')), fact(r, 'register')),
       ...handlerBeforeKill(r, { uid: '1000', victimStatus: statuses(r)[0] }),
-      equal('the handler has the registrant\'s Smack label', rec?.label, 'gs_user'),
+      ...(smack ? [equal('the handler has the registrant\'s Smack label', rec?.label, 'gs_user')] : []),
       equal('the handler has the registrant\'s gid', rec?.gid, '1000'),
       equal('the handler has the registrant\'s supplementary groups', rec?.groups, '4242,4243'),
       equal('the handler has no_new_privs, as the registrant had', rec?.no_new_privs, '1'),
       equal('the handler has the victim\'s RLIMIT_NOFILE', rec?.rlimit_nofile, '77'),
       equal('the user\'s handler has no effective capabilities', rec?.cap_eff, '0000000000000000'),
+      ...(landlock ? [
+        check('a user confined by Landlock registers its own process', answerOk(fact(r, 'register_landlock')), fact(r, 'register_landlock')),
+        ...handlerBeforeKill(r, { uid: '1000', victimKey: 'victim_landlock', recKey: 'rec_landlock', victimStatus: statuses(r)[1] }),
+        equal('the handler is confined by the registrant\'s Landlock domain (may not create a file outside /tmp/rec)',
+          landlocked?.probe_write, 'EACCES'),
+      ] : []),
       check('the usermode-helper bounding set was narrowed to exclude CAP_SYS_ADMIN',
         lo !== undefined && /^\d+$/.test(lo) && (Number(lo) & (1 << CAP_SYS_ADMIN)) === 0, fact(r, 'umh_bset')),
       check('root registers a process', answerOk(fact(r, 'register_root')), fact(r, 'register_root')),
-      ...handlerBeforeKill(r, { victimKey: 'victim_root', recKey: 'rec_root', victimStatus: statuses(r)[1] }),
+      ...handlerBeforeKill(r, { victimKey: 'victim_root', recKey: 'rec_root', victimStatus: statuses(r).at(-1) }),
+      equal('root\'s handler may create a file anywhere (it has no confinement of its registrant\'s)', root?.probe_write, 'ok'),
       equal('root\'s handler lacks CAP_SYS_ADMIN in its bounding set, as a usermode helper does',
         String(hasCapability(root?.cap_bnd, CAP_SYS_ADMIN)), 'false'),
       equal('root\'s handler lacks CAP_SYS_ADMIN in its effective set', String(hasCapability(root?.cap_eff, CAP_SYS_ADMIN)), 'false'),
@@ -186,4 +198,25 @@ const handlerLimit: Scenario = {
   },
 };
 
-export const PRIVILEGE_SCENARIOS: readonly Scenario[] = [escape, identity, limits, handlerPath, handlerLimit];
+const tree: Scenario = {
+  name: 'tree',
+  title: '"+<pid>" covers the processes a registered process starts; "<pid>" only itself',
+  memoryMb: 256,
+  checks: (r) => {
+    const events = moduleEvents(r.dmesg);
+    const plainVictim = fact(r, 'victim_plain');
+    return [
+      check('"+<pid>" is accepted', answerOk(fact(r, 'register')), fact(r, 'register')),
+      check('and listed with its "+"', (fact(r, 'listing') ?? '').startsWith(`+${fact(r, 'parent')} /gs/gs_handler_record /tmp/rec`),
+        fact(r, 'listing')),
+      ...handlerBeforeKill(r),
+      equal('the handler was told which registration fired (GS_REGISTERED_PID)', recordOf(r)?.GS_REGISTERED_PID, fact(r, 'parent') ?? ''),
+      check('a plain registration of the parent is accepted', answerOk(fact(r, 'register_plain'))),
+      check('it does not fire for the child', eventFor(events, 'start', plainVictim) === undefined &&
+        fact(r, 'rec_plain') === 'no', JSON.stringify(eventFor(events, 'start', plainVictim))),
+      check('the child was killed all the same', killOf(r, plainVictim) !== undefined),
+    ];
+  },
+};
+
+export const PRIVILEGE_SCENARIOS: readonly Scenario[] = [escape, identity, limits, handlerPath, handlerLimit, tree];

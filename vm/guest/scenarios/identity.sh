@@ -1,25 +1,45 @@
 # The handler runs with its registrant's whole identity and never more:
-# uid, gid and supplementary groups, the LSM (Smack) label, no_new_privs;
-# the victim's RLIMIT_NOFILE; and within the usermode-helper bounding set,
+# uid, gid and supplementary groups, the LSM state (a Smack label where
+# Smack runs, a Landlock domain where Landlock runs), no_new_privs; the
+# victim's RLIMIT_NOFILE; and within the usermode-helper bounding set,
 # which is narrowed here by dropping CAP_SYS_ADMIN (bit 21) from it.
 load_module timeout_ms=5000
 prepare_records
 mkdir -p /sys/fs/smackfs
 mount -t smackfs smackfs /sys/fs/smackfs 2> /dev/null
-say smack "$([ -w /sys/fs/smackfs/load2 ] && echo yes || echo no)"
-# The label may write the records (floor "_" objects) and run the handler.
-echo "gs_user _ rwxat" > /sys/fs/smackfs/load2
+if [ -w /sys/fs/smackfs/load2 ]; then
+	say smack yes
+	# The label may write the records (floor "_" objects) and run the handler.
+	echo "gs_user _ rwxat" > /sys/fs/smackfs/load2
+	export RUN_AS_LABEL=gs_user
+else
+	say smack no
+fi
 make_cgroup work 32M
 
 # A user labelled gs_user, with groups and no_new_privs, registers its own
 # process (nofile 77); the handler must carry all of it.
-export RUN_AS_LABEL=gs_user RUN_AS_GROUPS=4242,4243 RUN_AS_NNP=1
+export RUN_AS_GROUPS=4242,4243 RUN_AS_NNP=1
 start_victim /sys/fs/cgroup/work sh -c 'ulimit -n 77 && exec "$@"' sh /gs/run_as 1000 1000
 say victim "$VICTIM"
 say register "$(/gs/run_as 1000 1000 proc_write $GS_PROC "$VICTIM /gs/gs_handler_record /tmp/rec")"
 unset RUN_AS_LABEL RUN_AS_GROUPS RUN_AS_NNP
 trigger_victim
 say_record "$VICTIM"
+
+# A user confined by Landlock to writing under /tmp/rec registers its own
+# process: the handler must be confined the same way (it may not create
+# /tmp/probe-landlock).
+start_victim /sys/fs/cgroup/work /gs/run_as 1000 1000
+say victim_landlock "$VICTIM"
+out=$(RUN_AS_NNP=1 /gs/run_as 1000 1000 /gs/landlock_run /tmp/rec /gs/proc_write $GS_PROC "$VICTIM /gs/gs_handler_record /tmp/rec /tmp/probe-landlock" 2> /dev/null)
+case $? in
+125) say landlock no ;;
+*) say landlock yes ;;
+esac
+say register_landlock "$out"
+trigger_victim
+say_file rec_landlock "/tmp/rec/$VICTIM.rec"
 
 # Root registers a process after the usermode-helper bounding set lost
 # CAP_SYS_ADMIN: its handler must not have it either.
@@ -30,6 +50,6 @@ echo "4292870143 $hi" > /proc/sys/kernel/usermodehelper/bset
 say umh_bset "$(cat /proc/sys/kernel/usermodehelper/bset)"
 start_victim /sys/fs/cgroup/work
 say victim_root "$VICTIM"
-say register_root "$(proc_write $GS_PROC "$VICTIM /gs/gs_handler_record /tmp/rec")"
+say register_root "$(proc_write $GS_PROC "$VICTIM /gs/gs_handler_record /tmp/rec /tmp/probe-root")"
 trigger_victim
 say_file rec_root "/tmp/rec/$VICTIM.rec"
