@@ -1,6 +1,6 @@
 import test from 'ava';
 import { runScenario } from '../src/adapters/guest.js';
-import { prepareGuest } from '../src/commands/vm.js';
+import { prepareGuest } from '../src/services/guests.js';
 import { SERIES_NAMES } from '../src/lib/kernels.js';
 import { ALL_SCENARIOS } from '../src/lib/scenarios.js';
 

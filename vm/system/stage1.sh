@@ -1,0 +1,30 @@
+# Stage 1: a fresh Debian 12 with systemd, booted on Debian's own kernel.
+# Do what the README's host flow tells an administrator to do on the
+# target: install gs-kit, install the kernel packages built on the build
+# host (the module is built by DKMS against their headers), configure.
+. "/host$(tr ' ' '\n' < /proc/cmdline | sed -n 's/^gs.repo=//p')/vm/system/lib.sh"
+DEBS=$(arg gs.debs)
+say kernel "$(uname -r)"
+say system "$(. /etc/os-release && echo "$PRETTY_NAME"), $(systemctl --version | head -n 1)"
+say init "$(ps -o comm= -p 1)"
+
+# gs-kit on the target: a copy of the checkout (as "git clone && npm ci"
+# would leave it) and node, on PATH as gs-kit.
+mkdir -p /opt/gs-kit
+cp -a "/host$REPO/package.json" "/host$REPO/dist" "/host$REPO/lkm" "/host$REPO/node_modules" /opt/gs-kit/
+cp /host/usr/bin/node /usr/local/bin/node
+printf '#!/bin/sh\nexec /usr/local/bin/node /opt/gs-kit/dist/cli/src/bin.js "$@"\n' > /usr/local/bin/gs-kit
+chmod 755 /usr/local/bin/gs-kit
+# The handler the user registers in stage 2.
+install -m 755 "/host$PROGS/gs_handler_record" /usr/local/bin/gs_handler_record
+
+run_step install gs-kit install-kernel --deb "/host$DEBS"
+run_step install_again gs-kit install-kernel --deb "/host$DEBS"
+say dkms "$(dkms status 2>&1 | tr '\n' '|')"
+run_step configure gs-kit configure
+say modprobe_conf "$(cat /etc/modprobe.d/gs-kit.conf 2>&1 | tr '\n' '|')"
+say grub_dropin "$(cat /etc/default/grub.d/gs-kit.cfg 2>&1 | tr '\n' '|')"
+# What boot 2 boots: the host reads these from the results share.
+cp /boot/grub/grub.cfg /results/grub.cfg
+for f in /boot/vmlinuz-* /boot/initrd.img-*; do cp "$f" /results/; done
+say boot_files "$(ls /boot | tr '\n' ' ')"
