@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildCpio, type CpioEntry } from '../lib/cpio.js';
 import { GsError } from '../lib/errors.js';
@@ -37,16 +37,23 @@ async function assertStatic(path: string): Promise<void> {
   }
 }
 
-/** An initramfs with busybox, the guest scripts, the module and the test programs. */
-export async function buildInitramfs(modulePath: string, dest: string): Promise<string> {
+/**
+ * An initramfs with busybox, the guest scripts, the module and the test
+ * programs; @kernelModules (a distribution kernel's, in load order) go in
+ * /gs/modules, which the guest's init loads first.
+ */
+export async function buildInitramfs(modulePath: string, dest: string, kernelModules: readonly string[] = []): Promise<string> {
   if (!existsSync(BUSYBOX)) {
     throw new GsError('busybox is not installed.', 'Install busybox-static (apt-get install busybox-static).', 'dependency');
   }
   await assertStatic(BUSYBOX);
   const programs = await buildTestPrograms();
   const guest = join(repoRoot(), 'vm', 'guest');
-  const entries: CpioEntry[] = ['bin', 'dev', 'proc', 'sys', 'tmp', 'gs', 'gs/scenarios']
+  const entries: CpioEntry[] = ['bin', 'dev', 'proc', 'sys', 'tmp', 'gs', 'gs/scenarios', 'gs/modules']
     .map((path) => ({ type: 'dir' as const, path }));
+  for (const m of kernelModules) {
+    entries.push({ type: 'file', path: `gs/modules/${basename(m)}`, data: await readFile(m), mode: 0o644 });
+  }
   entries.push({ type: 'file', path: 'bin/busybox', data: await readFile(BUSYBOX), mode: 0o755 });
   entries.push({ type: 'file', path: 'init', data: await readFile(join(guest, 'init')), mode: 0o755 });
   entries.push({ type: 'file', path: 'gs/lib.sh', data: await readFile(join(guest, 'lib.sh')), mode: 0o644 });

@@ -4,8 +4,9 @@ import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import type { Profile } from '../lib/kconfig.js';
 import { SERIES_NAMES, sourceEnvVar } from '../lib/kernels.js';
+import { STOCK_SERIES } from '../lib/stock.js';
 import { ALL_SCENARIOS, scenarioNamed } from '../lib/scenarios.js';
-import { prepareGuest, printRun } from '../services/guests.js';
+import { prepareGuest, prepareStockGuest, printRun } from '../services/guests.js';
 import { runSystemTest } from '../services/system-test.js';
 import type { Command } from './types.js';
 
@@ -15,14 +16,15 @@ const SYSTEM_SERIES = ['6.1', '6.12'];
 const spec: CommandSpec = {
   name: 'vm',
   summary: 'vm test: boot the patched kernel in QEMU (TCG) with a busybox initramfs holding the module and test programs, run the OOM scenarios, and print each verdict. vm system: run the host workflow on a real Debian 12 system in QEMU (install-kernel --deb, configure, reboot into what grub.cfg names, run-with-gs as a user).',
-  usage: 'gs-kit vm test [--series 5.4|6.1|6.12|all] [--scenario NAME[,NAME...]] [--profile qemu|debug]\n       gs-kit vm system [--series 6.1|6.12]',
+  usage: 'gs-kit vm test [--series 5.4|6.1|6.12|all] [--scenario NAME[,NAME...]] [--profile qemu|debug] [--stock]\n       gs-kit vm system [--series 6.1|6.12]',
   options: [
     { name: 'series', type: 'string', value: 'SERIES', description: `Kernel series to test (5.4: the ${sourceEnvVar('5.4')} tarball, or Linux 5.4.1 from gs-kit setup-vm --kernel 5.4.1); vm system: one of ${SYSTEM_SERIES.join(', ')} [default: ${SYSTEM_SERIES[0]}].`, choices: [...SERIES_NAMES, 'all'], default: 'all' },
     { name: 'scenario', type: 'string', value: 'NAMES', description: `Scenarios to run (${ALL_SCENARIOS.map((s) => s.name).join(', ')}).` },
     { name: 'profile', type: 'string', value: 'PROFILE', description: 'Kernel build profile.', choices: ['qemu', 'debug'], default: 'qemu' },
+    { name: 'stock', type: 'boolean', description: `Boot the distribution's own kernel (Debian's, unmodified: ${STOCK_SERIES.map((x) => x.series).join(' or ')}) instead of a patched one; the module runs in stock mode.` },
     { name: 'timeout', type: 'string', value: 'SECONDS', description: 'Hard limit for each guest boot [default: 120, 600 for the CLI scenario; three times that on the debug profile].' },
   ],
-  examples: ['gs-kit vm test', 'gs-kit vm test --series 6.12 --scenario memcg,hang', 'gs-kit vm system'],
+  examples: ['gs-kit vm test', 'gs-kit vm test --series 6.12 --scenario memcg,hang', 'gs-kit vm test --stock --series 6.1', 'gs-kit vm system'],
 };
 
 async function systemTest(series: string): Promise<number> {
@@ -56,16 +58,18 @@ export const vm: Command = {
       if (!s) throw new GsError(`There is no scenario "${n}".`, `Choose from ${ALL_SCENARIOS.map((x) => x.name).join(', ')}.`, 'usage');
       return s;
     });
-    const seriesList = options.series === 'all' ? [...SERIES_NAMES] : [String(options.series)];
+    const stock = Boolean(options.stock);
+    const seriesList = options.series === 'all' ? (stock ? STOCK_SERIES.map((x) => x.series) : [...SERIES_NAMES]) : [String(options.series)];
     const timeout = options.timeout === undefined ? undefined : Number(options.timeout);
     if (timeout !== undefined && !(timeout > 0)) throw new GsError(`--timeout must be a number of seconds, not "${options.timeout}".`, 'Write e.g. --timeout 300.', 'usage');
     const runOptions = timeout ? { timeoutMs: timeout * 1000 } : { slowdown: options.profile === 'debug' ? 3 : 1 };
     let failed = 0;
     for (const series of seriesList) {
-      const { artifacts, initrd } = await prepareGuest(series, options.profile as Profile);
+      const guest = stock ? await prepareStockGuest(series) : await prepareGuest(series, options.profile as Profile);
+      const label = stock ? `${series} stock` : series;
       for (const scenario of scenarios) {
-        const run = await runScenario(scenario, artifacts.bzImage, initrd, runOptions);
-        printRun(run, series);
+        const run = await runScenario(scenario, guest.kernel, guest.initrd, runOptions);
+        printRun(run, label);
         if (!run.checks.every((c) => c.ok)) {
           failed++;
           if (options.debug) console.log(color.dim(run.boot.console));

@@ -3,9 +3,10 @@
  * and everything a guest needs for one series. Sits between the commands
  * (options, prompts, output) and the adapters (one outside thing each).
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { buildInitramfs } from '../adapters/initramfs.js';
 import { ensureBuild, seriesSource, type BuildArtifacts } from '../adapters/kernel-build.js';
+import { ensureStockKernel, type StockKernel } from '../adapters/stock-kernel.js';
 import type { ScenarioRun } from '../adapters/guest.js';
 import { color, printVerdicts, taskList } from '../adapters/ui.js';
 import type { Profile } from '../lib/kconfig.js';
@@ -37,11 +38,37 @@ export async function buildWithProgress(tarball: string, profile: Profile, jobs?
   return ctx.artifacts!;
 }
 
-/** Build what the guests need for one series: kernel, module, initramfs. */
-export async function prepareGuest(series: string, profile: Profile) {
+/** What a guest boots: a kernel, and an initramfs with the module built for it. */
+export interface Guest {
+  kernel: string;
+  initrd: string;
+  release: string;
+  moduleWarnings: string[];
+}
+
+/** Build what the guests need for one series: the patched kernel, module, initramfs. */
+export async function prepareGuest(series: string, profile: Profile): Promise<Guest & { artifacts: BuildArtifacts }> {
   const artifacts = await buildWithProgress(seriesSource(series), profile);
   const initrd = await buildInitramfs(artifacts.module, join(artifacts.buildDir, 'initramfs.cpio.gz'));
-  return { artifacts, initrd };
+  return { artifacts, kernel: artifacts.bzImage, initrd, release: artifacts.release, moduleWarnings: artifacts.moduleWarnings };
+}
+
+/**
+ * A stock-mode guest: the distribution's own kernel of @series, unmodified,
+ * with the module built against its headers and the modules it needs.
+ */
+export async function prepareStockGuest(series: string): Promise<Guest> {
+  const ctx: { k?: StockKernel } = {};
+  await taskList<typeof ctx>([{
+    title: `Debian's own ${series} kernel and the module built against its headers`,
+    task: async (c, task) => {
+      c.k = await ensureStockKernel(series);
+      task.title = `Debian kernel ${c.k.release} (stock, unmodified) and module ready`;
+    },
+  }]).run(ctx);
+  const k = ctx.k!;
+  const initrd = await buildInitramfs(k.module, join(dirname(k.module), 'initramfs.cpio.gz'), k.modules);
+  return { kernel: k.vmlinuz, initrd, release: k.release, moduleWarnings: k.moduleWarnings };
 }
 
 /** A scenario run's verdicts, one line each. */

@@ -27,12 +27,12 @@ unset RUN_AS_LABEL RUN_AS_GROUPS RUN_AS_NNP
 trigger_victim
 say_record "$VICTIM"
 
-# A user confined by Landlock to writing under /tmp/rec registers its own
-# process: the handler must be confined the same way (it may not create
-# /tmp/probe-landlock).
+# A user confined by Landlock to writing under /tmp/rec (and /proc, to
+# register) registers its own process: the handler must be confined the
+# same way (it may not create /tmp/probe-landlock).
 start_victim /sys/fs/cgroup/work /gs/run_as 1000 1000
 say victim_landlock "$VICTIM"
-out=$(RUN_AS_NNP=1 /gs/run_as 1000 1000 /gs/landlock_run /tmp/rec /gs/proc_write $GS_PROC "$VICTIM /gs/gs_handler_record /tmp/rec /tmp/probe-landlock" 2> /dev/null)
+out=$(RUN_AS_NNP=1 /gs/run_as 1000 1000 /gs/landlock_run /tmp/rec:/proc /gs/proc_write $GS_PROC "$VICTIM /gs/gs_handler_record /tmp/rec /tmp/probe-landlock" 2> /dev/null)
 case $? in
 125) say landlock no ;;
 *) say landlock yes ;;

@@ -1,0 +1,76 @@
+/**
+ * The distribution's own kernels, for testing the module's stock mode (no
+ * gs-kit patch, nothing rebuilt): which Debian packages hold a series'
+ * newest kernel and its headers, and which modules a guest must load. Pure.
+ */
+
+export interface StockSeries {
+  series: string;
+  /** The ABI part of linux-image-<abi>-amd64-unsigned (e.g. 6.1.0-57, 6.12.117+deb12). */
+  abi: RegExp;
+  /** The linux-kbuild package the headers' scripts live in. */
+  kbuild(abi: string): string;
+}
+
+export const STOCK_SERIES: readonly StockSeries[] = [
+  { series: '6.1', abi: /^linux-image-(6\.1\.0-\d+)-amd64-unsigned$/, kbuild: () => 'linux-kbuild-6.1' },
+  { series: '6.12', abi: /^linux-image-(6\.12\.\d+\+deb\d+)-amd64-unsigned$/, kbuild: (abi) => `linux-kbuild-${abi}` },
+];
+
+/** Numeric parts of an ABI, for ordering: 6.1.0-57 < 6.1.0-100. */
+function abiKey(abi: string): number[] {
+  return abi.split(/[.+-]/).map((p) => (/^\d+$/.test(p) ? Number(p) : -1));
+}
+
+function compareAbi(a: string, b: string): number {
+  const x = abiKey(a);
+  const y = abiKey(b);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? -1) - (y[i] ?? -1);
+    if (d) return d;
+  }
+  return 0;
+}
+
+/** The newest ABI of @s among package names (as `apt-cache pkgnames` lists them). */
+export function newestAbi(s: StockSeries, packageNames: readonly string[]): string | undefined {
+  const abis = packageNames.map((n) => s.abi.exec(n.trim())?.[1]).filter((a): a is string => a !== undefined);
+  return abis.sort(compareAbi).at(-1);
+}
+
+/** The packages a stock guest of @abi needs: the kernel, its headers, their kbuild. */
+export function stockPackages(s: StockSeries, abi: string): string[] {
+  return [
+    `linux-image-${abi}-amd64-unsigned`,
+    `linux-headers-${abi}-amd64`,
+    `linux-headers-${abi}-common`,
+    s.kbuild(abi),
+  ];
+}
+
+/** What the guests load: virtio and 9p, for the scenario that runs the host's tools. */
+export const GUEST_MODULES: readonly string[] = ['virtio_pci', '9pnet_virtio', '9p'];
+
+function moduleName(path: string): string {
+  return path.split('/').pop()!.replace(/\.ko(\.[a-z]+)?$/, '');
+}
+
+/**
+ * The module files to load, in order, for @wanted, from modules.dep (whose
+ * lines list every dependency, the last to be loaded first). A wanted
+ * module absent from it is built in and needs nothing.
+ */
+export function loadOrder(modulesDep: string, wanted: readonly string[]): string[] {
+  const deps = new Map<string, { path: string; deps: string[] }>();
+  for (const line of modulesDep.split('\n')) {
+    const m = /^(\S+):\s*(.*)$/.exec(line.trim());
+    if (m) deps.set(moduleName(m[1]!), { path: m[1]!, deps: m[2]!.split(/\s+/).filter(Boolean) });
+  }
+  const order: string[] = [];
+  for (const name of wanted) {
+    const entry = deps.get(name);
+    if (!entry) continue;
+    for (const d of [...[...entry.deps].reverse(), entry.path]) if (!order.includes(d)) order.push(d);
+  }
+  return order;
+}

@@ -1,0 +1,35 @@
+import test from 'ava';
+import { GUEST_MODULES, loadOrder, newestAbi, STOCK_SERIES, stockPackages } from '../src/lib/stock.js';
+
+const [s61, s612] = STOCK_SERIES;
+
+test('the newest Debian kernel of a series is found among the package names, by number', (t) => {
+  const names = ['linux-image-6.1.0-9-amd64-unsigned', 'linux-image-6.1.0-57-amd64-unsigned', 'linux-image-6.1.0-57-amd64',
+    'linux-image-6.1.0-100-cloud-amd64-unsigned', 'linux-image-6.12.117+deb12-amd64-unsigned', 'linux-image-6.12.99+deb12-amd64-unsigned'];
+  t.is(newestAbi(s61!, names), '6.1.0-57');
+  t.is(newestAbi(s612!, names), '6.12.117+deb12');
+  t.is(newestAbi(s61!, ['linux-image-amd64']), undefined);
+});
+
+test('a stock guest needs the unsigned image, both headers packages and the matching kbuild', (t) => {
+  t.deepEqual(stockPackages(s61!, '6.1.0-57'), ['linux-image-6.1.0-57-amd64-unsigned', 'linux-headers-6.1.0-57-amd64',
+    'linux-headers-6.1.0-57-common', 'linux-kbuild-6.1']);
+  t.is(stockPackages(s612!, '6.12.117+deb12').at(-1), 'linux-kbuild-6.12.117+deb12');
+});
+
+test('modules load dependencies first, each once; a built-in module needs nothing', (t) => {
+  const dep = [
+    'kernel/fs/9p/9p.ko: kernel/net/9p/9pnet.ko kernel/fs/fscache/fscache.ko kernel/fs/netfs/netfs.ko',
+    'kernel/drivers/virtio/virtio_pci.ko: kernel/drivers/virtio/virtio_pci_legacy_dev.ko kernel/drivers/virtio/virtio_pci_modern_dev.ko kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko',
+    'kernel/net/9p/9pnet_virtio.ko: kernel/net/9p/9pnet.ko kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko',
+    'kernel/net/9p/9pnet.ko:',
+  ].join('\n');
+  t.deepEqual(loadOrder(dep, GUEST_MODULES), [
+    'kernel/drivers/virtio/virtio_ring.ko', 'kernel/drivers/virtio/virtio.ko', 'kernel/drivers/virtio/virtio_pci_modern_dev.ko',
+    'kernel/drivers/virtio/virtio_pci_legacy_dev.ko', 'kernel/drivers/virtio/virtio_pci.ko',
+    'kernel/net/9p/9pnet.ko', 'kernel/net/9p/9pnet_virtio.ko',
+    'kernel/fs/netfs/netfs.ko', 'kernel/fs/fscache/fscache.ko', 'kernel/fs/9p/9p.ko',
+  ]);
+  t.deepEqual(loadOrder('kernel/net/9p/9pnet_virtio.ko.xz: kernel/net/9p/9pnet.ko.xz\n', ['virtio_pci', '9pnet_virtio']),
+    ['kernel/net/9p/9pnet.ko.xz', 'kernel/net/9p/9pnet_virtio.ko.xz']);
+});
