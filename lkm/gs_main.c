@@ -173,6 +173,26 @@ module_param_cb(handler_cgroup, &gs_cgroup_ops, &gs_cgroup_param, 0644);
 MODULE_PARM_DESC(handler_cgroup,
 		 "The cgroup v2 directory handlers run in, e.g. /sys/fs/cgroup/gs-handlers (required)");
 
+/* Read-only: which hook this build of the module uses, for gs-kit status. */
+static int gs_set_hook(const char *val, const struct kernel_param *kp)
+{
+	return -EPERM;
+}
+
+static int gs_get_hook(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%s\n", gs_hook_mode());
+}
+
+static const struct kernel_param_ops gs_hook_ops = {
+	.set = gs_set_hook,
+	.get = gs_get_hook,
+};
+
+module_param_cb(hook, &gs_hook_ops, NULL, 0444);
+MODULE_PARM_DESC(hook,
+		 "How victims are heard of: patched (the gs-kit kernel patch) or stock (an ftrace direct call); read-only");
+
 /* A budget of time to hold the OOM killer, refilled at its size per minute. */
 struct gs_bucket {
 	u64 stamp_ns;

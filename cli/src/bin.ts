@@ -4,6 +4,7 @@ import { buildKernel } from './commands/build-kernel.js';
 import { configure } from './commands/configure.js';
 import { demo } from './commands/demo.js';
 import { installKernel } from './commands/install-kernel.js';
+import { installModule } from './commands/install-module.js';
 import { list } from './commands/list.js';
 import { register } from './commands/register.js';
 import { runWithGs } from './commands/run-with-gs.js';
@@ -18,7 +19,7 @@ import { formatHelp, parseArgs } from './lib/cli-args.js';
 import { ExitCode, GsError } from './lib/errors.js';
 
 const COMMANDS: readonly Command[] = [
-  setupVm, buildKernel, installKernel, configure, register, unregister, list, runWithGs, status, vm, demo, soak, bench,
+  setupVm, buildKernel, installKernel, installModule, configure, register, unregister, list, runWithGs, status, vm, demo, soak, bench,
 ];
 
 function mainHelp(): string {

@@ -20,6 +20,7 @@ test('a fully set-up system reports every line as fine', async (t) => {
     '/proc/sys/kernel/osrelease': '6.12.117-gs\n',
     '/proc/kallsyms': '0000000000000000 T register_oom_victim_notifier\n',
     '/sys/module/proc_create_module/parameters/timeout_ms': '5000\n',
+    '/sys/module/proc_create_module/parameters/hook': 'patched\n',
     '/proc/graceful_shutdown': '42 /usr/bin/save /data\n',
     '/proc/mounts': 'cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n',
     '/sys/fs/cgroup/cgroup.controllers': 'cpu io memory pids\n',
@@ -105,4 +106,39 @@ test('panic_on_oom=2 means no handler ever runs; unreadable sysctls are not take
   t.deepEqual(oomPolicy('2', '0'), { ok: false, value: 'vm.panic_on_oom=2: every OOM panics the machine, no handler ever runs' });
   t.false(oomPolicy(undefined, '0').ok);
   t.true(oomPolicy('0', '0').ok);
+});
+
+test('the hook line says which mode the loaded module runs in; stock mode makes an unpatched kernel usable', async (t) => {
+  const at = (hook: string | undefined) => sysroot({
+    '/proc/sys/kernel/osrelease': '6.1.0-57-amd64\n',
+    '/proc/kallsyms': '0000000000000000 T out_of_memory\n',
+    '/sys/module/proc_create_module/parameters/timeout_ms': '5000\n',
+    ...(hook ? { '/sys/module/proc_create_module/parameters/hook': `${hook}\n` } : {}),
+    '/proc/sys/vm/panic_on_oom': '0\n',
+    '/proc/sys/vm/oom_kill_allocating_task': '1\n',
+  });
+  const stock = await at('stock');
+  const old = await at(undefined);
+  const none = await sysroot({ '/proc/sys/kernel/osrelease': '6.1.0-57-amd64\n', '/proc/kallsyms': '0 T out_of_memory\n' });
+  t.teardown(() => Promise.all([stock, old, none].map((r) => rm(r, { recursive: true, force: true }))));
+
+  const s = statusLines(await snapshot(stock));
+  const of = (lines: typeof s, label: string) => lines.find((l) => l.label === label)!;
+  t.true(of(s, 'kernel').ok);
+  t.is(of(s, 'kernel').value, '6.1.0-57-amd64: not patched, which stock mode does not need');
+  t.true(of(s, 'hook').ok);
+  t.regex(of(s, 'hook').value, /^stock: an ftrace direct call at the entry of oom_kill_process\(\)/);
+  t.false(/hook=/.test(of(s, 'module').value));
+  // oom_kill_allocating_task goes through oom_kill_process() too: handlers run.
+  t.true(of(s, 'oom policy').ok);
+  t.regex(of(s, 'oom policy').value, /oom_kill_allocating_task=1: in stock mode the allocating task's handler runs/);
+
+  const o = statusLines(await snapshot(old));
+  t.false(of(o, 'hook').ok);
+  t.false(of(o, 'kernel').ok);
+  t.false(of(o, 'oom policy').ok);
+
+  const n = statusLines(await snapshot(none));
+  t.deepEqual(of(n, 'hook'), { label: 'hook', ok: false, value: 'none: proc_create_module is not loaded', fix: 'sudo modprobe proc_create_module' });
+  t.regex(of(n, 'kernel').fix!, /^sudo gs-kit install-module/);
 });

@@ -6,15 +6,12 @@ import { cacheRoot, repoRoot } from '../adapters/paths.js';
 import { color } from '../adapters/ui.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
-import { grubUpdateCommand, type GrubTools } from '../lib/grub.js';
-import type { Content, Plan } from '../lib/host-plan.js';
+import type { GrubTools } from '../lib/grub.js';
+import type { Content } from '../lib/host-plan.js';
+import {
+  debInstallPlan, DKMS_FILES, DKMS_VERSION, findKernelDebs, installKernelPlan, MODULE_NAME, type InstallSource,
+} from '../lib/install-plans.js';
 import type { Command } from './types.js';
-
-export const MODULE_NAME = 'proc_create_module';
-export const DKMS_VERSION = '0.1.0';
-export const MODULES_LOAD = '/etc/modules-load.d/gs-kit.conf';
-/** The files of lkm/ that DKMS builds from. */
-export const DKMS_FILES = ['Kbuild', 'Makefile', 'dkms.conf', 'gs.h', 'gs_hook.c', 'gs_main.c'] as const;
 
 const spec: CommandSpec = {
   name: 'install-kernel',
@@ -33,125 +30,6 @@ const spec: CommandSpec = {
     'sudo gs-kit install-kernel --deb ./gs-kit-debs',
   ],
 };
-
-/** What install-kernel takes from a build directory. */
-export interface InstallSource {
-  buildDir: string;
-  release: string;
-  /** The kernel tree (make -C here). */
-  src: string;
-  bzImage: Content;
-  systemMap: Content;
-  config: Content;
-  module: Content;
-}
-
-export interface InstallTarget {
-  /** The root the plan is for (INSTALL_MOD_PATH, depmod -b). */
-  root: string;
-  /** dkms on PATH (only used when root is "/"). */
-  dkms: boolean;
-  /** The lkm/ files to copy for DKMS, by name. */
-  dkmsSources?: ReadonlyMap<string, Content>;
-  /** The DKMS tree already holds proc_create_module/0.1.0. */
-  dkmsAdded?: boolean;
-  grub: GrubTools;
-}
-
-/** The install plan, pure: boot files, modules, the module and its autoload, depmod, DKMS, grub.cfg. */
-export function installKernelPlan(s: InstallSource, t: InstallTarget): Plan {
-  const r = s.release;
-  const modDir = `/lib/modules/${r}`;
-  const extra = `${modDir}/extra/${MODULE_NAME}.ko`;
-  const vmlinuz = `/boot/vmlinuz-${r}`;
-  const plan: Plan = [
-    { kind: 'file', path: vmlinuz, content: s.bzImage, mode: 0o644 },
-    { kind: 'file', path: `/boot/System.map-${r}`, content: s.systemMap, mode: 0o644 },
-    { kind: 'file', path: `/boot/config-${r}`, content: s.config, mode: 0o644 },
-    {
-      kind: 'command', id: 'modules_install', argv: ['make', '-C', s.src, `INSTALL_MOD_PATH=${t.root}`, 'modules_install'],
-      why: `install the modules of ${r}`, unless: [`${modDir}/modules.order`, `${modDir}/kernel`],
-    },
-    { kind: 'file', path: extra, content: s.module, mode: 0o644 },
-    { kind: 'file', path: MODULES_LOAD, content: `# Written by gs-kit install-kernel: load ${MODULE_NAME} at boot.\n${MODULE_NAME}\n`, mode: 0o644 },
-    { kind: 'command', argv: ['depmod', '-b', t.root, r], why: `index the modules of ${r}`, after: ['modules_install', extra] },
-  ];
-  if (t.dkms && t.root === '/' && t.dkmsSources) {
-    const dir = `/usr/src/${MODULE_NAME}-${DKMS_VERSION}`;
-    const files = [...t.dkmsSources.keys()].sort().map((name) => `${dir}/${name}`);
-    for (const name of [...t.dkmsSources.keys()].sort()) {
-      plan.push({ kind: 'file', path: `${dir}/${name}`, content: t.dkmsSources.get(name)!, mode: 0o644 });
-    }
-    const mv = ['-m', MODULE_NAME, '-v', DKMS_VERSION];
-    if (!t.dkmsAdded) plan.push({ kind: 'command', argv: ['dkms', 'add', ...mv], why: 'register the module source with DKMS' });
-    plan.push(
-      { kind: 'command', argv: ['dkms', 'build', ...mv, '-k', r, '--force'], why: `build the module for ${r} with DKMS`, after: [...files, vmlinuz] },
-      { kind: 'command', argv: ['dkms', 'install', ...mv, '-k', r, '--force'], why: `install it for ${r} and rebuild it for later kernels`, after: [...files, vmlinuz] },
-    );
-  }
-  const update = grubUpdateCommand(t.grub);
-  if (update) plan.push({ kind: 'command', argv: update, why: `add ${r} to the boot menu`, after: [vmlinuz] });
-  return plan;
-}
-
-/** The kernel packages of one release, as build-kernel --package deb names them. */
-export interface KernelDebs {
-  release: string;
-  /** File paths as the target sees them. */
-  image: string;
-  headers: string;
-}
-
-/**
- * linux-image-<release>_<version>_<arch>.deb and the matching
- * linux-headers one among @files (debug packages aside).
- */
-export function findKernelDebs(dir: string, files: readonly string[]): KernelDebs {
-  const images = files.filter((f) => /^linux-image-(?!.*-dbg_).+_.+\.deb$/.test(f));
-  const hint = 'Give the directory holding the packages from "gs-kit build-kernel --package deb" (linux-image-* and linux-headers-*).';
-  if (images.length !== 1) {
-    throw new GsError(images.length ? `${dir} holds more than one kernel image package: ${images.join(', ')}.` : `${dir} holds no linux-image-*.deb.`,
-      images.length ? 'Keep the packages of one build in it.' : hint, 'usage');
-  }
-  const release = /^linux-image-(.+?)_/.exec(images[0]!)![1]!;
-  const headers = files.find((f) => f.startsWith(`linux-headers-${release}_`) && f.endsWith('.deb'));
-  if (!headers) {
-    throw new GsError(`${dir} has no linux-headers-${release} package, which DKMS needs to build the module.`, hint, 'usage');
-  }
-  return { release, image: join(dir, images[0]!), headers: join(dir, headers) };
-}
-
-/**
- * Installing from packages: the headers, then the image (whose hooks make
- * the initramfs and run DKMS for modules already added), the module source
- * added to DKMS and built against those headers, its autoload, grub.cfg.
- */
-export function debInstallPlan(d: KernelDebs, t: Omit<InstallTarget, 'root' | 'dkms'> & { dkmsSources: ReadonlyMap<string, Content> }): Plan {
-  const r = d.release;
-  const dir = `/usr/src/${MODULE_NAME}-${DKMS_VERSION}`;
-  const names = [...t.dkmsSources.keys()].sort();
-  const mv = ['-m', MODULE_NAME, '-v', DKMS_VERSION];
-  const plan: Plan = [
-    {
-      kind: 'command', id: 'headers', argv: ['dpkg', '-i', d.headers], why: `install the headers of ${r}, for DKMS`,
-      unless: [`/var/lib/dpkg/info/linux-headers-${r}.list`],
-    },
-    {
-      kind: 'command', id: 'image', argv: ['dpkg', '-i', d.image], why: `install kernel ${r}`,
-      unless: [`/var/lib/dpkg/info/linux-image-${r}.list`],
-    },
-    ...names.map((name) => ({ kind: 'file' as const, path: `${dir}/${name}`, content: t.dkmsSources.get(name)!, mode: 0o644 })),
-  ];
-  if (!t.dkmsAdded) plan.push({ kind: 'command', argv: ['dkms', 'add', ...mv], why: 'register the module source with DKMS' });
-  plan.push(
-    { kind: 'command', argv: ['dkms', 'build', ...mv, '-k', r, '--force'], why: `build the module for ${r} against its headers`, after: [...names.map((n) => `${dir}/${n}`), 'headers', 'image'] },
-    { kind: 'command', argv: ['dkms', 'install', ...mv, '-k', r, '--force'], why: `install it for ${r} and rebuild it for later kernels`, after: [...names.map((n) => `${dir}/${n}`), 'headers', 'image'] },
-    { kind: 'file', path: MODULES_LOAD, content: `# Written by gs-kit install-kernel: load ${MODULE_NAME} at boot.\n${MODULE_NAME}\n`, mode: 0o644 },
-  );
-  const update = grubUpdateCommand(t.grub);
-  if (update) plan.push({ kind: 'command', argv: update, why: `add ${r} to the boot menu`, after: ['image'] });
-  return plan;
-}
 
 /** The build directory for --build KEY (or a unique prefix) or latest. */
 export async function findBuild(buildsDir: string, which: string): Promise<string> {

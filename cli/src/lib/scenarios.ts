@@ -212,13 +212,21 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
-function statusOk(report: GuestReport, label: string): boolean {
+function statusLine(report: GuestReport, label: string): { ok: boolean; value: string } | undefined {
   try {
-    const lines = JSON.parse(fact(report, 'status') ?? '[]') as { label: string; ok: boolean }[];
-    return lines.find((l) => l.label === label)?.ok === true;
+    const lines = JSON.parse(fact(report, 'status') ?? '[]') as { label: string; ok: boolean; value: string }[];
+    return lines.find((l) => l.label === label);
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+const statusOk = (report: GuestReport, label: string) => statusLine(report, label)?.ok === true;
+
+/** The hook status names matches the kernel: the patch's on a patched one, stock mode on any other. */
+function hookMatchesKernel(report: GuestReport): boolean {
+  const patched = /: patched /.test(statusLine(report, 'kernel')?.value ?? '');
+  return statusOk(report, 'hook') && (statusLine(report, 'hook')?.value ?? '').startsWith(patched ? 'patched:' : 'stock:');
 }
 
 /** The CLI itself, run by the real node inside the guest. */
@@ -231,7 +239,8 @@ export const CLI_SCENARIO: Scenario = {
     const s = fact(r, 'sleeper');
     const rec = recordOf(r);
     return [
-      check('gs-kit status reports the patched kernel', statusOk(r, 'kernel'), fact(r, 'status')),
+      check('gs-kit status reports a kernel the module can hook (patched, or stock mode)', statusOk(r, 'kernel'), fact(r, 'status')),
+      check('gs-kit status names the hook in use, matching the kernel', hookMatchesKernel(r), fact(r, 'status')),
       check('gs-kit status reports the loaded module', statusOk(r, 'module') && statusOk(r, 'proc file'), fact(r, 'status')),
       check('gs-kit register registers a process', (fact(r, 'register') ?? '').startsWith(`registered ${s} /`), fact(r, 'register')),
       check('gs-kit list shows it', /^\d+ \/\S+\/gs_handler_record \/tmp\/rec\|$/.test(fact(r, 'list') ?? '') &&

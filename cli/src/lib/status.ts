@@ -46,19 +46,22 @@ export interface StatusLine {
  * global OOM panics, memcg OOMs still choose; 2: every OOM panics) and
  * oom_kill_allocating_task (a global OOM kills whoever allocated).
  */
-export function oomPolicy(panicOnOom: string | undefined, killAllocating: string | undefined): { ok: boolean; value: string } {
+export function oomPolicy(panicOnOom: string | undefined, killAllocating: string | undefined, stock = false): { ok: boolean; value: string } {
   if (panicOnOom === undefined || killAllocating === undefined) {
     return { ok: false, value: 'cannot read vm.panic_on_oom or vm.oom_kill_allocating_task' };
   }
   const skipped: string[] = [];
   if (panicOnOom === '2') skipped.push('vm.panic_on_oom=2: every OOM panics the machine, no handler ever runs');
   else if (panicOnOom !== '0') skipped.push(`vm.panic_on_oom=${panicOnOom}: a global OOM panics the machine, handlers run for memcg OOMs only`);
-  if (killAllocating !== '0') {
+  // Stock mode hooks oom_kill_process(), which that path calls too.
+  if (killAllocating !== '0' && !stock) {
     skipped.push(`vm.oom_kill_allocating_task=${killAllocating}: a global OOM kills the allocating task without choosing a victim, so no handler runs for it`);
   }
   return skipped.length
     ? { ok: false, value: skipped.join('; ') }
-    : { ok: true, value: 'vm.panic_on_oom=0, vm.oom_kill_allocating_task=0: the OOM killer chooses its victim, so handlers run' };
+    : killAllocating !== '0'
+      ? { ok: true, value: `vm.panic_on_oom=0, vm.oom_kill_allocating_task=${killAllocating}: in stock mode the allocating task's handler runs before it is killed` }
+      : { ok: true, value: 'vm.panic_on_oom=0, vm.oom_kill_allocating_task=0: the OOM killer chooses its victim, so handlers run' };
 }
 
 /** Bytes as a cgroup file holds them, in MiB; "max" stays. */
@@ -85,17 +88,38 @@ export function handlerCgroupLine(s: HostSnapshot): { ok: boolean; value: string
   };
 }
 
+/** How the loaded module hears of victims (its read-only "hook" parameter). */
+export function hookLine(s: HostSnapshot): { ok: boolean; value: string; fix: string } {
+  const fix = s.moduleLoaded ? 'sudo gs-kit install-module (a module older than this gs-kit is loaded)' : 'sudo modprobe proc_create_module';
+  if (!s.moduleLoaded) return { ok: false, value: 'none: proc_create_module is not loaded', fix };
+  switch (s.moduleParams.hook) {
+    case 'patched':
+      return { ok: true, value: 'patched: the gs-kit patch calls the module when select_bad_process() has chosen a victim', fix };
+    case 'stock':
+      return { ok: true, value: 'stock: an ftrace direct call at the entry of oom_kill_process() (no kernel rebuild; the out-of-tree module taints the kernel)', fix };
+    default:
+      return { ok: false, value: 'unknown: the loaded module does not say (older than this gs-kit)', fix };
+  }
+}
+
 export function statusLines(s: HostSnapshot): StatusLine[] {
   const line = (label: string, ok: boolean, value: string, fix?: string): StatusLine =>
     ok || fix === undefined ? { label, ok, value } : { label, ok, value, fix };
-  const policy = oomPolicy(s.panicOnOom, s.oomKillAllocatingTask);
+  const policy = oomPolicy(s.panicOnOom, s.oomKillAllocatingTask, s.moduleLoaded && s.moduleParams.hook === 'stock');
+  const kernelState = s.kernelPatched === undefined
+    ? 'cannot tell whether it carries the gs-kit patch (kallsyms unreadable; run as root)'
+    : s.kernelPatched ? 'patched (register_oom_victim_notifier present)'
+      : s.moduleParams.hook === 'stock' ? 'not patched, which stock mode does not need' : 'not patched';
   return [
-    line('kernel', s.kernelPatched === true,
-      `${s.kernelRelease}: ${s.kernelPatched === undefined ? 'cannot tell whether it carries the gs-kit patch (kallsyms unreadable; run as root)' : s.kernelPatched ? 'patched (register_oom_victim_notifier present)' : 'not patched'}`,
-      'gs-kit build-kernel --profile host && sudo gs-kit install-kernel --build latest, then reboot into it'),
+    line('kernel', s.kernelPatched === true || (s.moduleLoaded && s.moduleParams.hook === 'stock'), `${s.kernelRelease}: ${kernelState}`,
+      'sudo gs-kit install-module (stock mode: Debian/Ubuntu 6.1 to 6.12 kernels, no reboot), or a patched kernel: gs-kit build-kernel --profile host && sudo gs-kit install-kernel --build latest, then reboot into it'),
     line('module', s.moduleLoaded,
-      s.moduleLoaded ? `proc_create_module loaded (${Object.entries(s.moduleParams).map(([k, v]) => `${k}=${v}`).join(', ')})` : 'proc_create_module not loaded',
+      s.moduleLoaded ? `proc_create_module loaded (${Object.entries(s.moduleParams).filter(([k]) => k !== 'hook').map(([k, v]) => `${k}=${v}`).join(', ')})` : 'proc_create_module not loaded',
       'sudo modprobe proc_create_module'),
+    (() => {
+      const h = hookLine(s);
+      return line('hook', h.ok, h.value, h.fix);
+    })(),
     line('proc file', s.procFile, s.procFile ? '/proc/graceful_shutdown present' : '/proc/graceful_shutdown missing', 'sudo modprobe proc_create_module'),
     line('cgroup', s.cgroupVersion === 2 && s.memoryController,
       s.cgroupVersion === undefined ? 'no cgroup hierarchy mounted' : `cgroup v${s.cgroupVersion}, memory controller ${s.memoryController ? 'available' : 'missing'}`,

@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises';
+import { release as runningRelease } from 'node:os';
+import { join } from 'node:path';
+import { changesLine, openHost, type Log } from '../adapters/host.js';
+import { repoRoot } from '../adapters/paths.js';
+import { color } from '../adapters/ui.js';
+import type { CommandSpec } from '../lib/cli-args.js';
+import { GsError } from '../lib/errors.js';
+import type { Content } from '../lib/host-plan.js';
+import {
+  DKMS_FILES, DKMS_VERSION, hookModeFor, MODULE_NAME, moduleInstallPlan, secureBootEnabled,
+} from '../lib/install-plans.js';
+import type { Command } from './types.js';
+
+const SECURE_BOOT_VAR = '/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c';
+
+const spec: CommandSpec = {
+  name: 'install-module',
+  summary: 'Install proc_create_module alone for a kernel already installed, built by DKMS against its headers, loaded at boot and (for the running kernel) now: no new kernel, no reboot. On a kernel without the gs-kit patch the module runs in stock mode (an ftrace direct call on oom_kill_process(); Linux 6.1 to 6.12, x86-64). Idempotent.',
+  usage: 'gs-kit install-module [--kernel RELEASE] [--dry-run] [--root DIR]',
+  options: [
+    { name: 'kernel', type: 'string', value: 'RELEASE', description: 'The kernel to build for, as uname -r prints it (default: the running one; required with --root).' },
+    { name: 'dry-run', type: 'boolean', description: 'Print each change; change nothing.' },
+    { name: 'root', type: 'string', value: 'DIR', description: 'Install into the system under DIR (a sysroot) instead of this one.', default: '/' },
+  ],
+  examples: [
+    'sudo gs-kit install-module',
+    'gs-kit install-module --dry-run',
+    'sudo gs-kit install-module --kernel 6.1.0-57-amd64',
+  ],
+};
+
+export const installModule: Command = {
+  spec,
+  async run({ options }) {
+    const log: Log = (line) => console.log(line);
+    const dryRun = Boolean(options['dry-run']);
+    const host = openHost(String(options.root ?? '/'), dryRun, log);
+    const live = host.root === '/';
+    if (typeof options.kernel !== 'string' && !live) {
+      throw new GsError('With --root, install-module needs the kernel to build for.', 'Add --kernel RELEASE (a directory name under DIR/lib/modules).', 'usage');
+    }
+    const release = typeof options.kernel === 'string' ? options.kernel : runningRelease();
+    if (!/^[0-9A-Za-z][0-9A-Za-z._+~-]*$/.test(release)) {
+      throw new GsError(`"${release}" is not a kernel release.`, 'Give it as uname -r prints it, e.g. 6.1.0-57-amd64.', 'usage');
+    }
+    const build = `/lib/modules/${release}/build`;
+    if (!(await host.exists(`${build}/Makefile`))) {
+      throw new GsError(`The headers of ${release} are not installed (${build} is missing); DKMS builds the module against them.`,
+        `Install them: sudo apt-get install linux-headers-${release} (Fedora: sudo dnf install kernel-devel-${release}).`, 'dependency');
+    }
+    if (!(await host.hasProgram('dkms'))) {
+      throw new GsError('dkms is not installed; it builds the module now and again for each kernel update.', 'Install it: sudo apt-get install dkms (Fedora: sudo dnf install dkms).', 'dependency');
+    }
+    const mode = hookModeFor(release,
+      await host.readFile(`/boot/config-${release}`) ?? await host.readFile(`${build}/.config`),
+      await host.readFile(`${build}/include/linux/oom.h`));
+    if (mode.mode === 'none') {
+      throw new GsError(`The module cannot hook this kernel: ${mode.reason}.`,
+        'Build and install a patched kernel instead: gs-kit build-kernel --profile host, then sudo gs-kit install-kernel --build latest.', 'patch');
+    }
+    const dkmsSources = new Map<string, Content>();
+    for (const f of DKMS_FILES) dkmsSources.set(f, await readFile(join(repoRoot(), 'lkm', f)));
+    const loaded = live && await host.exists(`/sys/module/${MODULE_NAME}`);
+    const plan = moduleInstallPlan({
+      release,
+      dkmsSources,
+      dkmsAdded: await host.exists(`/var/lib/dkms/${MODULE_NAME}/${DKMS_VERSION}`),
+      loadNow: live && release === runningRelease() && !loaded,
+    });
+    log(`${MODULE_NAME} for ${release} (${mode.mode === 'stock' ? 'stock mode: no gs-kit patch in this kernel' : 'the kernel carries the gs-kit patch'}) into ${host.root}, built with DKMS`);
+    const sb = live ? secureBootEnabled(await host.readBytes(SECURE_BOOT_VAR)) : undefined;
+    if (sb) {
+      log(color.yellow('Secure Boot is on: the kernel loads only modules signed with a key it trusts. DKMS signs with /var/lib/dkms/mok.key; '
+        + 'enrol that key once (sudo mokutil --import /var/lib/dkms/mok.pub, reboot, confirm in MokManager), or modprobe fails with "Key was rejected".'));
+    }
+    const n = await host.apply(plan);
+    log(`${color.green('✓')} ${changesLine(n, dryRun)}`);
+    if (loaded && n > 0) log(`The module loaded now is the old one: sudo rmmod ${MODULE_NAME} && sudo modprobe ${MODULE_NAME} (no registration survives that).`);
+    log('Next: sudo gs-kit configure (the handler cgroup the module needs), then gs-kit status.');
+    return 0;
+  },
+};
