@@ -6,7 +6,7 @@ GS := node dist/cli/src/bin.js
 CHECKPATCH_DIR := $(HOME)/.cache/gs-kit/checkpatch
 CHECKPATCH_SRC := /usr/src/linux-source-6.12.tar.xz
 
-.PHONY: all deps demo test test-unit test-vm test-debug soak lint bench clean
+.PHONY: all deps demo test test-unit test-vm test-debug test-system soak lint bench clean
 
 all: deps
 
@@ -37,6 +37,12 @@ test: test-unit test-vm
 # adds minutes.
 test-debug: deps
 	GS_PROFILE=debug npm run test:vm
+
+# The host flow on a Debian 12 system with systemd in QEMU (mmdebstrap
+# image, install-kernel --deb, configure, reboot, run-with-gs as a user).
+# Not part of `make test`: see README.md, Tests. SERIES=6.12 to change.
+test-system: deps
+	$(GS) vm system --series $(or $(SERIES),6.1)
 
 # OOM soak on the debug kernel (README figures: 200 trials on 6.12);
 # COUNT=N and SERIES=6.1 to change.

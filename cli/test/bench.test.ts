@@ -1,9 +1,11 @@
 import test from 'ava';
+import { BENCH_LATENCY, BENCH_REGISTRY, type BenchResults } from '../src/lib/bench.js';
 import {
-  BENCH_LATENCY, BENCH_REGISTRY, cpuModel, fmt, killDelayResult, latencyResult, median, meminfoKb,
-  percentile, ratio, registryResult, renderResults, saveCells, saveKernelLines, saveTrials, summarize, textTable,
-  trialLogs, tscAppend, type BenchResults,
-} from '../src/lib/bench.js';
+  cpuModel, killDelayResult, latencyResult, meminfoKb, registryResult, saveCells, saveKernelLines, saveTrials,
+  trialLogs, tscAppend,
+} from '../src/lib/bench-parse.js';
+import { fmt, renderResults, textTable } from '../src/lib/bench-render.js';
+import { median, percentile, ratio, summarize } from '../src/lib/stats.js';
 import { parseGuestOutput } from '../src/lib/guest-protocol.js';
 
 test('median of odd and even counts, ignoring non-finite values', (t) => {

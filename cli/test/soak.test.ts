@@ -1,9 +1,10 @@
 import test from 'ava';
 import { parseGuestOutput, type GuestReport } from '../src/lib/guest-protocol.js';
 import {
-  LIFECYCLE_STRESS_SCENARIO, SOAK_SCENARIO, lifecycleChecks, lifecycleSummary, logBetween, parseTrials,
-  parseVictimRecords, soakBootTimeoutMs, soakChecks, soakSummary, soakVictims,
+  LIFECYCLE_STRESS_SCENARIO, SOAK_SCENARIO, lifecycleChecks, lifecycleSummary, soakBootTimeoutMs, soakChecks,
+  soakSummary, soakVictims,
 } from '../src/lib/soak.js';
+import { logBetween, parseTrials, parseVictimRecords } from '../src/lib/soak-parse.js';
 import type { Check } from '../src/lib/scenarios.js';
 
 /** A serial console as the guest prints it: facts, kernel log chunks, done. */

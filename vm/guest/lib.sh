@@ -45,19 +45,59 @@ make_cgroup() {
 	echo "$2" > "/sys/fs/cgroup/$1/memory.max"
 }
 
-# start_victim CGROUP_DIR|- [PREFIX...]: start oom_condition_creator, waiting
-# for SIGUSR1 before it allocates, in the cgroup (or none with -), run
-# through PREFIX (e.g. run_as 1000 1000). Sets VICTIM (its pid) and
-# VICTIM_JOB (the job to wait for; the same process).
+# launch_victim CGROUP_DIR|- OUT [PREFIX...]: fork into oom_condition_creator,
+# waiting for SIGUSR1 before it allocates, in the cgroup (or none with -),
+# with oom_score_adj 0 (scenario shells may be at -1000), run through PREFIX
+# (e.g. run_as 1000 1000); it writes its pid to OUT. The fork is the first
+# thing this does (the pid-reuse test counts on it). Sets LAUNCHED (the job).
+launch_victim() {
+	lv_cg=$1
+	lv_out=$2
+	shift 2
+	sh -c '[ "$0" = - ] || echo $$ > "$0/cgroup.procs"; echo 0 > /proc/self/oom_score_adj; exec "$@" /gs/oom_condition_creator --wait' \
+		"$lv_cg" "$@" > "$lv_out" &
+	LAUNCHED=$!
+}
+
+# wait_file FILE: until FILE has something in it.
+wait_file() {
+	while [ ! -s "$1" ]; do sleep 0.02; done
+}
+
+# start_victim CGROUP_DIR|- [PREFIX...]: launch_victim, and wait for it. Sets
+# VICTIM (its pid) and VICTIM_JOB (the job to wait for; the same process).
 start_victim() {
-	cg=$1
+	sv_cg=$1
 	shift
 	rm -f /tmp/victim.pid
-	sh -c '[ "$0" = - ] || echo $$ > "$0/cgroup.procs"; exec "$@" /gs/oom_condition_creator --wait' \
-		"$cg" "$@" > /tmp/victim.pid &
-	VICTIM_JOB=$!
-	while [ ! -s /tmp/victim.pid ]; do sleep 0.05; done
+	launch_victim "$sv_cg" /tmp/victim.pid "$@"
+	VICTIM_JOB=$LAUNCHED
+	wait_file /tmp/victim.pid
 	VICTIM=$(cat /tmp/victim.pid)
+}
+
+# now_ms: uptime in ms into NOW_MS, without forking.
+now_ms() {
+	read -r up _ < /proc/uptime
+	frac=${up#*.}
+	NOW_MS=$((${up%.*} * 1000 + ${frac#0} * 10))
+}
+
+# drain_dmesg: the kernel log so far, between markers, and clear it.
+drain_dmesg() {
+	echo @gs-dmesg-begin
+	dmesg -c
+	echo @gs-dmesg-end
+}
+
+# count_helpers: how many handler processes (gs_handler*) are running.
+count_helpers() {
+	ch_n=0
+	for f in /proc/[0-9]*/comm; do
+		read -r c < "$f" 2> /dev/null
+		case $c in gs_handler*) ch_n=$((ch_n + 1)) ;; esac
+	done
+	echo $ch_n
 }
 
 # trigger_victim: let the victim allocate, wait for it to die, say how.
@@ -214,7 +254,7 @@ global_many() {
 	gm_i=0
 	while [ $gm_i -lt "$1" ]; do
 		gm_i=$((gm_i + 1))
-		start_victim - sh -c 'echo 0 > /proc/self/oom_score_adj; exec "$@"' sh
+		start_victim -
 		gm_pids="$gm_pids $VICTIM"
 		gm_jobs="$gm_jobs $VICTIM_JOB"
 		gm_lines="$gm_lines$VICTIM /gs/gs_handler_record /tmp/rec\\n"

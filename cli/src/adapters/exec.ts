@@ -1,4 +1,6 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { constants, createWriteStream, type WriteStream } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
 import { $ } from 'zx';
 
 export interface RunOptions {
@@ -58,8 +60,16 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
   };
 }
 
-/** Whether a program is on PATH. */
+/** Whether @name is an executable on PATH (looked up here, never through a shell). */
 export async function haveCommand(name: string): Promise<boolean> {
-  const r = await run(['sh', '-c', `command -v ${name}`]);
-  return r.exitCode === 0;
+  if (!name || name.includes('/')) return false;
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter((d) => d.startsWith('/'))) {
+    try {
+      await access(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      // Not in this directory.
+    }
+  }
+  return false;
 }

@@ -22,6 +22,8 @@ export interface BuildRequest {
   tarball: string;
   profile: Profile;
   jobs?: number;
+  /** Where builds/ lives (default: the gs-kit cache); the bench times cold builds in a scratch one. */
+  cacheDir?: string;
 }
 
 export interface BuildArtifacts {
@@ -106,12 +108,13 @@ export async function ensureBuild(req: BuildRequest, report: BuildReporter): Pro
     ...await Promise.all((await patchFiles(series)).map(async (p) => ({ name: `patch/${series}/${basename(p)}`, content: await readFile(p) }))),
   ];
   const key = cacheKey(parts);
-  const buildDir = join(cacheRoot(), 'builds', key);
+  const builds = join(req.cacheDir ?? cacheRoot(), 'builds');
+  const buildDir = join(builds, key);
   const src = join(buildDir, 'src');
   const buildLog = join(buildDir, 'build.log');
   const stamp = join(buildDir, 'kernel.json');
 
-  await mkdir(join(cacheRoot(), 'builds'), { recursive: true });
+  await mkdir(builds, { recursive: true });
   const release = await takeBuildLock(`${buildDir}.lock`);
   try {
     return await buildLocked(req, report, { key, buildDir, src, buildLog, stamp });

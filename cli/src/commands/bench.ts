@@ -8,11 +8,11 @@ import { distroTarball, ensureBuild } from '../adapters/kernel-build.js';
 import { extractTarball } from '../adapters/kernel-tree.js';
 import { cacheRoot } from '../adapters/paths.js';
 import { color } from '../adapters/ui.js';
+import { BENCH_LATENCY, BENCH_REGISTRY, BENCH_SAVE, type BenchResults, type BuildTiming, type PartNotDone } from '../lib/bench.js';
 import {
-  BENCH_LATENCY, BENCH_REGISTRY, BENCH_SAVE, cpuModel, killDelayResult, latencyResult, meminfoKb,
-  registryResult, renderResults, saveCells, saveKernelLines, saveTrials, tscAppend,
-  type BenchResults, type BuildTiming, type PartNotDone,
-} from '../lib/bench.js';
+  cpuModel, killDelayResult, latencyResult, meminfoKb, registryResult, saveCells, saveKernelLines, saveTrials, tscAppend,
+} from '../lib/bench-parse.js';
+import { renderResults } from '../lib/bench-render.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import { fact } from '../lib/guest-protocol.js';
@@ -87,14 +87,12 @@ async function buildTiming(series: string, scratch: string, jobs: number): Promi
   const plain = join(scratch, 'plain');
   await rm(scratch, { recursive: true, force: true });
   await mkdir(scratch, { recursive: true });
-  const saved = process.env.GS_KIT_CACHE;
-  process.env.GS_KIT_CACHE = cache;
   try {
     await waitForQuietMachine();
     console.log(`timing a cold qemu-profile build of ${tarball} in ${cache}`);
-    const cold = await timed(() => ensureBuild({ tarball, profile: 'qemu', jobs }, quietReporter));
+    const cold = await timed(() => ensureBuild({ tarball, profile: 'qemu', jobs, cacheDir: cache }, quietReporter));
     console.log(`  ${cold.seconds.toFixed(1)} s; now the module-only rebuild`);
-    const again = await timed(() => ensureBuild({ tarball, profile: 'qemu', jobs }, quietReporter));
+    const again = await timed(() => ensureBuild({ tarball, profile: 'qemu', jobs, cacheDir: cache }, quietReporter));
     await rm(cache, { recursive: true, force: true });
 
     await waitForQuietMachine();
@@ -109,8 +107,6 @@ async function buildTiming(series: string, scratch: string, jobs: number): Promi
     console.log(`  ${plainBuild.seconds.toFixed(1)} s`);
     return { coldQemuBuildS: cold.seconds, moduleRebuildS: again.seconds, plainTinyconfigBuildS: plainBuild.seconds, jobs };
   } finally {
-    if (saved === undefined) delete process.env.GS_KIT_CACHE;
-    else process.env.GS_KIT_CACHE = saved;
     await rm(scratch, { recursive: true, force: true });
   }
 }

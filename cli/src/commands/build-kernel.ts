@@ -14,7 +14,7 @@ import type { Command } from './types.js';
 const spec: CommandSpec = {
   name: 'build-kernel',
   summary: 'Patch a kernel source with the gs-kit OOM hook, build it for a profile, and build proc_create_module against it. Builds are cached under ~/.cache/gs-kit keyed by source, patch and config.',
-  usage: 'gs-kit build-kernel [--kernel X.Y.Z|distro] [--series 6.1|6.12] [--source TARBALL] [--profile qemu|host|debug]',
+  usage: 'gs-kit build-kernel [--kernel X.Y.Z|distro] [--series 6.1|6.12] [--source TARBALL] [--profile qemu|host|debug|system] [--package deb]',
   options: [
     { name: 'kernel', type: 'string', value: 'X.Y.Z|distro', description: 'A kernel.org release fetched by gs-kit setup-vm, or the distribution\'s linux-source package (the default).' },
     { name: 'series', type: 'string', value: 'SERIES', description: 'Kernel series of the distribution source.', choices: ['6.1', '6.12'] },

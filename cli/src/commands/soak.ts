@@ -7,8 +7,10 @@ import { GsError } from '../lib/errors.js';
 import type { Profile } from '../lib/kconfig.js';
 import {
   LIFECYCLE_DEFAULT_CYCLES, LIFECYCLE_STRESS_SCENARIO, SOAK_DEFAULT_COUNT, SOAK_SCENARIO, SOAK_TIMEOUT_MS,
-  factFields, lifecycleSummary, soakBootTimeoutMs, soakSummary, type LifecycleSummary, type SoakSummary,
+  lifecycleSummary, soakBootTimeoutMs, soakSummary,
 } from '../lib/soak.js';
+import { factFields } from '../lib/soak-parse.js';
+import { summaryRows } from '../lib/soak-render.js';
 import type { Command } from './types.js';
 import { prepareGuest, printRun } from '../services/guests.js';
 
@@ -24,26 +26,6 @@ const spec: CommandSpec = {
   ],
   examples: ['gs-kit soak', 'gs-kit soak --count 20 --series 6.12 --out /tmp/soak.json'],
 };
-
-/** The summary table: one label and value per line. */
-export function summaryRows(s: SoakSummary, l: LifecycleSummary): [string, string][] {
-  const pct = (a: number, b: number) => (b ? ` (${((100 * a) / b).toFixed(0)}%)` : '');
-  const reasons = Object.entries(s.reasonsByKind).map(([k, n]) => `${n} ${k}`).join(', ');
-  return [
-    ['trials', `${s.trials} (${s.memcgTrials} memcg, ${s.globalTrials} global), ${s.victims} registered victims`],
-    ['handler before kill', `${s.handlerBeforeKill}/${s.victims}${pct(s.handlerBeforeKill, s.victims)}: memcg ${s.handlerBeforeKillMemcg}, global ${s.handlerBeforeKillGlobal}`],
-    ['not run, reason logged', `${s.reasons}${reasons ? ` (${reasons})` : ''}`],
-    ['unexplained', String(s.unexplained)],
-    ['timeouts honoured', `${s.timeoutsHonoured}/${s.timeouts} within timeout_ms ${s.timeoutMs} + 1 s`],
-    ['max kill delay', `${s.maxKillDelayS.toFixed(3)} s (${s.killsBeyondClockBound} beyond timeout_ms + 1 s on the clock; guest ticks ran up to ${s.maxTickStretch.toFixed(2)}x slow)`],
-    ['warnings', String(s.warnings)],
-    ['guest time per trial', s.msPerTrial !== undefined ? `${(s.msPerTrial / 1000).toFixed(2)} s (${((s.soakMs ?? 0) / 1000).toFixed(0)} s in all)` : '?'],
-    ['rmmod/insmod cycles', `${l.cycles}: rmmod ok ${l.rmmodOk}, insmod ok ${l.insmodOk}, longest rmmod ${l.maxRmmodMs} ms`],
-    ['OOMs during cycles', `${l.oomRounds} rounds, ${l.handlersStarted} handlers started, ${l.handlersUnended} without an end`],
-    ['recycled pid', `${l.reuse.old ?? '?'} -> ${l.reuse.new ?? '?'}: stale handler ${l.reuse.staleFired ? 'FIRED' : 'never fired'}`],
-    ['lifecycle warnings', String(l.warnings)],
-  ];
-}
 
 function printTable(rows: [string, string][]): void {
   const width = Math.max(...rows.map(([k]) => k.length));

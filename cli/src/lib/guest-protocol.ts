@@ -75,18 +75,35 @@ export interface ModuleEvent {
 
 const PRINTK_TIME = /^\[\s*(\d+\.\d+)\]\s*/;
 
+/** The printk timestamp of a kernel log line (seconds since boot), or NaN. */
+export function printkTime(line: string): number {
+  const t = PRINTK_TIME.exec(line);
+  return t ? Number(t[1]) : NaN;
+}
+
+/** "k=v" words (whitespace-separated text, or words already split) as a record. */
+export function parseFields(words: string | readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const w of typeof words === 'string' ? words.trim().split(/\s+/) : words) {
+    const eq = w.indexOf('=');
+    if (eq > 0) out[w.slice(0, eq)] = w.slice(eq + 1);
+  }
+  return out;
+}
+
+/** A number a guest reported; null when missing, "na" or not a number. */
+export function reportedNumber(s: string | undefined): number | null {
+  if (s === undefined || s === '' || s === 'na') return null;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : null;
+}
+
 export function moduleEvents(dmesg: string): ModuleEvent[] {
   const events: ModuleEvent[] = [];
   for (const line of dmesg.split('\n')) {
     const m = /graceful_shutdown: event=(\S+)(.*)$/.exec(line);
     if (!m) continue;
-    const fields: Record<string, string> = {};
-    for (const kv of m[2]!.trim().split(/\s+/)) {
-      const eq = kv.indexOf('=');
-      if (eq > 0) fields[kv.slice(0, eq)] = kv.slice(eq + 1);
-    }
-    const t = PRINTK_TIME.exec(line);
-    events.push({ time: t ? Number(t[1]) : NaN, event: m[1]!, fields });
+    events.push({ time: printkTime(line), event: m[1]!, fields: parseFields(m[2]!) });
   }
   return events;
 }
@@ -97,8 +114,7 @@ export function oomKills(dmesg: string): { time: number; pid: number; comm: stri
   for (const line of dmesg.split('\n')) {
     const m = /Killed process (\d+) \(([^)]*)\)/.exec(line);
     if (!m) continue;
-    const t = PRINTK_TIME.exec(line);
-    kills.push({ time: t ? Number(t[1]) : NaN, pid: Number(m[1]), comm: m[2]! });
+    kills.push({ time: printkTime(line), pid: Number(m[1]), comm: m[2]! });
   }
   return kills;
 }

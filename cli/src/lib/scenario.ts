@@ -48,6 +48,16 @@ export function killOf(report: GuestReport, victim: string | undefined) {
   return oomKills(report.dmesg).find((k) => String(k.pid) === victim);
 }
 
+/** A timed-out handler's story: its victim, start and timeout events, the kill, start-to-kill in ms. */
+export function handlerTimeline(report: GuestReport) {
+  const victim = fact(report, 'victim');
+  const events = moduleEvents(report.dmesg);
+  const start = eventFor(events, 'start', victim);
+  const timeout = eventFor(events, 'timeout', victim);
+  const kill = killOf(report, victim);
+  return { victim, start, timeout, kill, delay: start && kill ? kill.time - start.time : NaN };
+}
+
 /** Checks every boot must pass (issue 2, h). */
 export function commonChecks(report: GuestReport): Check[] {
   // A guest that dies (a panic) never prints its log block: look at the console too.

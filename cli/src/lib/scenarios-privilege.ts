@@ -7,7 +7,7 @@
 import { check, equal, type Check } from './checks.js';
 import { fact, moduleEvents, type GuestReport } from './guest-protocol.js';
 import {
-  answerOk, eventFor, GUEST_HANDLER_CGROUP, handlerBeforeKill, killOf, kvFacts, recordOf, type Scenario,
+  answerOk, eventFor, GUEST_HANDLER_CGROUP, handlerBeforeKill, handlerTimeline, killOf, kvFacts, recordOf, type Scenario,
 } from './scenario.js';
 
 /** The victims' exit statuses, in the order the guest reported them. */
@@ -178,12 +178,7 @@ const handlerLimit: Scenario = {
   title: 'a handler that runs into the handler cgroup\'s memory.max is stopped and killed in time; the kill goes on',
   memoryMb: 256,
   checks: (r) => {
-    const victim = fact(r, 'victim');
-    const events = moduleEvents(r.dmesg);
-    const start = eventFor(events, 'start', victim);
-    const timeout = eventFor(events, 'timeout', victim);
-    const kill = killOf(r, victim);
-    const delay = start && kill ? kill.time - start.time : NaN;
+    const { victim, start, timeout, kill, delay } = handlerTimeline(r);
     return [
       check('a handler that allocates 48M is registered', answerOk(fact(r, 'register'))),
       check('it ran into the handler cgroup\'s limit (memory.events oom)', Number(fact(r, 'handler_oom_events')) >= 1,

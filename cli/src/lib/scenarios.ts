@@ -2,7 +2,7 @@ import { check, equal } from './checks.js';
 import { FUZZ_SCENARIO } from './fuzz.js';
 import { fact, moduleEvents, parseRecord, type GuestReport } from './guest-protocol.js';
 import { PRIVILEGE_SCENARIOS } from './scenarios-privilege.js';
-import { answerOk as ok, eventFor, handlerBeforeKill, killOf, recordOf, type Scenario } from './scenario.js';
+import { answerOk as ok, eventFor, handlerBeforeKill, handlerTimeline, killOf, recordOf, type Scenario } from './scenario.js';
 
 export type { Check } from './checks.js';
 export { commonChecks, recordOf, type Scenario } from './scenario.js';
@@ -110,12 +110,7 @@ export const SCENARIOS: readonly Scenario[] = [
     title: 'a handler that never exits: killed after timeout_ms, victim killed',
     memoryMb: 256,
     checks: (r) => {
-      const victim = fact(r, 'victim');
-      const events = moduleEvents(r.dmesg);
-      const start = eventFor(events, 'start', victim);
-      const timeout = eventFor(events, 'timeout', victim);
-      const kill = killOf(r, victim);
-      const delay = start && kill ? kill.time - start.time : NaN;
+      const { victim, start, timeout, kill, delay } = handlerTimeline(r);
       return [
         equal('the handler started', recordOf(r)?.mode, 'hang'),
         check('the module logged the timeout', timeout?.fields.timeout_ms === '2000', JSON.stringify(timeout)),

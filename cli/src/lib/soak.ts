@@ -12,12 +12,13 @@
  * log, so pids may wrap during a long soak (tinyconfig caps pid_max at
  * 32768). Pure: no I/O.
  */
-import {
-  fact, findSplats, moduleEvents, oomKills, parseRecord,
-  type GuestReport, type ModuleEvent,
-} from './guest-protocol.js';
-import type { Check } from './checks.js';
+import { check, equal, type Check } from './checks.js';
+import { fact, findSplats, moduleEvents, oomKills, parseFields, type GuestReport, type ModuleEvent } from './guest-protocol.js';
 import type { Scenario } from './scenario.js';
+import {
+  factFields, logBetween, num, parseTrials, parseVictimRecords, trialLogs,
+  type Outcome, type SoakSummary, type SoakTrial, type VictimResult,
+} from './soak-parse.js';
 
 /** timeout_ms the soak guest loads the module with. */
 export const SOAK_TIMEOUT_MS = 1000;
@@ -29,172 +30,6 @@ export const KILL_SLACK_S = 1;
 export const SOAK_DEFAULT_COUNT = 200;
 /** Default rmmod/insmod cycles of the lifecycle-stress guest. */
 export const LIFECYCLE_DEFAULT_CYCLES = 30;
-
-export type TrialKind = 'memcg' | 'global';
-export type HandlerKind = 'record' | 'sleep' | 'hang' | 'crash' | 'missing' | 'fail';
-
-export interface SoakTrial {
-  n: number;
-  kind: TrialKind;
-  victims: number[];
-  handlers: string[];
-  /** Each victim's exit status as the shell saw it (137: SIGKILL). */
-  statuses: string[];
-  /** proc_write's answer to the trial's one multi-line registration. */
-  register: string;
-  /** Guest wall time of the trial, ms (the clock printk stamps use too). */
-  ms: number;
-  /**
-   * The same span counted in scheduler ticks, ms. timeout_ms is a wait in
-   * ticks; under TCG on an overloaded host the guest loses ticks, so a
-   * wait of timeout_ms can take longer on the clock. NaN if not reported.
-   */
-  ticksMs: number;
-}
-
-/** What became of one registered victim. */
-export type Outcome =
-  /** Handler record written while the victim lived; start and exit logged before the kill. */
-  | 'before-kill'
-  /** The handler did not finish before the kill and the module logged why (timeout, error). */
-  | 'reason'
-  /** Neither: the case the soak exists to rule out. */
-  | 'unexplained';
-
-export interface VictimResult {
-  trial: number;
-  kind: TrialKind;
-  pid: number;
-  handler: string;
-  status: string;
-  record?: Record<string, string>;
-  start?: ModuleEvent;
-  /** The handler's exit, if logged. */
-  exit?: ModuleEvent;
-  /** The first timeout or error line for this victim, if any. */
-  why?: ModuleEvent;
-  /** When the OOM killer killed it (printk seconds). */
-  killTime?: number;
-  /** Seconds from the module's start line to the kill. */
-  killDelayS?: number;
-  /** Clock time per tick time in this trial (>= 1; 1 when not reported). */
-  tickStretch: number;
-  outcome: Outcome;
-  /** "timeout" or "error errno=N" for outcome "reason". */
-  reason?: string;
-}
-
-export interface SoakSummary {
-  trials: number;
-  memcgTrials: number;
-  globalTrials: number;
-  /** Registered victims over all trials. */
-  victims: number;
-  /** Victims whose handler ran to its exit before the kill, while they lived. */
-  handlerBeforeKill: number;
-  handlerBeforeKillMemcg: number;
-  handlerBeforeKillGlobal: number;
-  /** Victims whose handler did not run to its exit first, with the module's reason. */
-  reasons: number;
-  reasonsByKind: Record<string, number>;
-  /** Victims with neither: must be 0. */
-  unexplained: number;
-  /** Trials in which every victim's handler ran before its kill or had a stated reason. */
-  trialsAccounted: number;
-  /**
-   * event=timeout lines, and how many of those kills came within
-   * timeout_ms + 1 s of the start (timeout_ms in the guest's ticks).
-   */
-  timeouts: number;
-  timeoutsHonoured: number;
-  /** The longest start-to-kill delay, seconds (printk clock). */
-  maxKillDelayS: number;
-  /** Kills later than timeout_ms + 1 s on the printk clock alone, lost ticks not allowed for. */
-  killsBeyondClockBound: number;
-  /** The largest clock/ticks ratio of a trial (1: no tick lost). */
-  maxTickStretch: number;
-  /** Kernel log lines that findSplats reports. */
-  warnings: number;
-  /** How the handlers ended, e.g. {"status=0": 120, "signal=11": 40}. */
-  handlerExits: Record<string, number>;
-  /** Guest wall time of the whole soak and per trial (ms), when reported. */
-  soakMs?: number;
-  msPerTrial?: number;
-  timeoutMs: number;
-}
-
-function num(s: string | undefined): number {
-  return s === undefined || s === '' ? NaN : Number(s);
-}
-
-function kv(words: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const w of words) {
-    const eq = w.indexOf('=');
-    if (eq > 0) out[w.slice(0, eq)] = w.slice(eq + 1);
-  }
-  return out;
-}
-
-function list(s: string | undefined): string[] {
-  return s ? s.split(',').filter(Boolean) : [];
-}
-
-/** The "trial" facts, in order. */
-export function parseTrials(report: GuestReport): SoakTrial[] {
-  return (report.facts.get('trial') ?? []).map((line) => {
-    const [n, ...rest] = line.trim().split(/\s+/);
-    const f = kv(rest);
-    return {
-      n: num(n),
-      kind: f.kind === 'global' ? 'global' : 'memcg',
-      victims: list(f.victims).map(Number),
-      handlers: list(f.handlers),
-      statuses: list(f.statuses),
-      register: (f.register ?? '').replace(/_/g, ' '),
-      ms: num(f.ms),
-      ticksMs: num(f.ticks_ms),
-    };
-  });
-}
-
-/** Each victim's handler record ("vrec PID k=v ..." or "vrec PID none"), in the order printed. */
-export function parseVictimRecords(report: GuestReport): { pid: number; record?: Record<string, string> }[] {
-  return (report.facts.get('vrec') ?? []).map((line) => {
-    const [pid, ...rest] = line.trim().split(/\s+/);
-    return rest.length === 0 || rest[0] === 'none'
-      ? { pid: Number(pid) }
-      : { pid: Number(pid), record: parseRecord(rest.join('\n')) };
-  });
-}
-
-const TRIAL_MARKER = /gs_soak: trial=(\d+) /;
-
-/**
- * The kernel log cut at the guest's trial markers: trial number -> its
- * lines, up to the next trial's marker. Without markers, the whole log is
- * every trial's.
- */
-export function trialLogs(dmesg: string): { of(n: number): string } {
-  const parts = new Map<number, string[]>();
-  let current: string[] | undefined;
-  for (const line of dmesg.split('\n')) {
-    const m = TRIAL_MARKER.exec(line);
-    if (m) {
-      current = [];
-      parts.set(Number(m[1]), current);
-    } else if (current) {
-      current.push(line);
-    }
-  }
-  if (parts.size === 0) return { of: () => dmesg };
-  return { of: (n) => (parts.get(n) ?? []).join('\n') };
-}
-
-/** key=value fields of a one-line fact such as "soak_config count=200 ...". */
-export function factFields(report: GuestReport, key: string): Record<string, string> {
-  return kv((fact(report, key) ?? '').trim().split(/\s+/));
-}
 
 function byVictim(events: readonly ModuleEvent[]): Map<string, ModuleEvent[]> {
   const out = new Map<string, ModuleEvent[]>();
@@ -316,10 +151,6 @@ export function soakSummary(report: GuestReport, timeoutMs: number): SoakSummary
   return summary;
 }
 
-function check(name: string, ok: boolean, detail?: string): Check {
-  return detail === undefined || ok ? { name, ok } : { name, ok, detail };
-}
-
 function describe(v: VictimResult): string {
   return `trial ${v.trial} (${v.kind}) pid ${v.pid} handler ${v.handler}: ${v.outcome}` +
     `${v.reason ? ` (${v.reason})` : ''}; start ${v.start?.time ?? '-'} exit ${v.exit?.time ?? '-'} kill ${v.killTime ?? '-'}` +
@@ -411,15 +242,6 @@ export const SOAK_SCENARIO: Scenario = {
   checks: soakChecks,
 };
 
-/** Lines of the kernel log between two marker lines the guest wrote to /dev/kmsg. */
-export function logBetween(dmesg: string, begin: string, end: string): string {
-  const lines = dmesg.split('\n');
-  const from = lines.findIndex((l) => l.includes(begin));
-  if (from < 0) return '';
-  const to = lines.findIndex((l, i) => i > from && l.includes(end));
-  return lines.slice(from + 1, to < 0 ? undefined : to).join('\n');
-}
-
 export interface LifecycleSummary {
   cycles: number;
   rmmodOk: number;
@@ -438,8 +260,8 @@ export interface LifecycleSummary {
 }
 
 export function lifecycleSummary(report: GuestReport): LifecycleSummary {
-  const cycles = (report.facts.get('lc_cycle') ?? []).map((l) => kv(l.trim().split(/\s+/).slice(1)));
-  const rounds = (report.facts.get('lc_oom') ?? []).map((l) => kv(l.trim().split(/\s+/).slice(1)));
+  const cycles = (report.facts.get('lc_cycle') ?? []).map((l) => parseFields(l.trim().split(/\s+/).slice(1)));
+  const rounds = (report.facts.get('lc_oom') ?? []).map((l) => parseFields(l.trim().split(/\s+/).slice(1)));
   const stress = logBetween(report.dmesg, 'gs_stress: begin', 'gs_stress: end');
   const events = moduleEvents(stress);
   const starts = events.filter((e) => e.event === 'start');
@@ -520,13 +342,9 @@ export function lifecycleChecks(report: GuestReport): Check[] {
       `max ${s.maxKillDelayS.toFixed(3)} s`),
     check('registrations raced the cycles', num(racer.ok) > 0, fact(report, 'lc_racer')),
     check('no handler is left running', fact(report, 'leftover_helpers') === '0', fact(report, 'leftover_helpers')),
-    equalCheck('the module unloads at the end', fact(report, 'rmmod_final'), 'ok'),
+    equal('the module unloads at the end', fact(report, 'rmmod_final'), 'ok'),
     check('0 kernel warnings', s.warnings === 0, some(findSplats(report.dmesg), (l) => l, 3)),
   ];
-}
-
-function equalCheck(name: string, got: string | undefined, want: string): Check {
-  return check(name, got === want, `expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
 }
 
 export const LIFECYCLE_STRESS_SCENARIO: Scenario = {

@@ -27,12 +27,6 @@ make_cgroup lcs 16M
 load_module timeout_ms=$LC_TIMEOUT_MS
 say lc_config "cycles=$cycles timeout_ms=$LC_TIMEOUT_MS"
 
-now_ms() {
-	read -r up _ < /proc/uptime
-	frac=${up#*.}
-	NOW_MS=$((${up%.*} * 1000 + ${frac#0} * 10))
-}
-
 # The last pid the kernel handed out, without forking.
 last_pid() {
 	read -r _ _ _ _ LAST < /proc/loadavg
@@ -47,19 +41,8 @@ burn_pid() {
 # fork_victim FILE: fork straight into a waiting oom_condition_creator in
 # the lcs cgroup; the fork is the first thing this does. Sets FV_PID.
 fork_victim() {
-	sh -c 'echo $$ > "$0/cgroup.procs"; echo 0 > /proc/self/oom_score_adj; exec /gs/oom_condition_creator --wait' \
-		"$LC_CG" > "$1" &
-	FV_PID=$!
-}
-
-drain_dmesg() {
-	echo @gs-dmesg-begin
-	dmesg -c
-	echo @gs-dmesg-end
-}
-
-wait_file() {
-	while [ ! -s "$1" ]; do sleep 0.02; done
+	launch_victim "$LC_CG" "$1"
+	FV_PID=$LAUNCHED
 }
 
 # ---- 1. pid reuse ----
@@ -185,11 +168,6 @@ wait $OOM_LOOP
 wait $REG_LOOP
 cat /tmp/lc.facts
 sleep 1
-helpers=0
-for f in /proc/[0-9]*/comm; do
-	read -r c < "$f" 2> /dev/null
-	case $c in gs_handler*) helpers=$((helpers + 1)) ;; esac
-done
-say leftover_helpers $helpers
+say leftover_helpers "$(count_helpers)"
 if rmmod proc_create_module; then say rmmod_final ok; else say rmmod_final "failed $?"; fi
 echo "gs_stress: end" > /dev/kmsg

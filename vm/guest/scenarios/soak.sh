@@ -40,25 +40,12 @@ make_cgroup soak $SOAK_MAX
 mkdir -p /tmp/racer /tmp/miss
 say soak_config "count=$count timeout_ms=$TIMEOUT_MS memcg_max=$SOAK_MAX pid_max=$(cat /proc/sys/kernel/pid_max) mem_kb=$(sed -n 's/^MemTotal: *//p' /proc/meminfo | tr -d ' kB')"
 
-# uptime in ms, without forking.
-now_ms() {
-	read -r up _ < /proc/uptime
-	frac=${up#*.}
-	NOW_MS=$((${up%.*} * 1000 + ${frac#0} * 10))
-}
-
 # CPU time of all kinds, in ms of ticks (USER_HZ 100), per CPU, without forking.
 NCPU=$(grep -c '^cpu[0-9]' /proc/stat)
 ticks_ms() {
 	# Names of their own: ash functions share the caller's variables.
 	read -r _ tk_us tk_ni tk_sy tk_id tk_io tk_irq tk_si tk_st _ < /proc/stat
 	TICKS_MS=$(((tk_us + tk_ni + tk_sy + tk_id + tk_io + tk_irq + tk_si + tk_st) * 10 / NCPU))
-}
-
-drain_dmesg() {
-	echo @gs-dmesg-begin
-	dmesg -c
-	echo @gs-dmesg-end
 }
 
 # Registrations racing the OOMs: other processes come and go, registered,
@@ -71,10 +58,9 @@ racer() {
 # Sets SV_PID (also the job to wait for).
 start_soak_victim() {
 	rm -f "/tmp/v.$2"
-	sh -c '[ "$0" = - ] || echo $$ > "$0/cgroup.procs"; echo 0 > /proc/self/oom_score_adj; exec /gs/oom_condition_creator --wait' \
-		"$1" > "/tmp/v.$2" &
-	SV_PID=$!
-	while [ ! -s "/tmp/v.$2" ]; do sleep 0.02; done
+	launch_victim "$1" "/tmp/v.$2"
+	SV_PID=$LAUNCHED
+	wait_file "/tmp/v.$2"
 }
 
 # handler_cmd KIND DIR N I: the registered command line for KIND.
@@ -168,11 +154,6 @@ wait $RACER
 # Killed hung helpers are reaped by the kernel; give the last one a moment.
 sleep 1
 say soak_done "trials=$count ms=$((NOW_MS - start))"
-helpers=0
-for f in /proc/[0-9]*/comm; do
-	read -r c < "$f" 2> /dev/null
-	case $c in gs_handler*) helpers=$((helpers + 1)) ;; esac
-done
-say leftover_helpers $helpers
+say leftover_helpers "$(count_helpers)"
 say_listing listing_end
 if rmmod proc_create_module; then say rmmod ok; else say rmmod "failed $?"; fi
