@@ -1,36 +1,41 @@
 #!/usr/bin/env node
-import { bench } from './commands/bench.js';
-import { buildKernel } from './commands/build-kernel.js';
-import { configure } from './commands/configure.js';
-import { demo } from './commands/demo.js';
-import { installKernel } from './commands/install-kernel.js';
-import { installModule } from './commands/install-module.js';
-import { list } from './commands/list.js';
-import { register } from './commands/register.js';
-import { runWithGs } from './commands/run-with-gs.js';
-import { setupVm } from './commands/setup-vm.js';
-import { soak } from './commands/soak.js';
-import { status } from './commands/status.js';
 import type { Command } from './commands/types.js';
-import { unregister } from './commands/unregister.js';
-import { vm } from './commands/vm.js';
 import { color } from './adapters/ui.js';
 import { formatHelp, parseArgs } from './lib/cli-args.js';
 import { ExitCode, GsError } from './lib/errors.js';
 
-const COMMANDS: readonly Command[] = [
-  setupVm, buildKernel, installKernel, installModule, configure, register, unregister, list, runWithGs, status, vm, demo, soak, bench,
-];
+/*
+ * Each command's module is loaded only when it runs: the registry commands
+ * then start without the build, QEMU and prompt libraries, which matters
+ * where node reads its files slowly (the guest suite runs it over 9p).
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  'setup-vm': async () => (await import('./commands/setup-vm.js')).setupVm,
+  'build-kernel': async () => (await import('./commands/build-kernel.js')).buildKernel,
+  'install-kernel': async () => (await import('./commands/install-kernel.js')).installKernel,
+  'install-module': async () => (await import('./commands/install-module.js')).installModule,
+  configure: async () => (await import('./commands/configure.js')).configure,
+  register: async () => (await import('./commands/register.js')).register,
+  unregister: async () => (await import('./commands/unregister.js')).unregister,
+  list: async () => (await import('./commands/list.js')).list,
+  'run-with-gs': async () => (await import('./commands/run-with-gs.js')).runWithGs,
+  status: async () => (await import('./commands/status.js')).status,
+  vm: async () => (await import('./commands/vm.js')).vm,
+  demo: async () => (await import('./commands/demo.js')).demo,
+  soak: async () => (await import('./commands/soak.js')).soak,
+  bench: async () => (await import('./commands/bench.js')).bench,
+};
 
-function mainHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;
+async function mainHelp(): Promise<string> {
+  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+  const width = Math.max(...commands.map((c) => c.spec.name.length)) + 2;
   return [
     'gs-kit: run a graceful-shutdown handler before the Linux OOM killer kills a process.',
     '',
     'Usage: gs-kit <command> [options]',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.spec.name.padEnd(width)}${c.spec.summary.split('. ')[0]!.replace(/\.$/, '')}.`),
+    ...commands.map((c) => `  ${c.spec.name.padEnd(width)}${c.spec.summary.split('. ')[0]!.replace(/\.$/, '')}.`),
     '',
     'Run "gs-kit <command> --help" for a command\'s options and examples.',
   ].join('\n');
@@ -39,7 +44,7 @@ function mainHelp(): string {
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(mainHelp());
+    console.log(await mainHelp());
     return name ? ExitCode.ok : ExitCode.usage;
   }
   if (name === '--version') {
@@ -47,8 +52,9 @@ async function main(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
   const ALIASES: Record<string, string> = { doctor: 'status' };
-  const command = COMMANDS.find((c) => c.spec.name === (ALIASES[name] ?? name));
-  if (!command) throw new GsError(`Unknown command "${name}".`, 'Run "gs-kit --help" for the list of commands.', 'usage');
+  const load = Object.hasOwn(COMMANDS, ALIASES[name] ?? name) ? COMMANDS[ALIASES[name] ?? name] : undefined;
+  if (!load) throw new GsError(`Unknown command "${name}".`, 'Run "gs-kit --help" for the list of commands.', 'usage');
+  const command = await load();
   const args = parseArgs(rest, command.spec);
   if (args.options.help) {
     console.log(formatHelp(command.spec));
