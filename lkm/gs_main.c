@@ -936,6 +936,15 @@ static int gs_helper_init(struct subprocess_info *info, struct cred *new)
 		return gs_helper_fail(e, -ECANCELED, "abandoned");
 	}
 	e->helper = get_task_pid(current, PIDTYPE_PID);
+#ifdef GS_HAVE_OOM_RESERVES
+	/*
+	 * Before anything below allocates (the cgroup move, the path walk, the
+	 * credentials, exec): in a global OOM the allocators would take every
+	 * page this helper needs first.
+	 */
+	if (e->global)
+		oom_set_reserves(current, true);
+#endif
 	spin_unlock(&e->helper_lock);
 
 	cgrp = gs_join_handler_cgroup();
@@ -968,10 +977,6 @@ static int gs_helper_init(struct subprocess_info *info, struct cred *new)
 		spin_unlock(&e->helper_lock);
 		return gs_helper_fail(e, -ECANCELED, "abandoned");
 	}
-#ifdef GS_HAVE_OOM_RESERVES
-	if (e->global)
-		oom_set_reserves(current, true);
-#endif
 	spin_unlock(&e->helper_lock);
 	complete(&e->started);
 	return 0;
@@ -1007,9 +1012,14 @@ static unsigned int gs_kill_handler_tree(struct cgroup *cgrp, struct pid *helper
 	rcu_read_lock();
 	p = helper ? pid_task(helper, PIDTYPE_PID) : NULL;
 	if (p && !p->exit_state &&
-	    (!cgrp || !cgroup_is_descendant(task_dfl_cgroup(p), cgrp)) &&
-	    !send_sig(SIGKILL, p, 1))
-		killed++;
+	    (!cgrp || !cgroup_is_descendant(task_dfl_cgroup(p), cgrp))) {
+#ifdef GS_HAVE_OOM_RESERVES
+		/* It may have them from its first step (gs_helper_init()). */
+		oom_set_reserves(p, false);
+#endif
+		if (!send_sig(SIGKILL, p, 1))
+			killed++;
+	}
 	rcu_read_unlock();
 	if (!cgrp)
 		return killed;

@@ -16,18 +16,18 @@ const SYSTEM_SERIES = ['6.1', '6.12'];
 const spec: CommandSpec = {
   name: 'vm',
   summary: 'vm test: boot the patched kernel in QEMU (TCG) with a busybox initramfs holding the module and test programs, run the OOM scenarios, and print each verdict. vm system: run the host workflow on a real Debian 12 system in QEMU (install-kernel --deb, configure, reboot into what grub.cfg names, run-with-gs as a user).',
-  usage: 'gs-kit vm test [--series 5.4|6.1|6.12|all] [--scenario NAME[,NAME...]] [--profile qemu|debug] [--stock]\n       gs-kit vm system [--series 6.1|6.12]',
+  usage: 'gs-kit vm test [--series 5.4|6.1|6.12|all] [--scenario NAME[,NAME...]] [--profile qemu|debug] [--stock]\n       gs-kit vm system [--series 6.1|6.12] [--stock]',
   options: [
     { name: 'series', type: 'string', value: 'SERIES', description: `Kernel series to test (5.4: the ${sourceEnvVar('5.4')} tarball, or Linux 5.4.1 from gs-kit setup-vm --kernel 5.4.1); vm system: one of ${SYSTEM_SERIES.join(', ')} [default: ${SYSTEM_SERIES[0]}].`, choices: [...SERIES_NAMES, 'all'], default: 'all' },
     { name: 'scenario', type: 'string', value: 'NAMES', description: `Scenarios to run (${ALL_SCENARIOS.map((s) => s.name).join(', ')}).` },
     { name: 'profile', type: 'string', value: 'PROFILE', description: 'Kernel build profile.', choices: ['qemu', 'debug'], default: 'qemu' },
-    { name: 'stock', type: 'boolean', description: `Boot the distribution's own kernel (Debian's, unmodified: ${STOCK_SERIES.map((x) => x.series).join(' or ')}) instead of a patched one; the module runs in stock mode.` },
+    { name: 'stock', type: 'boolean', description: `Boot the distribution's own kernel (Debian's, unmodified: ${STOCK_SERIES.map((x) => x.series).join(' or ')}) instead of a patched one; the module runs in stock mode. vm system: install-module on the image's own Debian kernel instead of a patched kernel's packages.` },
     { name: 'timeout', type: 'string', value: 'SECONDS', description: 'Hard limit for each guest boot [default: 120, 600 for the CLI scenario; three times that on the debug profile].' },
   ],
-  examples: ['gs-kit vm test', 'gs-kit vm test --series 6.12 --scenario memcg,hang', 'gs-kit vm test --stock --series 6.1', 'gs-kit vm system'],
+  examples: ['gs-kit vm test', 'gs-kit vm test --series 6.12 --scenario memcg,hang', 'gs-kit vm test --stock --series 6.1', 'gs-kit vm system', 'gs-kit vm system --stock'],
 };
 
-async function systemTest(series: string): Promise<number> {
+async function systemTest(series: string, stock: boolean): Promise<number> {
   if (!SYSTEM_SERIES.includes(series)) {
     throw new GsError(`vm system runs on ${SYSTEM_SERIES.join(' or ')}, not ${series}.`, 'Give --series 6.1 or 6.12.', 'usage');
   }
@@ -38,7 +38,7 @@ async function systemTest(series: string): Promise<number> {
       printVerdicts(`${color.bold(`[${series}] system ${st.name}`)}`, st.checks, st.boot.durationMs);
       if (!st.checks.every((c) => c.ok)) console.log(color.dim(st.boot.console));
     },
-  });
+  }, stock ? 'stock' : 'deb');
   const failed = stages.filter((st) => !st.checks.every((c) => c.ok)).length;
   console.log(`system test on ${series}: ${failed ? color.red(`${failed} stage(s) failed`) : color.green('passed')} in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
   if (failed) throw new GsError(`${failed} system-test stage(s) failed.`, 'Read the stage console above.', 'vm');
@@ -48,7 +48,7 @@ async function systemTest(series: string): Promise<number> {
 export const vm: Command = {
   spec,
   async run({ positional, options }) {
-    if (positional[0] === 'system') return systemTest(options.series === 'all' ? SYSTEM_SERIES[0]! : String(options.series));
+    if (positional[0] === 'system') return systemTest(options.series === 'all' ? SYSTEM_SERIES[0]! : String(options.series), Boolean(options.stock));
     if (positional[0] !== 'test') {
       throw new GsError(`Unknown vm action "${positional[0] ?? ''}".`, 'Run "gs-kit vm test" or "gs-kit vm system".', 'usage');
     }

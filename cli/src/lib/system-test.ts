@@ -16,10 +16,17 @@ export const SYSTEM_SUITE = 'bookworm';
  * stress-ng for the workload.
  */
 export const SYSTEM_PACKAGES: readonly string[] = [
-  'systemd', 'systemd-sysv', 'udev', 'dbus', 'kmod', 'procps', 'sudo', 'e2fsprogs',
+  'systemd', 'systemd-sysv', 'udev', 'dbus', 'libpam-systemd', 'dbus-user-session', 'kmod', 'procps', 'sudo', 'e2fsprogs',
   'dkms', 'build-essential', 'initramfs-tools', 'grub2-common', 'grub-pc-bin',
-  'linux-image-amd64', 'stress-ng',
+  'linux-image-amd64', 'linux-headers-amd64', 'stress-ng',
 ];
+
+/**
+ * How the run installs gs-kit: the packages of a patched kernel built on
+ * the host (install-kernel --deb), or the module alone for Debian's own
+ * kernel (install-module, stock mode).
+ */
+export type SystemMode = 'deb' | 'stock';
 
 /** The normal user of the image. */
 export const SYSTEM_USER = { name: 'user', uid: 1000 };
@@ -71,17 +78,19 @@ function lines(r: GuestReport, key: string): string[] {
   return r.facts.get(key) ?? [];
 }
 
-/** Stage 1: on Debian's kernel, install-kernel --deb and configure. */
-export function stage1Checks(r: GuestReport, release: string): Check[] {
+/** Stage 1: on Debian's kernel, install-kernel --deb (or install-module) and configure. */
+export function stage1Checks(r: GuestReport, release: string, mode: SystemMode = 'deb'): Check[] {
   const configure = lines(r, 'configure').join('\n');
+  const install = mode === 'stock' ? 'install-module' : 'install-kernel --deb';
   return [
     check('Debian 12 booted with systemd as PID 1 on Debian\'s own kernel',
       /Debian GNU\/Linux 12/.test(fact(r, 'system') ?? '') && fact(r, 'init') === 'systemd' && /-amd64$/.test(fact(r, 'kernel') ?? ''),
       `${fact(r, 'system')} init=${fact(r, 'init')} kernel=${fact(r, 'kernel')}`),
-    equal('gs-kit install-kernel --deb succeeded', fact(r, 'install_rc'), '0'),
+    equal(`gs-kit ${install} succeeded`, fact(r, 'install_rc'), '0'),
+    ...(mode === 'stock' ? [equal('the module is loaded at once, in stock mode, without a reboot', fact(r, 'hook_now'), 'stock')] : []),
     check(`DKMS built and installed proc_create_module for ${release}`,
       new RegExp(`proc_create_module/[^,]+, ${release.replace(/[.+]/g, '\\$&')}, x86_64: installed`).test(fact(r, 'dkms') ?? ''), fact(r, 'dkms')),
-    check('a second install-kernel changes nothing', fact(r, 'install_again_rc') === '0' &&
+    check(`a second ${install} changes nothing`, fact(r, 'install_again_rc') === '0' &&
       lines(r, 'install_again').some((l) => /✓ 0 changes\./.test(l)), lines(r, 'install_again').join(' | ')),
     equal('gs-kit configure succeeded', fact(r, 'configure_rc'), '0'),
     check('configure wrote the workload and handler slices, the module option and the GRUB drop-in, and ran update-grub',
@@ -95,8 +104,8 @@ export function stage1Checks(r: GuestReport, release: string): Check[] {
 
 interface StatusLine { label: string; ok: boolean; value: string }
 
-/** Stage 2: rebooted into grub.cfg's entry for the gs-kit kernel. */
-export function stage2Checks(r: GuestReport, release: string, cmdline: string): Check[] {
+/** Stage 2: rebooted into grub.cfg's entry for the gs-kit kernel (or, stock mode, Debian's). */
+export function stage2Checks(r: GuestReport, release: string, cmdline: string, mode: SystemMode = 'deb'): Check[] {
   let status: StatusLine[] = [];
   try {
     status = JSON.parse(fact(r, 'status') ?? '[]') as StatusLine[];
@@ -118,6 +127,9 @@ export function stage2Checks(r: GuestReport, release: string, cmdline: string): 
     check('it is the module DKMS built', /\/updates\/dkms\/proc_create_module\.ko/.test(fact(r, 'module_path') ?? ''), fact(r, 'module_path')),
     check('gs-kit status is all green', status.length > 0 && bad.length === 0,
       bad.map((l) => `${l.label}: ${l.value}`).join('; ') || fact(r, 'status')),
+    check(`gs-kit status names the ${mode === 'stock' ? 'stock' : 'patched'} hook`,
+      (status.find((l) => l.label === 'hook')?.value ?? '').startsWith(mode === 'stock' ? 'stock:' : 'patched:'),
+      status.find((l) => l.label === 'hook')?.value),
     check('a normal user\'s run-with-gs handler wrote its record while the victim lived', saved !== undefined,
       lines(r, 'rwg').join(' | ')),
     equal('the handler ran as the user', saved?.uid, '1000'),

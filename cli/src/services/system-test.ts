@@ -19,7 +19,7 @@ import { check, type Check } from '../lib/checks.js';
 import { GsError } from '../lib/errors.js';
 import { parseGuestOutput, type GuestReport } from '../lib/guest-protocol.js';
 import { commonChecks } from '../lib/scenario.js';
-import { grubEntryFor, stage1Checks, stage2Checks } from '../lib/system-test.js';
+import { grubEntryFor, stage1Checks, stage2Checks, type SystemMode } from '../lib/system-test.js';
 
 export interface SystemStage {
   name: string;
@@ -54,16 +54,31 @@ function judge(name: string, result: BootResult, own: (r: GuestReport) => Check[
   };
 }
 
-export async function runSystemTest(series: string, reporter: SystemTestReporter): Promise<SystemStage[]> {
-  reporter.step(`Build the gs-kit kernel (profile system) for ${series}`);
-  const a = await ensureBuild({ tarball: seriesSource(series), profile: 'system' }, {
-    step: (t) => reporter.step(t), output: () => undefined, note: () => undefined,
-  });
-  reporter.step('Build its .deb packages (make bindeb-pkg)');
-  await ensureDebs(a, () => undefined);
+/**
+ * The whole run. @mode deb builds the patched kernel's packages on this host
+ * and installs them; stock installs the module alone for the image's own
+ * Debian kernel (install-module: no kernel of ours at all).
+ */
+export async function runSystemTest(series: string, reporter: SystemTestReporter, mode: SystemMode = 'deb'): Promise<SystemStage[]> {
+  let debsDir: string | undefined;
+  let release: string | undefined;
+  if (mode === 'deb') {
+    reporter.step(`Build the gs-kit kernel (profile system) for ${series}`);
+    const a = await ensureBuild({ tarball: seriesSource(series), profile: 'system' }, {
+      step: (t) => reporter.step(t), output: () => undefined, note: () => undefined,
+    });
+    reporter.step('Build its .deb packages (make bindeb-pkg)');
+    await ensureDebs(a, () => undefined);
+    debsDir = a.buildDir;
+    release = a.release;
+  }
   const progs = await buildTestPrograms();
   reporter.step('Build or reuse the Debian 12 image');
   const image = await ensureSystemImage((s) => reporter.step(s));
+  release ??= image.debianRelease;
+  if (mode === 'stock' && !release.startsWith(`${series}.`)) {
+    throw new GsError(`The image's Debian kernel is ${release}, not of series ${series}.`, `Run vm system --stock --series ${release.split('.').slice(0, 2).join('.')}.`, 'usage');
+  }
 
   await mkdir(join(cacheRoot(), 'system-runs'), { recursive: true });
   const runDir = await mkdtemp(join(cacheRoot(), 'system-runs', 'run-'));
@@ -73,17 +88,18 @@ export async function runSystemTest(series: string, reporter: SystemTestReporter
     const disk = await copyForRun(image, runDir);
     const hooks = `gs.repo=${repoRoot()} gs.progs=${progs}`;
     const shares = [{ path: results, tag: 'results', readonly: false }];
-    reporter.step(`Boot 1: Debian's kernel ${image.debianRelease}; install-kernel --deb, configure`);
+    const how = mode === 'stock' ? 'gs.mode=stock' : `gs.debs=${debsDir}`;
+    reporter.step(`Boot 1: Debian's kernel ${image.debianRelease}; ${mode === 'stock' ? 'install-module' : 'install-kernel --deb'}, configure`);
     const one = judge('stage 1', await boot({
       kernel: image.debianKernel, initrd: image.debianInitrd, memoryMb: MEMORY_MB, smp: 2, timeoutMs: STAGE_TIMEOUT_MS,
-      append: `root=/dev/vda rw ${hooks} gs.stage=1 gs.debs=${a.buildDir}`, shareHostRoot: true, shares, drives: [disk],
-    }), (r) => stage1Checks(r, a.release), STAGE_TIMEOUT_MS);
+      append: `root=/dev/vda rw ${hooks} gs.stage=1 ${how}`, shareHostRoot: true, shares, drives: [disk],
+    }), (r) => stage1Checks(r, release, mode), STAGE_TIMEOUT_MS);
     reporter.stage(one);
     const stages = [one];
     const cfg = existsSync(join(results, 'grub.cfg')) ? await readFile(join(results, 'grub.cfg'), 'utf8') : '';
-    const entry = grubEntryFor(cfg, a.release);
+    const entry = grubEntryFor(cfg, release);
     if (!entry) {
-      throw new GsError(`The grub.cfg that configure generated has no entry for ${a.release}.`,
+      throw new GsError(`The grub.cfg that configure generated has no entry for ${release}.`,
         `See ${join(results, 'grub.cfg')} and the stage 1 console above.`, 'vm');
     }
     const base = (p: string) => join(results, p.split('/').pop()!);
@@ -91,7 +107,7 @@ export async function runSystemTest(series: string, reporter: SystemTestReporter
     const two = judge('stage 2', await boot({
       kernel: base(entry.linux), ...(entry.initrd ? { initrd: base(entry.initrd) } : {}), memoryMb: MEMORY_MB, smp: 2,
       timeoutMs: STAGE_TIMEOUT_MS, append: `${entry.cmdline} ${hooks} gs.stage=2`, shareHostRoot: true, shares, drives: [disk],
-    }), (r) => stage2Checks(r, a.release, entry.cmdline), STAGE_TIMEOUT_MS);
+    }), (r) => stage2Checks(r, release, entry.cmdline, mode), STAGE_TIMEOUT_MS);
     reporter.stage(two);
     stages.push(two);
     return stages;
