@@ -7,6 +7,7 @@ import {
   ALL_SCENARIOS, BAD_WRITE_ERRNOS, SCENARIOS, commonChecks, recordOf, scenarioNamed, type Check, type Scenario,
 } from '../src/lib/scenarios.js';
 import { PRIVILEGE_SCENARIOS } from '../src/lib/scenarios-privilege.js';
+import { stockScenarios } from '../src/lib/scenario.js';
 
 function scenario(name: string): Scenario {
   const s = scenarioNamed(name);
@@ -328,4 +329,11 @@ test('the documented errno for each class of bad write', (t) => {
   t.is(BAD_WRITE_ERRNOS.table_full, 'ENOSPC');
   t.is(BAD_WRITE_ERRNOS.no_handler_cgroup, 'EOPNOTSUPP');
   t.is(Object.keys(BAD_WRITE_ERRNOS).length, 18);
+});
+
+test('stock mode runs every scenario but those that need the reserves patch', (t) => {
+  const stock = stockScenarios(ALL_SCENARIOS).map((s) => s.name);
+  t.deepEqual(ALL_SCENARIOS.filter((s) => !stock.includes(s.name)).map((s) => s.name), ['global4', 'global8']);
+  t.true(stock.includes('global'));
+  t.true(stock.includes('cli'));
 });

@@ -19,7 +19,19 @@ export interface Scenario {
   timeoutMs?: number;
   /** Kernel command-line words the scenario needs (e.g. lsm=smack). */
   append?: string;
+  /**
+   * What the promise needs of the kernel beyond the hook: "reserves", the
+   * gs-kit patch that lets a handler use the OOM victim's memory reserves.
+   * Stock mode (no patch) does not make that promise, so such scenarios do
+   * not run there (README: stock mode).
+   */
+  needs?: 'reserves';
   checks(report: GuestReport): Check[];
+}
+
+/** The scenarios that hold their promise on a kernel without the gs-kit patch (stock mode). */
+export function stockScenarios<S extends Pick<Scenario, 'needs'>>(scenarios: readonly S[]): S[] {
+  return scenarios.filter((s) => s.needs !== 'reserves');
 }
 
 /** The handler's record, as the guest reported it line by line (fact @key). */

@@ -59,6 +59,7 @@ function globalMany(n: number): Scenario {
     name: `global${n}`,
     title: `global OOM with ${n} processes allocating at once, all registered: each handler finishes before its victim is killed`,
     memoryMb: 192,
+    needs: 'reserves',
     checks: (r) => {
       const { victims, failures } = globalManyFailures(r);
       return [
