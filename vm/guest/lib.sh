@@ -76,6 +76,15 @@ start_victim() {
 	VICTIM=$(cat /tmp/victim.pid)
 }
 
+# user_sleeper UID: a "sleep 1000" of user UID, started in the background
+# and waited for until it runs as that user (run_as changes its uid before
+# it execs sleep). Sets SLEEPER.
+user_sleeper() {
+	/gs/run_as "$1" "$1" sleep 1000 &
+	SLEEPER=$!
+	while [ "$(cat /proc/$SLEEPER/comm 2> /dev/null)" != sleep ]; do sleep 0.02; done
+}
+
 # now_ms: uptime in ms into NOW_MS, without forking.
 now_ms() {
 	read -r up _ < /proc/uptime

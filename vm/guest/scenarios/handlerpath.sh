@@ -21,8 +21,8 @@ say root_in_group_writable_dir "$(proc_write $GS_PROC "$P /tmp/g/h /tmp/rec")"
 say root_through_user_symlink "$(proc_write $GS_PROC "$P /tmp/r/via_user/h /tmp/rec")"
 ln -s /gs/gs_handler_record /tmp/u/link_to_root_file
 say root_symlink_in_user_dir "$(proc_write $GS_PROC "$P /tmp/u/link_to_root_file /tmp/rec")"
-/gs/run_as 1000 1000 sleep 1000 &
-UP=$!
+user_sleeper 1000
+UP=$SLEEPER
 say user_in_own_dir "$(/gs/run_as 1000 1000 proc_write $GS_PROC "$UP /tmp/u/h /tmp/rec")"
 say listing_before "$(tr '\n' '|' < $GS_PROC)"
 

@@ -9,8 +9,8 @@ make_cgroup work 32M
 # Quota: three registrations, then EDQUOT; removing one makes room; root's
 # registrations of the user's processes do not count against it.
 for i in 1 2 3 4 5; do
-	/gs/run_as 1000 1000 sleep 1000 &
-	eval "U$i=\$!"
+	user_sleeper 1000
+	eval "U$i=\$SLEEPER"
 done
 say quota_1 "$(/gs/run_as 1000 1000 proc_write $GS_PROC "$U1 /gs/gs_handler_record /tmp/rec\\n$U2 /gs/gs_handler_record /tmp/rec")"
 say quota_2 "$(/gs/run_as 1000 1000 proc_write $GS_PROC "$U3 /gs/gs_handler_record /tmp/rec")"
