@@ -19,6 +19,9 @@ run_step() {
 	say "${name}_rc" "$rc"
 	return $rc
 }
+# The serial console is the test's report: no login prompt on it.
+systemctl stop serial-getty@ttyS0.service 2> /dev/null
+echo
 REPO=$(arg gs.repo)
 PROGS=$(arg gs.progs)
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin NO_COLOR=1

@@ -8,9 +8,10 @@
  * initramfs and command line of the grub.cfg entry directly.)
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { buildDebs, ensureBuild, seriesSource, type BuildArtifacts } from '../adapters/kernel-build.js';
+import { run } from '../adapters/exec.js';
 import { buildTestPrograms } from '../adapters/initramfs.js';
 import { cacheRoot, repoRoot } from '../adapters/paths.js';
 import { boot, type BootResult } from '../adapters/qemu.js';
@@ -84,6 +85,10 @@ export async function runSystemTest(series: string, reporter: SystemTestReporter
   const runDir = await mkdtemp(join(cacheRoot(), 'system-runs', 'run-'));
   const results = join(runDir, 'results');
   await mkdir(results);
+  // What "npm ci --omit=dev" would leave: the stage copies only these.
+  const deps = await run(['npm', 'ls', '--omit=dev', '--all', '--parseable'], { cwd: repoRoot() });
+  const prod = deps.stdout.split('\n').map((l) => relative(repoRoot(), l.trim())).filter((l) => l.startsWith('node_modules/'));
+  await writeFile(join(results, 'prod-modules.txt'), `${prod.join('\n')}\n`);
   try {
     const disk = await copyForRun(image, runDir);
     const hooks = `gs.repo=${repoRoot()} gs.progs=${progs}`;
