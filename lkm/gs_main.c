@@ -995,6 +995,34 @@ static void gs_helper_work(struct work_struct *work)
 }
 
 /*
+ * Watermark boosting, an anti-fragmentation heuristic, raises every
+ * watermark of a zone by up to 150% of its high one after a fallback, and
+ * only kswapd resets it, once the zone is balanced: in an OOM it never is.
+ * The pages lent for the helper would then sit below the boosted minimum,
+ * out of reach of the worker that forks it (seen on 6.1: 4 MiB lent, boost
+ * 4 MiB, the helper never forked). Drop the boost, as kswapd would.
+ */
+static void gs_drop_watermark_boost(void)
+{
+	unsigned long flags;
+	int nid, i;
+
+	for_each_online_node(nid) {
+		pg_data_t *pgdat = NODE_DATA(nid);
+
+		for (i = 0; i < MAX_NR_ZONES; i++) {
+			struct zone *zone = &pgdat->node_zones[i];
+
+			if (!populated_zone(zone) || !READ_ONCE(zone->watermark_boost))
+				continue;
+			spin_lock_irqsave(&zone->lock, flags);
+			zone->watermark_boost = 0;
+			spin_unlock_irqrestore(&zone->lock, flags);
+		}
+	}
+}
+
+/*
  * Kill every process in the handler cgroup @cgrp, and the helper @helper
  * should it not have joined it yet; take back their access to the memory
  * reserves. A process can leave that cgroup only with root's help, so a
@@ -1074,9 +1102,11 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 	spin_lock_init(&e->helper_lock);
 	INIT_WORK(&e->work, gs_helper_work);
 
-	/* A global OOM has no memory for fork: lend the reserve. */
-	if (e->global)
+	/* A global OOM has no memory for fork: lend the reserve, within reach. */
+	if (e->global) {
+		gs_drop_watermark_boost();
 		released = gs_reserve_release();
+	}
 
 	e->info = call_usermodehelper_setup(e->argv[0], e->argv, e->envp,
 					    GFP_ATOMIC | __GFP_NOWARN,
