@@ -1,6 +1,6 @@
 /** The cgroup v2 tree, for the runs that make cgroups by hand (no systemd). */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { GsError } from '../lib/errors.js';
 
@@ -32,4 +32,9 @@ export async function makeRunCgroup(dir: string, memoryMax: number | undefined):
       denied ? 'Run as root, or run gs-kit configure once as root first.' : 'Check that cgroup v2 is mounted at /sys/fs/cgroup (gs-kit status).',
       denied ? 'permission' : 'failure');
   }
+}
+
+/** Remove a run's own cgroup once its processes are gone; a cgroup still busy stays. */
+export async function removeRunCgroup(dir: string): Promise<void> {
+  await rmdir(dir).catch(() => undefined);
 }

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { rmdir } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { makeRunCgroup } from '../adapters/cgroupfs.js';
+import { makeRunCgroup, removeRunCgroup } from '../adapters/cgroupfs.js';
 import { writeRegistry } from '../adapters/procfile.js';
 import { color } from '../adapters/ui.js';
 import { CGROUP_NAME, parseSize, SLICE_NAME, SLICE_PATH } from '../lib/cgroups.js';
@@ -67,7 +66,7 @@ export const runWithGs: Command = {
     } catch (err) {
       child.kill('SIGKILL');
       await exited.catch(() => 0);
-      if (ownCgroup && cgroupDir) await rmdir(cgroupDir).catch(() => undefined);
+      if (ownCgroup && cgroupDir) await removeRunCgroup(cgroupDir);
       throw err;
     }
     const signals = forwardedSignals(Boolean(process.stdin.isTTY));
@@ -80,7 +79,7 @@ export const runWithGs: Command = {
     // The kernel drops the entry when the process exits (it holds a pid
     // reference), so nothing is written back: "-<pid>" now could hit a
     // recycled pid registered by someone else.
-    if (ownCgroup && cgroupDir) await rmdir(cgroupDir).catch(() => undefined);
+    if (ownCgroup && cgroupDir) await removeRunCgroup(cgroupDir);
     return status;
   },
 };
