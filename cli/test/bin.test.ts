@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 const bin = fileURLToPath(new URL('../../dist/cli/src/bin.js', import.meta.url));
 const gsKit = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 
-const COMMANDS = ['setup-vm', 'build-kernel', 'install-kernel', 'configure', 'register', 'unregister', 'list', 'run-with-gs', 'status', 'vm', 'demo', 'soak', 'bench'];
+const COMMANDS = ['setup-vm', 'build-kernel', 'install-kernel', 'install-module', 'configure', 'register', 'unregister', 'list', 'run-with-gs', 'status', 'vm', 'demo', 'soak', 'bench'];
 
 test('gs-kit --help lists every command and exits 0', (t) => {
   const r = gsKit('--help');

@@ -5,6 +5,7 @@ import {
   parseSizeSpec, workloadLimit, type CgroupVersion, type Limit, type Size,
 } from '../lib/cgroups.js';
 import type { CommandSpec, ParsedArgs } from '../lib/cli-args.js';
+import { hostChangeOptions } from '../lib/common-options.js';
 import { GsError } from '../lib/errors.js';
 import { GRUB_DEFAULTS, GRUB_DROPIN, grubPlan } from '../lib/grub.js';
 import type { Plan } from '../lib/host-plan.js';
@@ -19,8 +20,7 @@ const spec: CommandSpec = {
     { name: 'reserve', type: 'string', value: 'SIZE', description: 'Memory kept outside the workload for OOM handlers (e.g. 512M, 10%). Default: 256M or 10%, whichever is larger.' },
     { name: 'memory-max', type: 'string', value: 'SIZE', description: 'The workload limit itself (e.g. 6G, 80%), instead of --reserve.' },
     { name: 'grub', type: 'boolean', description: `Write ${GRUB_DROPIN} and regenerate grub.cfg (--no-grub: leave the boot setup alone).`, default: true },
-    { name: 'dry-run', type: 'boolean', description: 'Print each change; change nothing.' },
-    { name: 'root', type: 'string', value: 'DIR', description: 'Act on the system under DIR (a sysroot) instead of this one.', default: '/' },
+    ...hostChangeOptions,
   ],
   examples: [
     'sudo gs-kit configure',

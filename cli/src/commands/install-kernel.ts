@@ -5,6 +5,7 @@ import { changesLine, openHost, type Log } from '../adapters/host.js';
 import { cacheRoot, repoRoot } from '../adapters/paths.js';
 import { color } from '../adapters/ui.js';
 import type { CommandSpec } from '../lib/cli-args.js';
+import { hostChangeOptions } from '../lib/common-options.js';
 import { GsError } from '../lib/errors.js';
 import type { GrubTools } from '../lib/grub.js';
 import type { Content } from '../lib/host-plan.js';
@@ -20,8 +21,7 @@ const spec: CommandSpec = {
   options: [
     { name: 'build', type: 'string', value: 'KEY', description: 'The build under ~/.cache/gs-kit/builds to install: its key (or a unique prefix), or latest.' },
     { name: 'deb', type: 'string', value: 'DIR', description: 'Instead, install the packages build-kernel --package deb made (linux-image and linux-headers, copied to DIR) with dpkg, and build the module with DKMS against those headers.' },
-    { name: 'dry-run', type: 'boolean', description: 'Print each change; change nothing.' },
-    { name: 'root', type: 'string', value: 'DIR', description: 'Install into the system under DIR (a sysroot) instead of this one.', default: '/' },
+    ...hostChangeOptions,
   ],
   examples: [
     'sudo gs-kit install-kernel --build latest',

@@ -5,6 +5,7 @@ import { changesLine, openHost, type Log } from '../adapters/host.js';
 import { repoRoot } from '../adapters/paths.js';
 import { color } from '../adapters/ui.js';
 import type { CommandSpec } from '../lib/cli-args.js';
+import { hostChangeOptions } from '../lib/common-options.js';
 import { GsError } from '../lib/errors.js';
 import type { Content } from '../lib/host-plan.js';
 import {
@@ -20,8 +21,7 @@ const spec: CommandSpec = {
   usage: 'gs-kit install-module [--kernel RELEASE] [--dry-run] [--root DIR]',
   options: [
     { name: 'kernel', type: 'string', value: 'RELEASE', description: 'The kernel to build for, as uname -r prints it (default: the running one; required with --root).' },
-    { name: 'dry-run', type: 'boolean', description: 'Print each change; change nothing.' },
-    { name: 'root', type: 'string', value: 'DIR', description: 'Install into the system under DIR (a sysroot) instead of this one.', default: '/' },
+    ...hostChangeOptions,
   ],
   examples: [
     'sudo gs-kit install-module',

@@ -5,3 +5,9 @@ import { PROC_FILE } from './registry.js';
 export const procOption: OptionSpec = {
   name: 'proc', type: 'string', value: 'FILE', description: 'The registry file.', default: PROC_FILE,
 };
+
+/** --dry-run and --root DIR, which every host-changing command takes. */
+export const hostChangeOptions: readonly OptionSpec[] = [
+  { name: 'dry-run', type: 'boolean', description: 'Print each change; change nothing.' },
+  { name: 'root', type: 'string', value: 'DIR', description: 'Act on the system under DIR (a sysroot) instead of this one.', default: '/' },
+];
