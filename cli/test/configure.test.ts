@@ -60,7 +60,7 @@ test.serial('systemd + cgroup v2: the slice and the GRUB drop-in, live-system co
     t.is(first.code, 0);
     const after = await snapshot(root);
     t.deepEqual(files(after), [...files(before), '/etc/default/grub.d/gs-kit.cfg', '/etc/modprobe.d/gs-kit.conf',
-      '/etc/systemd/system/gs-handlers.slice', '/etc/systemd/system/gs-workload.slice'].sort());
+      '/etc/systemd/system/gs-handlers.slice', '/etc/systemd/system/gs-workload.slice', '/etc/tmpfiles.d/gs-kit.conf'].sort());
     t.is(await readFile(join(root, 'etc/systemd/system/gs-workload.slice'), 'utf8'), `# Written by gs-kit configure. Remove with:
 #   rm /etc/systemd/system/gs-workload.slice && systemctl daemon-reload
 # Run a workload in it: systemd-run --slice=gs-workload.slice --scope COMMAND
@@ -99,9 +99,12 @@ WantedBy=slices.target
     t.regex(first.out, /^skipped update-grub: it acts on the running system/m);
     t.regex(first.out, /^link \/etc\/systemd\/system\/slices\.target\.wants\/gs-handlers\.slice -> \/etc\/systemd\/system\/gs-handlers\.slice$/m);
     t.is(after['/etc/systemd/system/slices.target.wants/gs-handlers.slice']?.link, '/etc/systemd/system/gs-handlers.slice');
+    // systemd makes a slice's cgroup only once a unit runs in it: tmpfiles makes it at boot.
+    t.regex(await readFile(join(root, 'etc/tmpfiles.d/gs-kit.conf'), 'utf8'),
+      /^d \/sys\/fs\/cgroup\/gs-handlers\.slice 0755 root root -\nw \/sys\/fs\/cgroup\/gs-handlers\.slice\/memory\.max - - - - \d+\nw \/sys\/fs\/cgroup\/gs-handlers\.slice\/memory\.min - - - - \d+$/m);
     t.regex(first.out, /^skipped systemctl start gs-handlers\.slice: /m);
     t.regex(first.out, /handler cgroup \/sys\/fs\/cgroup\/gs-handlers\.slice: memory\.max 256 MiB, memory\.min 64 MiB/);
-    t.regex(first.out, /\b5 changes\./);
+    t.regex(first.out, /\b6 changes\./);
 
     const second = await runConfigure(['--root', root]);
     t.is(second.code, 0);
@@ -180,7 +183,9 @@ test.serial('--dry-run writes nothing at all and lists each change', async (t) =
     t.regex(r.out, /^would write \/etc\/default\/grub\.d\/gs-kit\.cfg \(4 lines, mode 0644\)$/m);
     t.regex(r.out, /^would skip update-grub: /m);
     t.regex(r.out, /^would write \/etc\/systemd\/system\/gs-handlers\.slice \(14 lines, mode 0644\)$/m);
-    t.regex(r.out, /5 changes would be made \(dry run: nothing was written\)/);
+    t.regex(r.out, /^would write \/etc\/tmpfiles\.d\/gs-kit\.conf \(6 lines, mode 0644\)$/m);
+    t.regex(r.out, /^would skip systemd-tmpfiles --create \/etc\/tmpfiles\.d\/gs-kit\.conf: /m);
+    t.regex(r.out, /6 changes would be made \(dry run: nothing was written\)/);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

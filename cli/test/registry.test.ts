@@ -42,6 +42,7 @@ test('each errno the module returns becomes a sentence and an exit code of its c
     ['ENOSPC', /registry is full/, ExitCode.registry],
     ['EDQUOT', /as many registrations as a user may/, ExitCode.registry],
     ['EOPNOTSUPP', /no handler cgroup/, ExitCode.registry],
+    ['ENOTSUP', /no handler cgroup/, ExitCode.registry], // node's name for EOPNOTSUPP on Linux
     ['EXDEV', /chroot or a container/, ExitCode.permission],
   ];
   for (const [code, message, exit] of cases) {

@@ -19,6 +19,27 @@ export const CGROUP_NAME = 'gs-workload';
 export const HANDLER_SLICE_NAME = 'gs-handlers.slice';
 export const HANDLER_SLICE_PATH = `/etc/systemd/system/${HANDLER_SLICE_NAME}`;
 export const HANDLER_CGROUP_NAME = 'gs-handlers';
+/** Makes the handler slice's cgroup at every boot (systemd-tmpfiles). */
+export const HANDLER_TMPFILES = '/etc/tmpfiles.d/gs-kit.conf';
+
+/**
+ * systemd realizes a slice's cgroup only once a unit runs in it (seen on
+ * Debian 12, systemd 252: gs-handlers.slice active, no cgroup), and the
+ * module needs it before any handler does: tmpfiles makes it at boot, with
+ * the slice's limits.
+ */
+export function renderHandlerTmpfiles(dir: string, maxBytes: number, minBytes: number): string {
+  return [
+    '# Written by gs-kit configure: the handler cgroup proc_create_module runs',
+    '# handlers in, made at boot (systemd makes a slice\'s cgroup only once a unit',
+    '# runs in it), with gs-handlers.slice\'s limits.',
+    `d ${dir} 0755 root root -`,
+    `w ${dir}/memory.max - - - - ${maxBytes}`,
+    `w ${dir}/memory.min - - - - ${minBytes}`,
+    '',
+  ].join('\n');
+}
+
 /** What `systemctl enable gs-handlers.slice` makes: slices.target pulls it in at boot. */
 export const HANDLER_SLICE_WANTS = `/etc/systemd/system/slices.target.wants/${HANDLER_SLICE_NAME}`;
 /** Where the module's options are kept, so that it finds the handler cgroup at every load. */
@@ -249,8 +270,13 @@ export function handlerPlan(req: HandlerPlanRequest): Plan {
       { kind: 'symlink', path: HANDLER_SLICE_WANTS, target: HANDLER_SLICE_PATH },
       { kind: 'command', argv: ['systemctl', 'daemon-reload'], why: `load ${HANDLER_SLICE_NAME}`, after: [HANDLER_SLICE_PATH, HANDLER_SLICE_WANTS] },
       {
-        kind: 'command', argv: ['systemctl', 'start', HANDLER_SLICE_NAME], why: `make ${dir} now (it starts at every boot)`,
+        kind: 'command', argv: ['systemctl', 'start', HANDLER_SLICE_NAME], why: `start it now (it starts at every boot)`,
         after: [HANDLER_SLICE_PATH, HANDLER_SLICE_WANTS],
+      },
+      { kind: 'file', path: HANDLER_TMPFILES, content: renderHandlerTmpfiles(dir, maxBytes, minBytes), mode: 0o644 },
+      {
+        kind: 'command', argv: ['systemd-tmpfiles', '--create', HANDLER_TMPFILES], why: `make ${dir} now (tmpfiles makes it at every boot)`,
+        after: [HANDLER_TMPFILES, HANDLER_SLICE_PATH],
       },
     ]
     : [

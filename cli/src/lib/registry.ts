@@ -78,7 +78,8 @@ export function explainWriteError(code: string, ctx: ErrnoContext): GsError {
     EOPNOTSUPP: ['The module has no handler cgroup to run handlers in, so it accepts no registration.', 'Run "sudo gs-kit configure", which makes the handler cgroup and gives it to the module (gs-kit status shows it).', 'registry'],
     EXDEV: ['You are in a chroot or a container: handlers run from the system\'s root directory, where this path names another file.', 'Register from the host\'s root directory.', 'permission'],
   };
-  const entry = table[code];
+  // Linux's EOPNOTSUPP and ENOTSUP are one number, which node names ENOTSUP.
+  const entry = table[code === 'ENOTSUP' ? 'EOPNOTSUPP' : code];
   if (!entry) return new GsError(`Writing the registry failed (${code}).`, 'Check the kernel log (dmesg) for graceful_shutdown lines.', 'registry');
   return new GsError(entry[0], entry[1], entry[2]);
 }
