@@ -40,9 +40,10 @@ test-debug: deps
 
 # The host flow on a Debian 12 system with systemd in QEMU (mmdebstrap
 # image, install-kernel --deb, configure, reboot, run-with-gs as a user).
-# Not part of `make test`: see README.md, Tests. SERIES=6.12 to change.
+# Not part of `make test`: see README.md, Tests. SERIES=6.12 to change;
+# STOCK=1 for the stock-mode flow (install-module on Debian's own kernel).
 test-system: deps
-	$(GS) vm system --series $(or $(SERIES),6.1)
+	$(GS) vm system --series $(or $(SERIES),6.1) $(if $(STOCK),--stock,)
 
 # OOM soak on the debug kernel (README figures: 200 trials on 6.12);
 # COUNT=N and SERIES=6.1 to change.
