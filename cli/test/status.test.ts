@@ -142,3 +142,11 @@ test('the hook line says which mode the loaded module runs in; stock mode makes 
   t.deepEqual(of(n, 'hook'), { label: 'hook', ok: false, value: 'none: proc_create_module is not loaded', fix: 'sudo modprobe proc_create_module' });
   t.regex(of(n, 'kernel').fix!, /^sudo gs-kit install-module/);
 });
+
+test('under systemd a configured workload slice without a cgroup yet is fine: systemd makes it when a unit runs in it', async (t) => {
+  const root = await sysroot({ '/etc/systemd/system/gs-workload.slice': '[Slice]\nMemoryMax=1G\n' });
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const workload = statusLines(await snapshot(root)).find((l) => l.label === 'workload cgroup')!;
+  t.true(workload.ok);
+  t.regex(workload.value, /^gs-workload\.slice configured/);
+});

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  CGROUP_NAME, HANDLER_CGROUP_NAME, HANDLER_SLICE_NAME, MODULE_NAME, SLICE_NAME,
+  CGROUP_NAME, HANDLER_CGROUP_NAME, HANDLER_SLICE_NAME, MODULE_NAME, SLICE_NAME, SLICE_PATH,
 } from '../lib/cgroups.js';
 import type { CgroupSnapshot, HostSnapshot } from '../lib/status.js';
 import { run } from './exec.js';
@@ -64,6 +64,7 @@ export async function hostSnapshot(root: string): Promise<HostSnapshot> {
     cgroupVersion,
     memoryController: cgroupVersion === 2 ? controllers.split(/\s+/).includes('memory') : /\scgroup\s.*memory/.test(mounts),
     workloadCgroup: workload,
+    workloadSliceUnit: existsSync(at(SLICE_PATH)),
     handlerCgroupConfigured: configured,
     handlerCgroup: handler,
     grubDropIn: existsSync(at('/etc/default/grub.d/gs-kit.cfg')),

@@ -21,6 +21,11 @@ export interface HostSnapshot {
   memoryController: boolean;
   /** The workload cgroup configure made (slice or plain), if there. */
   workloadCgroup: CgroupSnapshot | undefined;
+  /**
+   * configure's gs-workload.slice unit exists: systemd makes the slice's
+   * cgroup only once a unit runs in it, so its absence is no problem then.
+   */
+  workloadSliceUnit?: boolean;
   /** The handler cgroup the module is given (its parameter, else /etc/modprobe.d). */
   handlerCgroupConfigured: string | undefined;
   handlerCgroup: CgroupSnapshot | undefined;
@@ -124,8 +129,10 @@ export function statusLines(s: HostSnapshot): StatusLine[] {
     line('cgroup', s.cgroupVersion === 2 && s.memoryController,
       s.cgroupVersion === undefined ? 'no cgroup hierarchy mounted' : `cgroup v${s.cgroupVersion}, memory controller ${s.memoryController ? 'available' : 'missing'}`,
       'sudo gs-kit configure'),
-    line('workload cgroup', s.workloadCgroup !== undefined,
-      s.workloadCgroup ? `${s.workloadCgroup.path}: memory.max ${memory(s.workloadCgroup.memoryMax)}` : 'gs-workload missing', 'sudo gs-kit configure'),
+    line('workload cgroup', s.workloadCgroup !== undefined || s.workloadSliceUnit === true,
+      s.workloadCgroup ? `${s.workloadCgroup.path}: memory.max ${memory(s.workloadCgroup.memoryMax)}`
+        : s.workloadSliceUnit ? 'gs-workload.slice configured (systemd makes its cgroup when the first unit runs in it)' : 'gs-workload missing',
+      'sudo gs-kit configure'),
     (() => {
       const h = handlerCgroupLine(s);
       return line('handler cgroup', h.ok, h.value, 'sudo gs-kit configure');
