@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DKMS_FILES } from '../lib/install-plans.js';
 
 /** The gs-kit checkout or package this code runs from. */
 export function repoRoot(): string {
@@ -63,4 +65,9 @@ export async function handCacheBack(): Promise<void> {
   if (!ids || !existsSync(root)) return;
   const { run } = await import('./exec.js');
   await run(['chown', '-R', `${ids.uid}:${ids.gid}`, root]);
+}
+
+/** The module's source files DKMS builds from, by name, read from this checkout's lkm/. */
+export async function dkmsSources(): Promise<Map<string, Uint8Array>> {
+  return new Map(await Promise.all(DKMS_FILES.map(async (f) => [f, await readFile(join(repoRoot(), 'lkm', f))] as const)));
 }

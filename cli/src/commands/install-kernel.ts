@@ -2,15 +2,14 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { changesLine, openHost, type Log } from '../adapters/host.js';
-import { cacheRoot, repoRoot } from '../adapters/paths.js';
+import { cacheRoot, dkmsSources as readDkmsSources } from '../adapters/paths.js';
 import { color } from '../adapters/ui.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { hostChangeOptions } from '../lib/common-options.js';
 import { GsError } from '../lib/errors.js';
 import type { GrubTools } from '../lib/grub.js';
-import type { Content } from '../lib/host-plan.js';
 import {
-  debInstallPlan, DKMS_FILES, DKMS_VERSION, findKernelDebs, installKernelPlan, MODULE_NAME, type InstallSource,
+  debInstallPlan, DKMS_VERSION, findKernelDebs, installKernelPlan, MODULE_NAME, RELEASE_PATTERN, type InstallSource,
 } from '../lib/install-plans.js';
 import type { Command } from './types.js';
 
@@ -77,7 +76,7 @@ export async function loadBuild(buildDir: string): Promise<InstallSource & { pat
     throw new GsError(`${join(buildDir, 'kernel.json')} cannot be read: ${(err as Error).message}.`, 'Rebuild it with "gs-kit build-kernel".', 'usage');
   }
   const release = typeof kernel.release === 'string' ? kernel.release : '';
-  if (!/^[0-9A-Za-z][0-9A-Za-z._+~-]*$/.test(release)) {
+  if (!RELEASE_PATTERN.test(release)) {
     throw new GsError(`The build's kernel.json has no usable release ("${String(kernel.release)}").`, 'Rebuild it with "gs-kit build-kernel".', 'usage');
   }
   const src = join(buildDir, 'src');
@@ -108,8 +107,7 @@ export const installKernel: Command = {
       grubMkconfig: await host.hasProgram('grub-mkconfig'),
       grub2Mkconfig: await host.hasProgram('grub2-mkconfig'),
     };
-    const dkmsSources = new Map<string, Content>();
-    for (const f of DKMS_FILES) dkmsSources.set(f, await readFile(join(repoRoot(), 'lkm', f)));
+    const dkmsSources = await readDkmsSources();
     const dkmsAdded = await host.exists(`/var/lib/dkms/${MODULE_NAME}/${DKMS_VERSION}`);
     if (typeof options.deb === 'string') {
       const dir = resolve(options.deb);

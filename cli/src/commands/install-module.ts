@@ -1,15 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import { release as runningRelease } from 'node:os';
-import { join } from 'node:path';
 import { changesLine, openHost, type Log } from '../adapters/host.js';
-import { repoRoot } from '../adapters/paths.js';
+import { dkmsSources as readDkmsSources } from '../adapters/paths.js';
 import { color } from '../adapters/ui.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { hostChangeOptions } from '../lib/common-options.js';
 import { GsError } from '../lib/errors.js';
-import type { Content } from '../lib/host-plan.js';
 import {
-  DKMS_FILES, DKMS_VERSION, hookModeFor, MODULE_NAME, moduleInstallPlan, secureBootEnabled,
+  DKMS_VERSION, hookModeFor, MODULE_NAME, moduleInstallPlan, RELEASE_PATTERN, secureBootEnabled,
 } from '../lib/install-plans.js';
 import type { Command } from './types.js';
 
@@ -41,7 +38,7 @@ export const installModule: Command = {
       throw new GsError('With --root, install-module needs the kernel to build for.', 'Add --kernel RELEASE (a directory name under DIR/lib/modules).', 'usage');
     }
     const release = typeof options.kernel === 'string' ? options.kernel : runningRelease();
-    if (!/^[0-9A-Za-z][0-9A-Za-z._+~-]*$/.test(release)) {
+    if (!RELEASE_PATTERN.test(release)) {
       throw new GsError(`"${release}" is not a kernel release.`, 'Give it as uname -r prints it, e.g. 6.1.0-57-amd64.', 'usage');
     }
     const build = `/lib/modules/${release}/build`;
@@ -59,8 +56,7 @@ export const installModule: Command = {
       throw new GsError(`The module cannot hook this kernel: ${mode.reason}.`,
         'Build and install a patched kernel instead: gs-kit build-kernel --profile host, then sudo gs-kit install-kernel --build latest.', 'patch');
     }
-    const dkmsSources = new Map<string, Content>();
-    for (const f of DKMS_FILES) dkmsSources.set(f, await readFile(join(repoRoot(), 'lkm', f)));
+    const dkmsSources = await readDkmsSources();
     const loaded = live && await host.exists(`/sys/module/${MODULE_NAME}`);
     const plan = moduleInstallPlan({
       release,
