@@ -9,11 +9,14 @@
  * several hundred lines per write), then REPEATS times each of:
  * registering the last sleeper (add), registering it again with another
  * argument (replace), removing it (remove) and reading the whole file
- * (read). Prints the count it read back, then one line per operation with
- * every sample in nanoseconds:
+ * (read); then REPEATS registrations again while a child reads the whole
+ * file in a loop (add_reading: on a guest with two CPUs, whether a reader
+ * holds up the lock registrations and the OOM path take). Prints the count
+ * it read back, then one line per operation with every sample in
+ * nanoseconds:
  *
  *   registry N entries <lines read back>
- *   registry N add|replace|remove|read <ns> <ns> ...
+ *   registry N add|replace|remove|read|add_reading <ns> <ns> ...
  *
  * The sleepers die with it.
  */
@@ -32,8 +35,10 @@
 #define BATCH		500
 #define READ_BUF	(1024 * 1024)
 
-enum { OP_ADD, OP_REPLACE, OP_REMOVE, OP_READ, OP_COUNT };
-static const char *const op_names[OP_COUNT] = { "add", "replace", "remove", "read" };
+enum { OP_ADD, OP_REPLACE, OP_REMOVE, OP_READ, OP_ADD_READING, OP_COUNT };
+static const char *const op_names[OP_COUNT] = {
+	"add", "replace", "remove", "read", "add_reading"
+};
 
 static char read_buf[READ_BUF];
 
@@ -93,6 +98,21 @@ static long long timed_read(const char *path, int *lines)
 	return t1 - t0;
 }
 
+/* A child that reads @path to the end, over and over, until killed. */
+static pid_t reader(const char *path)
+{
+	pid_t pid = fork();
+	int lines;
+
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			if (timed_read(path, &lines) < 0)
+				_exit(1);
+	}
+	return pid;
+}
+
 static pid_t sleeper(void)
 {
 	pid_t pid = fork();
@@ -110,7 +130,8 @@ int main(int argc, char **argv)
 	const char *proc, *handler;
 	long long (*samples)[OP_COUNT];
 	int n, repeats, i, j, lines;
-	pid_t *pids, extra;
+	pid_t *pids, extra, busy;
+	struct timespec settle = { 0, 50 * 1000 * 1000 };
 	char line[4200];
 	char *batch;
 	size_t used;
@@ -161,10 +182,24 @@ int main(int argc, char **argv)
 		snprintf(line, sizeof(line), "-%d\n", extra);
 		samples[i][OP_REMOVE] = timed_write(proc, line);
 		samples[i][OP_READ] = timed_read(proc, &lines);
-		for (j = 0; j < OP_COUNT; j++)
+		for (j = 0; j <= OP_READ; j++)
 			if (samples[i][j] < 0)
 				return 1;
 	}
+	busy = reader(proc);
+	if (busy < 0) {
+		perror("fork");
+		return 1;
+	}
+	nanosleep(&settle, NULL);
+	for (i = 0; i < repeats; i++) {
+		snprintf(line, sizeof(line), "%d %s /tmp/rec\n", extra, handler);
+		samples[i][OP_ADD_READING] = timed_write(proc, line);
+		snprintf(line, sizeof(line), "-%d\n", extra);
+		if (samples[i][OP_ADD_READING] < 0 || timed_write(proc, line) < 0)
+			return 1;
+	}
+	kill(busy, SIGKILL);
 	for (j = 0; j < OP_COUNT; j++) {
 		printf("registry %d %s", n, op_names[j]);
 		for (i = 0; i < repeats; i++)

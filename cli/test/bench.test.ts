@@ -1,7 +1,7 @@
 import test from 'ava';
 import { BENCH_LATENCY, BENCH_REGISTRY, type BenchResults } from '../src/lib/bench.js';
 import {
-  cpuModel, killDelayResult, latencyResult, meminfoKb, registryResult, saveCells, saveKernelLines, saveTrials,
+  cpuModel, killDelayResult, latencyResult, meminfoKb, registryResult, saveCells, saveHoldMs, saveKernelLines, saveTrials,
   trialLogs, tscAppend,
 } from '../src/lib/bench-parse.js';
 import { fmt, renderResults, textTable } from '../src/lib/bench-render.js';
@@ -121,6 +121,8 @@ const REGISTRY_CONSOLE = [
   '@gs reg 64 replace 40000 40000 40000',
   '@gs reg 64 remove 20000 20000 20000',
   '@gs reg 64 read 90000 90000 90000',
+  '@gs reg 1 add_reading 20000 20000 30000',
+  '@gs reg 64 add_reading 20000 30000 30000',
 ].join('\n');
 
 test('registry rows by size, in µs, and the scaling from the smallest to the largest', (t) => {
@@ -129,7 +131,8 @@ test('registry rows by size, in µs, and the scaling from the smallest to the la
   t.is(r.rows[0]!.ops.add.median, 20);
   t.is(r.rows[0]!.ops.add.n, 3);
   t.is(r.rows[1]!.readBack, 64);
-  t.deepEqual(r.scaling, { add: 2, replace: 2, remove: 2, read: 3 });
+  t.deepEqual(r.scaling, { add: 2, replace: 2, remove: 2, read: 3, add_reading: 1.5 });
+  t.is(r.rows[1]!.ops.add_reading.median, 30);
   t.true(BENCH_REGISTRY.checks(parseGuestOutput(REGISTRY_CONSOLE)).every((c) => c.ok));
   const short = BENCH_REGISTRY.checks(parseGuestOutput(REGISTRY_CONSOLE.replace('entries 64', 'entries 63')));
   t.false(short.every((c) => c.ok));
@@ -186,6 +189,15 @@ test('the rendered results show hardware, every part, ratios and what was not do
     killDelay: killDelayResult(report),
     registry: registryResult(report),
     save: { cells: saveCells(saveTrials(report)), trials: saveTrials(report), memcgMax: '64M', handlerWaitMs: 3000, tools: {} },
+    stock: {
+      kernelRelease: '6.1.0-57-amd64',
+      latency: latencyResult(report),
+      killDelay: null,
+      save: {
+        cells: saveCells(saveTrials(report)), trials: saveTrials(report), memcgMax: '64M', handlerWaitMs: 3000, tools: {},
+        holdMs: saveHoldMs(parseGuestOutput(HOLD_CONSOLE)),
+      },
+    },
     build: { coldQemuBuildS: 300, plainTinyconfigBuildS: 150, moduleRebuildS: 15, suiteWallS: 450, suiteScenarios: 9, jobs: 2 },
     notDone: [{ part: 'nothing', why: 'a test' }],
     notes: ['a note'],
@@ -198,8 +210,33 @@ test('the rendered results show hardware, every part, ratios and what was not do
   t.regex(text, /earlyoom\s+unlimited/);
   t.regex(text, /ratio 64 \/ 1\s+2\.00x\s+2\.00x\s+2\.00x\s+3\.00x/);
   t.regex(text, /cold gs-kit qemu-profile kernel \+ module\s+300\.0\s+2\.00x/);
+  t.regex(text, /6\. Stock mode: Debian's own 6\.1\.0-57-amd64, unmodified/);
+  t.regex(text, /stock mode\s+2\s+\S+\s+\S+\s+2\.00x/);
+  t.regex(text, /gs-global\s+2\s+15\.0\s+20\.0\s+20\.0/);
+  t.regex(text, /ratio 64 \/ 1\s+2\.00x\s+2\.00x\s+2\.00x\s+3\.00x\s+1\.50x/);
+  t.regex(text, /add_reading: a registration on one vCPU/);
   t.regex(text, /- nothing: a test/);
   t.regex(text, /- a note/);
+});
+
+const HOLD_CONSOLE = [
+  '@gs k_save gs-global 200 0 [    9.100000] graceful_shutdown: event=start victim=9 comm=stateful_worklo',
+  '@gs k_save gs-global 200 0 [    9.105000] graceful_shutdown: event=exit victim=9 helper=20 status=0',
+  '@gs k_save gs-global 200 0 [    9.110000] Out of memory: Killed process 9 (stateful_worklo)',
+  '@gs k_save gs-global 0 1 [   12.000000] graceful_shutdown: event=start victim=31 comm=stateful_worklo',
+  '@gs k_save gs-global 0 1 [   12.020000] Out of memory: Killed process 31 (stateful_worklo)',
+  // A kill of another process (the ballast) is not this OOM's end.
+  '@gs k_save gs-memcg 10 0 [   14.000000] Memory cgroup out of memory: Killed process 40 (stress-ng)',
+  '@gs k_save gs-memcg 10 0 [   14.100000] graceful_shutdown: event=start victim=41 comm=stateful_worklo',
+  '@gs k_save earlyoom 0 1 [    9.300000] Out of memory: Killed process 12 (stateful_worklo)',
+].join('\n');
+
+test('hold time per gs-kit contender: from the module start line to its victim\'s kill', (t) => {
+  const holds = saveHoldMs(parseGuestOutput(HOLD_CONSOLE));
+  t.deepEqual(Object.keys(holds), ['gs-global']);
+  t.is(holds['gs-global']!.n, 2);
+  t.is(Math.round(holds['gs-global']!.median), 15);
+  t.is(Math.round(holds['gs-global']!.max), 20);
 });
 
 test('kernel log lines of each save trial, keyed by contender, rate and trial', (t) => {

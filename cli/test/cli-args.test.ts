@@ -1,6 +1,6 @@
 import test from 'ava';
 import { GsError } from '../src/lib/errors.js';
-import { GLOBAL_OPTIONS, formatHelp, parseArgs, type CommandSpec } from '../src/lib/cli-args.js';
+import { GLOBAL_OPTIONS, countOption, formatHelp, listOption, parseArgs, type CommandSpec } from '../src/lib/cli-args.js';
 
 const RUN: CommandSpec = {
   name: 'run',
@@ -146,4 +146,19 @@ test('help ends with the examples, indented', (t) => {
 
 test('help for a command without examples has no Examples section', (t) => {
   t.false(formatHelp({ ...RUN, examples: [] }).includes('Examples:'));
+});
+
+test('listOption takes known items, trims them, and refuses unknown or empty lists', (t) => {
+  t.deepEqual([...listOption(' trials, global ', 'parts', ['trials', 'lifecycle', 'global'])], ['trials', 'global']);
+  const bad = t.throws(() => listOption('trials,soak', 'parts', ['trials', 'global']));
+  t.regex(bad!.message, /--parts takes a comma-separated list of trials, global, not "trials,soak"/);
+  t.throws(() => listOption('', 'parts', ['trials']));
+  t.throws(() => listOption(',', 'parts', ['trials']));
+});
+
+test('countOption takes whole numbers from its minimum up', (t) => {
+  t.is(countOption('20', 'global-runs'), 20);
+  t.is(countOption('0', 'repeats', 0), 0);
+  for (const v of ['0', '-1', '1.5', 'x', '']) t.throws(() => countOption(v, 'count'), undefined, v);
+  t.regex(t.throws(() => countOption('x', 'count'))!.message, /--count must be a whole number of at least 1, not "x"/);
 });

@@ -273,12 +273,19 @@ global_many() {
 	done
 	say victims "$gm_pids"
 	say register "$(proc_write $GS_PROC "$gm_lines")"
+	# gs.trace=1: what the handlers are doing, every 500 ms (diagnosis only).
+	gm_watch=""
+	if [ "$(cmdline_value gs.trace)" = 1 ]; then
+		/gs/oom_watch $GS_HANDLERS 500 &
+		gm_watch=$!
+	fi
 	# shellcheck disable=SC2086
 	kill -USR1 $gm_pids
 	for gm_job in $gm_jobs; do
 		wait "$gm_job"
 		say vstatus "$gm_job $?"
 	done
+	[ -z "$gm_watch" ] || kill "$gm_watch"
 	for gm_pid in $gm_pids; do
 		if [ -f "/tmp/rec/$gm_pid.rec" ]; then
 			say vrec "$gm_pid $(tr '\n' ' ' < "/tmp/rec/$gm_pid.rec")"

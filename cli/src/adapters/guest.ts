@@ -35,6 +35,7 @@ export async function runScenario(
     : '';
   const result = await boot({
     kernel, initrd, memoryMb: opts.memoryMb ?? scenario.memoryMb, timeoutMs,
+    ...(scenario.smp ? { smp: scenario.smp } : {}),
     append: [`gs.scenario=${scenario.name}${hostRoot}`, scenario.append, opts.append].filter(Boolean).join(' '),
     shareHostRoot: Boolean(scenario.hostRoot),
   });

@@ -10,41 +10,37 @@ import { cacheRoot } from '../adapters/paths.js';
 import { color } from '../adapters/ui.js';
 import { BENCH_LATENCY, BENCH_REGISTRY, BENCH_SAVE, type BenchResults, type BuildTiming, type PartNotDone } from '../lib/bench.js';
 import {
-  cpuModel, killDelayResult, latencyResult, meminfoKb, registryResult, saveCells, saveKernelLines, saveTrials, tscAppend,
+  cpuModel, killDelayResult, latencyResult, meminfoKb, registryResult, saveCells, saveHoldMs, saveKernelLines, saveTrials, tscAppend,
 } from '../lib/bench-parse.js';
 import { renderResults } from '../lib/bench-render.js';
-import type { CommandSpec } from '../lib/cli-args.js';
+import { countOption, listOption, type CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import { fact } from '../lib/guest-protocol.js';
 import { ALL_SCENARIOS } from '../lib/scenarios.js';
 import type { Command } from './types.js';
-import { prepareGuest } from '../services/guests.js';
+import { prepareGuest, prepareStockGuest } from '../services/guests.js';
+
+const BENCH_PARTS = ['latency', 'registry', 'save', 'stock', 'build', 'suite'] as const;
 
 const spec: CommandSpec = {
   name: 'bench',
   summary: 'Measure gs-kit in QEMU (TCG) guests: handler start latency against a plain fork+exec, the delay added to the kill, graceful-save success against allocation rate next to earlyoom, nohang and a stock kernel, registry cost by size, and build and test turnaround; print a table and write the results as JSON.',
-  usage: 'gs-kit bench [--series 6.1|6.12] [--trials N] [--skip-build-timing] [--out bench/results.json]',
+  usage: 'gs-kit bench [--series 6.1|6.12] [--parts latency,registry,save,stock,build,suite] [--trials N] [--skip-build-timing] [--out bench/results.json]',
   options: [
+    { name: 'parts', type: 'string', value: 'LIST', description: 'Which parts to run: latency (start latency, kill delay), registry, save (graceful save, hold time), stock (latency and save on the distribution\'s own kernel, stock mode), build (build timing), suite (guest suite timing).', default: BENCH_PARTS.join(',') },
     { name: 'series', type: 'string', value: 'SERIES', description: 'Kernel series (the distribution\'s source).', choices: ['6.1', '6.12'], default: '6.1' },
     { name: 'trials', type: 'string', value: 'N', description: 'memcg OOM trials and fork+exec trials for the latency part (at least 50 for the published numbers).', default: '50' },
     { name: 'save-trials', type: 'string', value: 'N', description: 'Trials per contender and allocation rate in the graceful-save part.', default: '5' },
     { name: 'rates', type: 'string', value: 'R,R,...', description: 'Allocation rates for the graceful-save part, MB/s (0: no limit).', default: '10,50,200,0' },
     { name: 'repeats', type: 'string', value: 'N', description: 'Repeats of each registry operation per size.', default: '51' },
-    { name: 'skip-build-timing', type: 'boolean', description: 'Do not time the kernel builds (they take minutes and need the machine to themselves).' },
-    { name: 'skip-suite-timing', type: 'boolean', description: 'Do not time the guest suite.' },
+    { name: 'skip-build-timing', type: 'boolean', description: 'Do not time the kernel builds (they take minutes and need the machine to themselves); the same as leaving build out of --parts.' },
+    { name: 'skip-suite-timing', type: 'boolean', description: 'Do not time the guest suite; the same as leaving suite out of --parts.' },
     { name: 'scratch', type: 'string', value: 'DIR', description: 'Where the timed kernel builds go (never the build cache).', default: join(cacheRoot(), 'bench-builds') },
     { name: 'out', type: 'string', value: 'FILE', description: 'Where to write the results.', default: 'bench/results.json' },
   ],
-  examples: ['gs-kit bench --skip-build-timing', 'gs-kit bench --series 6.12 --trials 100 --out /tmp/results.json'],
+  examples: ['gs-kit bench --skip-build-timing', 'gs-kit bench --series 6.12 --trials 100 --out /tmp/results.json', 'gs-kit bench --parts registry --out /tmp/registry.json'],
 };
 
-function positiveInt(value: unknown, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new GsError(`--${name} must be a positive whole number, not "${String(value)}".`, `Give e.g. --${name} 50.`, 'usage');
-  }
-  return n;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -115,13 +111,40 @@ function failedChecks(r: ScenarioRun): string {
   return r.checks.filter((c) => !c.ok).map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`).join('; ');
 }
 
+/** The graceful-save guest's results for @contenders; pushes what was not done. */
+async function saveResults(
+  guest: (scenario: typeof BENCH_SAVE, append: string) => Promise<ScenarioRun>,
+  label: string, contenders: readonly string[], rates: readonly number[], trials: number, notDone: PartNotDone[],
+): Promise<NonNullable<BenchResults['save']> | null> {
+  const save = await guest(BENCH_SAVE, `gs.rates=${rates.join(',')} gs.save_trials=${trials} gs.contenders=${contenders.join(',')}`);
+  if (!save.checks.every((c) => c.ok)) notDone.push({ part: label, why: `the guest run was not clean: ${failedChecks(save)}` });
+  const trialsRun = saveTrials(save.report);
+  if (!trialsRun.length) return null;
+  const kernelLines = saveKernelLines(save.report);
+  const failedTrialKernelLog = Object.fromEntries(trialsRun.filter((t) => !t.saved)
+    .map((t) => `${t.contender} ${t.rate} ${t.trial}`).map((k) => [k, kernelLines[k] ?? []]));
+  return {
+    failedTrialKernelLog,
+    cells: saveCells(trialsRun), trials: trialsRun, memcgMax: '64M', handlerWaitMs: 3000,
+    holdMs: saveHoldMs(save.report),
+    tools: {
+      earlyoom: fact(save.report, 'earlyoom_version') ?? 'not run',
+      nohang: fact(save.report, 'nohang_version') ?? 'not run',
+      'stress-ng': 'ballast for the global runs (stress-ng --vm 1 --vm-hang 0), oom_score_adj -1000',
+    },
+  };
+}
+
 export const bench: Command = {
   spec,
   async run({ options }) {
     const series = String(options.series);
-    const trials = positiveInt(options.trials, 'trials');
-    const saveTrialCount = positiveInt(options['save-trials'], 'save-trials');
-    const repeats = positiveInt(options.repeats, 'repeats');
+    const trials = countOption(options.trials, 'trials');
+    const saveTrialCount = countOption(options['save-trials'], 'save-trials');
+    const repeats = countOption(options.repeats, 'repeats');
+    const parts = listOption(options.parts, 'parts', BENCH_PARTS);
+    if (options['skip-build-timing']) parts.delete('build');
+    if (options['skip-suite-timing']) parts.delete('suite');
     const rates = String(options.rates).split(',').map((r) => Number(r.trim()));
     if (rates.some((r) => !Number.isInteger(r) || r < 0)) {
       throw new GsError(`--rates must be whole MB/s values (0 for no limit), not "${String(options.rates)}".`, 'Give e.g. --rates 10,50,200,0.', 'usage');
@@ -129,6 +152,7 @@ export const bench: Command = {
     const out = resolve(String(options.out));
     const notDone: PartNotDone[] = [];
     const notes: string[] = [];
+    for (const part of BENCH_PARTS) if (!parts.has(part)) notDone.push({ part, why: 'not asked for (--parts)' });
 
     const [cpuinfo, meminfo, uname] = await Promise.all([
       readFile('/proc/cpuinfo', 'utf8'), readFile('/proc/meminfo', 'utf8'), run(['uname', '-r']),
@@ -142,7 +166,7 @@ export const bench: Command = {
         kernelRelease: uname.stdout.trim(), tscKhz: tsc.khz,
       },
       guest: { series, kernelRelease: '?', accel: 'tcg', smp: 1, clocksource: null },
-      latency: null, killDelay: null, registry: null, save: null, build: null, notDone, notes,
+      latency: null, killDelay: null, registry: null, save: null, stock: null, build: null, notDone, notes,
     };
     if (tsc.append) {
       notes.push(`Guests boot with "${tsc.append}": under TCG the guest TSC is the host's, and without a given frequency the guest often fails to calibrate it under load and falls back to jiffies (4 ms steps).`);
@@ -152,64 +176,71 @@ export const bench: Command = {
 
     const { artifacts, initrd } = await prepareGuestWaiting(series);
     results.guest.kernelRelease = artifacts.release;
-    const guest = (scenario: typeof BENCH_LATENCY, append: string) =>
-      runScenario(scenario, artifacts.bzImage, initrd, { append: `${append} ${tsc.append}`.trim() });
+    const guestOn = (kernel: string, initramfs: string) => (scenario: typeof BENCH_LATENCY, append: string) =>
+      runScenario(scenario, kernel, initramfs, { append: `${append} ${tsc.append}`.trim() });
+    const guest = guestOn(artifacts.bzImage, initrd);
 
-    console.log(`1-2. ${trials} memcg OOM trials without and with the module, and ${trials} fork+exec trials`);
-    const lat = await guest(BENCH_LATENCY, `gs.trials=${trials}`);
-    results.guest.clocksource = fact(lat.report, 'clocksource') ?? null;
-    if (lat.report.facts.has('lat_gs')) {
-      results.latency = latencyResult(lat.report);
-      results.killDelay = killDelayResult(lat.report);
-      if (results.killDelay.stockChosenToKilledMs.n < trials) {
-        notes.push(`Kill delay without the module is timed from the OOM report's first line, which the kernel rate-limits (10 reports per 5 s): ${results.killDelay.stockChosenToKilledMs.n} of ${trials} trials had one.`);
+    if (parts.has('latency')) {
+      console.log(`1-2. ${trials} memcg OOM trials without and with the module, and ${trials} fork+exec trials`);
+      const lat = await guest(BENCH_LATENCY, `gs.trials=${trials}`);
+      results.guest.clocksource = fact(lat.report, 'clocksource') ?? null;
+      if (lat.report.facts.has('lat_gs')) {
+        results.latency = latencyResult(lat.report);
+        results.killDelay = killDelayResult(lat.report);
+        if (results.killDelay.stockChosenToKilledMs.n < trials) {
+          notes.push(`Kill delay without the module is timed from the OOM report's first line, which the kernel rate-limits (10 reports per 5 s): ${results.killDelay.stockChosenToKilledMs.n} of ${trials} trials had one.`);
+        }
+      }
+      if (!lat.checks.every((c) => c.ok)) notDone.push({ part: 'latency and kill delay', why: `the guest run was not clean: ${failedChecks(lat)}` });
+    }
+
+    if (parts.has('registry')) {
+      console.log(`4. registry cost with 1, 64, 1024 and 4096 entries, ${repeats} repeats (2 vCPUs)`);
+      const reg = await guest(BENCH_REGISTRY, `gs.reg_sizes=1,64,1024,4096 gs.reg_repeats=${repeats}`);
+      if (reg.report.facts.has('reg')) results.registry = registryResult(reg.report);
+      if (!reg.checks.every((c) => c.ok)) notDone.push({ part: 'registry', why: `the guest run was not clean: ${failedChecks(reg)}` });
+    }
+
+    const saveNote = 'Graceful save: the workload pre-writes its 64 KiB state file, so saving it needs no new memory, and saves it from a thread of its own on SIGUSR1 (gs-kit handler) or SIGTERM (earlyoom, nohang); success = the state file says saved after the workload died. gs-memcg: 64 MiB memory.max; global contenders: 256 MiB guest with a stress-ng ballast leaving ~80 MiB. earlyoom and nohang both SIGTERM the process with the highest oom_score below 10 % MemAvailable and SIGKILL below 5 %. Stock: the patched kernel without the module, memcg OOM; nothing asks the workload to save.';
+    if (parts.has('save') || parts.has('stock')) {
+      for (const [tool, pkg] of [['earlyoom', 'earlyoom'], ['nohang', 'nohang'], ['stress-ng', 'stress-ng']] as const) {
+        if (await haveCommand(tool)) continue;
+        notDone.push({ part: `graceful save: ${tool}`, why: `${tool} is not installed on the host (Debian package "${pkg}": apt-get install ${pkg}).` });
       }
     }
-    if (!lat.checks.every((c) => c.ok)) notDone.push({ part: 'latency and kill delay', why: `the guest run was not clean: ${failedChecks(lat)}` });
-
-    console.log(`4. registry cost with 1, 64, 1024 and 4096 entries, ${repeats} repeats`);
-    const reg = await guest(BENCH_REGISTRY, `gs.reg_sizes=1,64,1024,4096 gs.reg_repeats=${repeats}`);
-    if (reg.report.facts.has('reg')) results.registry = registryResult(reg.report);
-    if (!reg.checks.every((c) => c.ok)) notDone.push({ part: 'registry', why: `the guest run was not clean: ${failedChecks(reg)}` });
-
-    // The other contenders are the host's Debian packages, run in the guest over 9p.
-    const contenders = ['stock', 'gs-memcg', 'earlyoom', 'nohang', 'gs-global'];
-    for (const [tool, pkg] of [['earlyoom', 'earlyoom'], ['nohang', 'nohang'], ['stress-ng', 'stress-ng']] as const) {
-      if (await haveCommand(tool)) continue;
-      notDone.push({ part: `graceful save: ${tool}`, why: `${tool} is not installed on the host (Debian package "${pkg}": apt-get install ${pkg}).` });
-      if (tool !== 'stress-ng') contenders.splice(contenders.indexOf(tool), 1);
+    if (parts.has('save')) {
+      // The other contenders are the host's Debian packages, run in the guest over 9p.
+      const contenders: string[] = ['stock', 'gs-memcg'];
+      for (const tool of ['earlyoom', 'nohang']) if (await haveCommand(tool)) contenders.push(tool);
+      if (await haveCommand('stress-ng')) contenders.push('gs-global');
+      console.log(`3. graceful save at ${rates.join(', ')} MB/s (0 = no limit), ${saveTrialCount} trials per contender and rate`);
+      results.save = await saveResults(guest, 'graceful save', contenders, rates, saveTrialCount, notDone);
+      if (results.save) notes.push(saveNote);
     }
-    console.log(`3. graceful save at ${rates.join(', ')} MB/s (0 = no limit), ${saveTrialCount} trials per contender and rate`);
-    const save = await guest(BENCH_SAVE, `gs.rates=${rates.join(',')} gs.save_trials=${saveTrialCount} gs.contenders=${contenders.join(',')}`);
-    const trialsRun = saveTrials(save.report);
-    if (trialsRun.length) {
-      const kernelLines = saveKernelLines(save.report);
-      const failedTrialKernelLog = Object.fromEntries(trialsRun.filter((t) => !t.saved)
-        .map((t) => `${t.contender} ${t.rate} ${t.trial}`).map((k) => [k, kernelLines[k] ?? []]));
-      results.save = {
-        failedTrialKernelLog,
-        cells: saveCells(trialsRun), trials: trialsRun, memcgMax: '64M', handlerWaitMs: 3000,
-        tools: {
-          earlyoom: fact(save.report, 'earlyoom_version') ?? 'not run',
-          nohang: fact(save.report, 'nohang_version') ?? 'not run',
-          'stress-ng': 'ballast for the global runs (stress-ng --vm 1 --vm-hang 0), oom_score_adj -1000',
-        },
+
+    if (parts.has('stock')) {
+      // The same latency and save guests on the distribution's own kernel, the module in stock mode.
+      const sg = await prepareStockGuest(series);
+      const stockGuest = guestOn(sg.kernel, sg.initrd);
+      console.log(`6. stock mode on Debian's ${sg.release}: ${trials} memcg OOM trials, graceful save at ${rates.join(', ')} MB/s`);
+      const lat = await stockGuest(BENCH_LATENCY, `gs.trials=${trials}`);
+      if (!lat.checks.every((c) => c.ok)) notDone.push({ part: 'stock-mode latency', why: `the guest run was not clean: ${failedChecks(lat)}` });
+      const contenders = ['gs-memcg', ...((await haveCommand('stress-ng')) ? ['gs-global'] : [])];
+      const save = await saveResults(stockGuest, 'stock-mode graceful save', contenders, rates, saveTrialCount, notDone);
+      results.stock = {
+        kernelRelease: sg.release,
+        latency: lat.report.facts.has('lat_gs') ? latencyResult(lat.report) : null,
+        killDelay: lat.report.facts.has('lat_gs') ? killDelayResult(lat.report) : null,
+        save,
       };
-      notes.push('Graceful save: the workload pre-writes its 64 KiB state file, so saving it needs no new memory, and saves it from a thread of its own on SIGUSR1 (gs-kit handler) or SIGTERM (earlyoom, nohang); success = the state file says saved after the workload died. gs-memcg: 64 MiB memory.max; global contenders: 256 MiB guest with a stress-ng ballast leaving ~80 MiB. earlyoom and nohang both SIGTERM the process with the highest oom_score below 10 % MemAvailable and SIGKILL below 5 %. Stock: the patched kernel without the module, memcg OOM; nothing asks the workload to save.');
+      notes.push('Stock mode: Debian\'s unmodified kernel of the same series with the module\'s own hook (an ftrace direct call at oom_kill_process) and no gs-kit patch, so handlers of a global OOM have no access to the memory reserves (README, stock mode).');
     }
-    if (!save.checks.every((c) => c.ok)) notDone.push({ part: 'graceful save', why: `the guest run was not clean: ${failedChecks(save)}` });
 
     let timing: Omit<BuildTiming, 'suiteWallS' | 'suiteScenarios'> | null = null;
-    if (options['skip-build-timing']) {
-      notDone.push({ part: 'build timing', why: 'skipped (--skip-build-timing)' });
-    } else {
-      timing = await buildTiming(series, resolve(String(options.scratch)), cpus().length);
-    }
+    if (parts.has('build')) timing = await buildTiming(series, resolve(String(options.scratch)), cpus().length);
     let suiteWallS: number | null = null;
     let suiteScenarios: number | null = null;
-    if (options['skip-suite-timing']) {
-      notDone.push({ part: 'guest suite timing', why: 'skipped (--skip-suite-timing)' });
-    } else {
+    if (parts.has('suite')) {
       console.log(`5. the guest suite: ${ALL_SCENARIOS.length} scenarios, one boot each`);
       const suite = await timed(async () => {
         let failed = 0;

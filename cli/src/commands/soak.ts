@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { runScenario, type ScenarioRun } from '../adapters/guest.js';
 import { color, passFail } from '../adapters/ui.js';
-import type { CommandSpec } from '../lib/cli-args.js';
+import { countOption, listOption, type CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import type { Profile } from '../lib/kconfig.js';
 import {
@@ -10,21 +10,30 @@ import {
   lifecycleSummary, soakBootTimeoutMs, soakSummary,
 } from '../lib/soak.js';
 import { factFields } from '../lib/soak-parse.js';
-import { summaryRows } from '../lib/soak-render.js';
+import { lifecycleRows, soakRows } from '../lib/soak-render.js';
+import {
+  GLOBAL_DEFAULT_RUNS, GLOBAL_SOAK_SCENARIOS, globalManyRow, globalManySummary, type GlobalManySummary,
+} from '../lib/soak-global.js';
+import { SERIES_NAMES } from '../lib/kernels.js';
+import { scenarioNamed } from '../lib/scenarios.js';
 import type { Command } from './types.js';
 import { prepareGuest, printRun } from '../services/guests.js';
 
+const PARTS = ['trials', 'lifecycle', 'global'] as const;
+
 const spec: CommandSpec = {
   name: 'soak',
-  summary: 'Prove the module cannot hurt the machine: N memcg and global OOM trials in one QEMU boot (several registered victims each, handlers that return, sleep, hang, crash or are deleted, registrations racing), then rmmod/insmod under OOMs and a recycled-pid test; prints a summary and writes it as JSON.',
-  usage: 'gs-kit soak [--count N] [--series 6.1|6.12] [--profile qemu|debug] [--out FILE]',
+  summary: 'Prove the module cannot hurt the machine: N memcg and global OOM trials in one QEMU boot (several registered victims each, handlers that return, sleep, hang, crash or are deleted, registrations racing), then rmmod/insmod under OOMs and a recycled-pid test, then the global OOM with 4 and with 8 registered allocators booted many times (every handler must finish before its kill); prints a summary and writes it as JSON.',
+  usage: 'gs-kit soak [--count N] [--global-runs N] [--parts trials,lifecycle,global] [--series 5.4|6.1|6.12] [--profile qemu|debug] [--out FILE]',
   options: [
     { name: 'count', type: 'string', value: 'N', description: 'OOM trials in the soak boot (about 2 s each under TCG).', default: String(SOAK_DEFAULT_COUNT) },
-    { name: 'series', type: 'string', value: 'SERIES', description: 'Kernel series (the distribution\'s source).', choices: ['6.1', '6.12'], default: '6.1' },
+    { name: 'global-runs', type: 'string', value: 'N', description: 'Boots of each of global4 and global8 (about 40 s each under TCG).', default: String(GLOBAL_DEFAULT_RUNS) },
+    { name: 'parts', type: 'string', value: 'LIST', description: 'Which parts to run: trials (the soak boot), lifecycle (rmmod/insmod, recycled pid), global (global4/global8 boots).', default: PARTS.join(',') },
+    { name: 'series', type: 'string', value: 'SERIES', description: 'Kernel series (5.4: see gs-kit vm test).', choices: [...SERIES_NAMES], default: '6.1' },
     { name: 'profile', type: 'string', value: 'PROFILE', description: 'Kernel build profile.', choices: ['qemu', 'debug'], default: 'qemu' },
     { name: 'out', type: 'string', value: 'FILE', description: 'Where to write the summary JSON.', default: 'soak-results.json' },
   ],
-  examples: ['gs-kit soak', 'gs-kit soak --count 20 --series 6.12 --out /tmp/soak.json'],
+  examples: ['gs-kit soak', 'gs-kit soak --count 20 --series 6.12 --out /tmp/soak.json', 'gs-kit soak --parts global --global-runs 20 --series 5.4'],
 };
 
 function printTable(rows: [string, string][]): void {
@@ -39,50 +48,79 @@ function checksJson(run: ScenarioRun) {
 export const soak: Command = {
   spec,
   async run({ options }) {
-    const count = Number(options.count);
-    if (!Number.isInteger(count) || count < 1) {
-      throw new GsError(`--count must be a positive whole number, not "${options.count}".`, 'Write e.g. --count 200.', 'usage');
-    }
+    const count = countOption(options.count, 'count', 1);
+    const globalRuns = countOption(options['global-runs'], 'global-runs', 1);
+    const parts = listOption(options.parts, 'parts', PARTS);
     const series = String(options.series);
+    const profile = String(options.profile);
     const out = resolve(String(options.out));
     const { artifacts, initrd } = await prepareGuest(series, options.profile as Profile);
     // KASAN's shadow and the lock and leak trackers take a good part of a small guest's RAM.
-    const debugMemory = (mb: number) => (options.profile === 'debug' ? { memoryMb: mb * 2 } : {});
+    const debugMemory = (mb: number) => (profile === 'debug' ? { memoryMb: mb * 2 } : {});
+    const rows: [string, string][] = [];
+    const runs: ScenarioRun[] = [];
+    const result: Record<string, unknown> = { series, release: artifacts.release, profile, parts: [...parts] };
 
-    console.log(`\nSoak: ${count} OOM trials in one boot of Linux ${artifacts.release} (QEMU TCG, about ${Math.ceil((count * 2) / 60)} min on the qemu profile, longer on debug)…`);
-    const soakRun = await runScenario(SOAK_SCENARIO, artifacts.bzImage, initrd,
-      { timeoutMs: soakBootTimeoutMs(count, String(options.profile)), append: `gs.count=${count}`, ...debugMemory(SOAK_SCENARIO.memoryMb) });
-    printRun(soakRun, series);
+    let soakRun: ScenarioRun | undefined;
+    let lcRun: ScenarioRun | undefined;
+    if (parts.has('trials')) {
+      console.log(`\nSoak: ${count} OOM trials in one boot of Linux ${artifacts.release} (QEMU TCG, about ${Math.ceil((count * 2) / 60)} min on the qemu profile, longer on debug)…`);
+      soakRun = await runScenario(SOAK_SCENARIO, artifacts.bzImage, initrd,
+        { timeoutMs: soakBootTimeoutMs(count, profile), append: `gs.count=${count}`, ...debugMemory(SOAK_SCENARIO.memoryMb) });
+      printRun(soakRun, series);
+      runs.push(soakRun);
+    }
+    if (parts.has('lifecycle')) {
+      console.log(`\nLifecycle: ${LIFECYCLE_DEFAULT_CYCLES} rmmod/insmod cycles under OOMs, and a recycled pid…`);
+      lcRun = await runScenario(LIFECYCLE_STRESS_SCENARIO, artifacts.bzImage, initrd, {
+        append: `gs.cycles=${LIFECYCLE_DEFAULT_CYCLES}`,
+        timeoutMs: (LIFECYCLE_STRESS_SCENARIO.timeoutMs ?? 300_000) * (profile === 'debug' ? 4 : 1),
+        ...debugMemory(LIFECYCLE_STRESS_SCENARIO.memoryMb),
+      });
+      printRun(lcRun, series);
+      runs.push(lcRun);
+    }
+    if (soakRun) {
+      const timeoutMs = Number(factFields(soakRun.report, 'soak_config').timeout_ms) || SOAK_TIMEOUT_MS;
+      const summary = soakSummary(soakRun.report, timeoutMs);
+      rows.push(...soakRows(summary));
+      result.count = count;
+      result.soak = { ...summary, bootMs: soakRun.boot.durationMs, checks: checksJson(soakRun) };
+    }
+    if (lcRun) {
+      const lifecycle = lifecycleSummary(lcRun.report);
+      rows.push(...lifecycleRows(lifecycle));
+      result.lifecycle = { ...lifecycle, bootMs: lcRun.boot.durationMs, checks: checksJson(lcRun) };
+    }
 
-    console.log(`\nLifecycle: ${LIFECYCLE_DEFAULT_CYCLES} rmmod/insmod cycles under OOMs, and a recycled pid…`);
-    const lcRun = await runScenario(LIFECYCLE_STRESS_SCENARIO, artifacts.bzImage, initrd, {
-      append: `gs.cycles=${LIFECYCLE_DEFAULT_CYCLES}`,
-      timeoutMs: (LIFECYCLE_STRESS_SCENARIO.timeoutMs ?? 300_000) * (options.profile === 'debug' ? 4 : 1),
-      ...debugMemory(LIFECYCLE_STRESS_SCENARIO.memoryMb),
-    });
-    printRun(lcRun, series);
+    if (parts.has('global')) {
+      const globals: GlobalManySummary[] = [];
+      for (const name of GLOBAL_SOAK_SCENARIOS) {
+        const scenario = scenarioNamed(name)!;
+        console.log(`\n${name}: ${globalRuns} boots, ${scenario.title}…`);
+        const these: ScenarioRun[] = [];
+        for (let i = 0; i < globalRuns; i++) {
+          const run = await runScenario(scenario, artifacts.bzImage, initrd, debugMemory(scenario.memoryMb));
+          printRun(run, `${series} ${i + 1}/${globalRuns}`);
+          these.push(run);
+        }
+        runs.push(...these);
+        const summary = globalManySummary(name, these);
+        globals.push(summary);
+        rows.push(globalManyRow(summary));
+      }
+      result.globalRuns = globalRuns;
+      result.global = globals;
+    }
 
-    const timeoutMs = Number(factFields(soakRun.report, 'soak_config').timeout_ms) || SOAK_TIMEOUT_MS;
-    const summary = soakSummary(soakRun.report, timeoutMs);
-    const lifecycle = lifecycleSummary(lcRun.report);
-    const ok = [...soakRun.checks, ...lcRun.checks].every((c) => c.ok);
-
-    console.log(`\n${color.bold('Summary')} ${color.dim(`(soak boot ${(soakRun.boot.durationMs / 1000).toFixed(0)} s, lifecycle boot ${(lcRun.boot.durationMs / 1000).toFixed(0)} s)`)}`);
-    printTable(summaryRows(summary, lifecycle));
-
-    const result = {
-      ok,
-      series,
-      release: artifacts.release,
-      profile: options.profile,
-      count,
-      soak: { ...summary, bootMs: soakRun.boot.durationMs, checks: checksJson(soakRun) },
-      lifecycle: { ...lifecycle, bootMs: lcRun.boot.durationMs, checks: checksJson(lcRun) },
-    };
+    console.log(`\n${color.bold('Summary')} ${color.dim(`(${runs.length} boot(s), ${(runs.reduce((a, r) => a + r.boot.durationMs, 0) / 60_000).toFixed(1)} min)`)}`);
+    if (rows.length) printTable(rows);
+    const ok = runs.every((r) => r.checks.every((c) => c.ok));
+    result.ok = ok;
     await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
     console.log(`\n${passFail(ok)} ${ok ? 'the module held up' : 'see the failed checks above'}; summary written to ${out}`);
     if (!ok) {
-      if (options.debug) console.log(color.dim(soakRun.boot.console + lcRun.boot.console));
+      if (options.debug) for (const r of runs.filter((x) => !x.checks.every((c) => c.ok))) console.log(color.dim(r.boot.console));
       throw new GsError('The soak found a problem.', 'Rerun with --debug to see the guest consoles.', 'vm');
     }
     return 0;

@@ -2,7 +2,7 @@
  * `gs-kit bench`: what the machine and the bench guests report (their "@gs"
  * lines and kernel logs), parsed and summarized per measure. Pure.
  */
-import { findSplats, parseFields, printkTime, reportedNumber, type GuestReport } from './guest-protocol.js';
+import { findSplats, moduleEvents, oomKills, parseFields, printkTime, reportedNumber, type GuestReport } from './guest-protocol.js';
 import { median, ratio, summarize, type Summary } from './stats.js';
 
 // ---- the machine ----
@@ -161,7 +161,8 @@ export function killDelayResult(report: GuestReport): KillDelayResult {
   };
 }
 
-export const REGISTRY_OPS = ['add', 'replace', 'remove', 'read'] as const;
+/** add_reading: a registration while another process reads the whole file in a loop (two vCPUs). */
+export const REGISTRY_OPS = ['add', 'replace', 'remove', 'read', 'add_reading'] as const;
 export type RegistryOp = (typeof REGISTRY_OPS)[number];
 
 export interface RegistryRow {
@@ -247,6 +248,26 @@ export function saveKernelLines(report: GuestReport): Record<string, string[]> {
     if (m) (out[m[1]!] ??= []).push(m[2]!);
   }
   return out;
+}
+
+/**
+ * How long each OOM held the OOM killer, per contender, in ms: from the
+ * module's start line to the victim's kill, over every trial that had both
+ * (the gs-kit contenders; the others have no start line).
+ */
+export function saveHoldMs(report: GuestReport): Record<string, Summary> {
+  const holds = new Map<string, number[]>();
+  for (const [key, lines] of Object.entries(saveKernelLines(report))) {
+    const contender = key.split(' ')[0]!;
+    const log = lines.join('\n');
+    const kills = oomKills(log);
+    for (const start of moduleEvents(log).filter((e) => e.event === 'start')) {
+      const kill = kills.find((k) => String(k.pid) === start.fields.victim && k.time >= start.time);
+      if (!kill) continue;
+      holds.set(contender, [...(holds.get(contender) ?? []), (kill.time - start.time) * 1000]);
+    }
+  }
+  return Object.fromEntries([...holds].map(([c, ms]) => [c, summarize(ms)]));
 }
 
 export interface SaveCell {

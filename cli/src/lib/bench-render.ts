@@ -27,6 +27,25 @@ export function rateLabel(rate: number): string {
   return rate === 0 ? 'unlimited' : `${rate} MB/s`;
 }
 
+function saveTables(save: NonNullable<BenchResults['save']>): string[] {
+  const out = [textTable([
+    ['contender', 'rate', 'saved', 'fraction', 'left MiB', 'reached MB/s', 'signal→saved ms'],
+    ...save.cells.map((c) => [
+      c.contender, rateLabel(c.rate), `${c.saved}/${c.trials}`, `${(c.fraction * 100).toFixed(0)} %`,
+      fmt(c.leftKbMedian === null ? null : c.leftKbMedian / 1024), fmt(c.achievedMbSMedian, 0), fmt(c.signalToSavedMsMedian, 2),
+    ]),
+  ])];
+  const holds = Object.entries(save.holdMs ?? {});
+  if (holds.length) {
+    out.push('', 'How long one OOM held the OOM killer (module start line → kill), all rates');
+    out.push(textTable([
+      ['contender', 'n', 'median ms', 'p95 ms', 'max ms'],
+      ...holds.map(([c, h]) => [c, String(h.n), fmt(h.median, 1), fmt(h.p95, 1), fmt(h.max, 1)]),
+    ]));
+  }
+  return out;
+}
+
 export function renderResults(r: BenchResults): string {
   const out: string[] = [];
   const h = r.host;
@@ -60,13 +79,7 @@ export function renderResults(r: BenchResults): string {
   }
   if (r.save) {
     out.push('', `3. Graceful save before the kill (state saved / trials; memory left when the contender acted)`);
-    out.push(textTable([
-      ['contender', 'rate', 'saved', 'fraction', 'left MiB', 'reached MB/s', 'signal→saved ms'],
-      ...r.save.cells.map((c) => [
-        c.contender, rateLabel(c.rate), `${c.saved}/${c.trials}`, `${(c.fraction * 100).toFixed(0)} %`,
-        fmt(c.leftKbMedian === null ? null : c.leftKbMedian / 1024), fmt(c.achievedMbSMedian, 0), fmt(c.signalToSavedMsMedian, 2),
-      ]),
-    ]));
+    out.push(...saveTables(r.save));
   }
   if (r.registry) {
     const g = r.registry;
@@ -76,6 +89,7 @@ export function renderResults(r: BenchResults): string {
       ...g.rows.map((row) => [String(row.entries), ...REGISTRY_OPS.map((op) => `${fmt(row.ops[op].median)} [${fmt(row.ops[op].p95)}]`)]),
       [`ratio ${g.rows.at(-1)?.entries ?? '?'} / ${g.rows[0]?.entries ?? '?'}`, ...REGISTRY_OPS.map((op) => fmtRatio(g.scaling[op]))],
     ]));
+    out.push('add_reading: a registration on one vCPU while another process reads the whole file in a loop on the other; a reader that held the lock the OOM path takes would make it as slow as a read.');
   }
   if (r.build) {
     const b = r.build;
@@ -87,6 +101,17 @@ export function renderResults(r: BenchResults): string {
       ['rebuild after a module-only change', fmt(b.moduleRebuildS), fmtRatio(ratio(b.moduleRebuildS, b.plainTinyconfigBuildS))],
       [`guest suite, ${b.suiteScenarios ?? '?'} scenarios, one series`, fmt(b.suiteWallS), fmtRatio(ratio(b.suiteWallS, b.plainTinyconfigBuildS))],
     ]));
+  }
+  if (r.stock) {
+    const st = r.stock;
+    out.push('', `6. Stock mode: Debian's own ${st.kernelRelease}, unmodified, the module's own hook (next to the patched ${r.guest.kernelRelease})`);
+    const lat = (l: BenchResults['latency']) => l ? [String(l.handlerStartUs.n), fmt(l.handlerStartUs.median), fmt(l.handlerStartUs.p95), fmtRatio(l.ratioMedian)] : ['—', '—', '—', '—'];
+    out.push(textTable([
+      ['handler start latency', 'n', 'median µs', 'p95 µs', 'vs fork+exec'],
+      ['patched kernel', ...lat(r.latency)],
+      ['stock mode', ...lat(st.latency)],
+    ]));
+    if (st.save) out.push('', ...saveTables(st.save));
   }
   if (r.notDone.length) {
     out.push('', 'Not done:');

@@ -8,6 +8,7 @@
 import { findSplats, type GuestReport } from './guest-protocol.js';
 import type { Check } from './checks.js';
 import type { Scenario } from './scenario.js';
+import type { Summary } from './stats.js';
 import {
   forkExecLatencies, handlerLatencies, killDelayResult, lastFact, registryResult, saveTrials, values, type HostInfo,
   type KillDelayResult, type LatencyResult, type RegistryResult, type SaveCell, type SaveTrial,
@@ -48,6 +49,8 @@ export const BENCH_REGISTRY: Scenario = {
   name: 'bench_registry',
   title: 'bench: registry cost with 1 to 4,096 entries',
   memoryMb: 1024,
+  // add_reading times a registration on one CPU while the other reads the file.
+  smp: 2,
   timeoutMs: 900_000,
   checks: (r) => {
     const rows = registryResult(r).rows;
@@ -104,9 +107,18 @@ export interface BenchResults {
     trials: SaveTrial[];
     memcgMax: string;
     handlerWaitMs: number;
+    /** How long one OOM held the OOM killer (module start line to kill), ms, per gs-kit contender. */
+    holdMs?: Record<string, Summary>;
     tools: Record<string, string>;
     /** The kernel's OOM and module lines of each trial whose state was not saved. */
     failedTrialKernelLog?: Record<string, string[]>;
+  } | null;
+  /** The latency and save guests again on the distribution's own kernel, the module in stock mode. */
+  stock: {
+    kernelRelease: string;
+    latency: LatencyResult | null;
+    killDelay: KillDelayResult | null;
+    save: BenchResults['save'];
   } | null;
   build: BuildTiming | null;
   notDone: PartNotDone[];

@@ -100,3 +100,27 @@ export function formatHelp(spec: CommandSpec): string {
   if (spec.examples.length) lines.push('', 'Examples:', ...spec.examples.map((e) => `  ${e}`));
   return lines.join('\n');
 }
+
+/**
+ * A comma-separated --@option value whose every item must be one of
+ * @allowed (e.g. --parts trials,global); a usage error otherwise.
+ */
+export function listOption<T extends string>(value: unknown, option: string, allowed: readonly T[]): Set<T> {
+  const names = String(value ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  const bad = names.filter((p) => !(allowed as readonly string[]).includes(p));
+  if (bad.length || !names.length) {
+    throw new GsError(`--${option} takes a comma-separated list of ${allowed.join(', ')}, not "${String(value)}".`,
+      `Give e.g. --${option} ${allowed.join(',')}.`, 'usage');
+  }
+  return new Set(names as T[]);
+}
+
+/** A --@option value that must be a whole number of at least @min; a usage error otherwise. */
+export function countOption(value: unknown, option: string, min = 1): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    throw new GsError(`--${option} must be a whole number of at least ${min}, not "${String(value)}".`,
+      `Give e.g. --${option} ${Math.max(min, 20)}.`, 'usage');
+  }
+  return n;
+}

@@ -13,6 +13,8 @@ export interface Scenario {
   title: string;
   /** Guest RAM in MiB. */
   memoryMb: number;
+  /** Virtual CPUs (default 1): a scenario that measures one CPU against another needs 2. */
+  smp?: number;
   /** Share the host's root over 9p (the scenario runs the real CLI in it). */
   hostRoot?: boolean;
   /** Hard limit for one boot, when the default (120 s) is not enough. */

@@ -28,14 +28,22 @@ const writeCases: Record<string, string> = {
   not_a_cgroup: 'EOPNOTSUPP',
 };
 
-/** How each of several global-OOM victims fared: a sentence per victim whose handler did not finish first. */
-export function globalManyFailures(r: GuestReport): { victims: string[]; failures: string[] } {
+/** One victim of a global OOM with several allocators: what went wrong, if anything, and how long its OOM was held. */
+export interface GlobalVictim {
+  pid: string;
+  /** Why the handler did not finish before the kill; absent when it did. */
+  problem?: string;
+  /** From the module's start line to the kill: how long this OOM held the OOM killer (ms). */
+  holdMs?: number;
+}
+
+/** How each of several global-OOM victims fared (the global4/global8 guests). */
+export function globalManyVictims(r: GuestReport): GlobalVictim[] {
   const events = moduleEvents(r.dmesg);
   const victims = (fact(r, 'victims') ?? '').trim().split(/\s+/).filter(Boolean);
   const lineOf = (key: string, pid: string) =>
     (r.facts.get(key) ?? []).find((l) => l.startsWith(`${pid} `))?.slice(pid.length + 1);
-  const failures: string[] = [];
-  for (const v of victims) {
+  return victims.map((v) => {
     const recLine = lineOf('vrec', v);
     const rec = recLine && recLine !== 'none' ? parseRecord(recLine.trim().split(/\s+/).join('\n')) : undefined;
     const start = eventFor(events, 'start', v);
@@ -49,9 +57,18 @@ export function globalManyFailures(r: GuestReport): { victims: string[]; failure
             : !kill ? 'never killed by the OOM killer'
               : exit.time > kill.time ? `handler exit ${exit.time} after the kill ${kill.time}`
                 : lineOf('vstatus', v) !== '137' ? `victim status ${lineOf('vstatus', v)}` : undefined;
-    if (problem) failures.push(`${v}: ${problem}`);
-  }
-  return { victims, failures };
+    return {
+      pid: v,
+      ...(problem ? { problem } : {}),
+      ...(start && kill && kill.time >= start.time ? { holdMs: (kill.time - start.time) * 1000 } : {}),
+    };
+  });
+}
+
+/** The victims of a global4/global8 guest, and a sentence per victim whose handler did not finish first. */
+export function globalManyFailures(r: GuestReport): { victims: string[]; failures: string[] } {
+  const all = globalManyVictims(r);
+  return { victims: all.map((v) => v.pid), failures: all.filter((v) => v.problem).map((v) => `${v.pid}: ${v.problem}`) };
 }
 
 function globalMany(n: number): Scenario {
