@@ -143,6 +143,18 @@ module_param(reserve_kb, uint, 0444);
 MODULE_PARM_DESC(reserve_kb,
 		 "Memory held back for forking handlers in a global OOM (KiB, default 4096, 0 disables)");
 
+/*
+ * In a global OOM every task that wants a page loops in reclaim while the
+ * OOM killer waits for the handler; at an equal share of the CPU the
+ * handler is the slowest to finish (seen: 1.6 to 2.7 s with 8 allocators
+ * against 0.2 s with one). The handler acts for the victim that will free
+ * the memory they wait for, for a bounded time: let it go first.
+ */
+static int global_nice = -10;
+module_param(global_nice, int, 0644);
+MODULE_PARM_DESC(global_nice,
+		 "Nice value of a handler's process tree in a global OOM, for its bounded run (-20 to 19, default -10)");
+
 /* Read and written under kernel_param_lock(THIS_MODULE). */
 static char handler_cgroup[GS_CGROUP_PATH_MAX];
 
@@ -947,6 +959,9 @@ static int gs_helper_init(struct subprocess_info *info, struct cred *new)
 #endif
 	spin_unlock(&e->helper_lock);
 
+	if (e->global)
+		set_user_nice(current, clamp_t(int, READ_ONCE(global_nice), MIN_NICE, MAX_NICE));
+
 	cgrp = gs_join_handler_cgroup();
 	if (IS_ERR(cgrp))
 		return gs_helper_fail(e, PTR_ERR(cgrp), "handler_cgroup");
@@ -1615,9 +1630,9 @@ static int __init gs_init(void)
 	err = gs_hook_init();
 	if (err)
 		goto err_proc;
-	pr_info("loaded: hook=%s timeout_ms=%u user_timeout_ms=%u start_timeout_ms=%u max_entries=%u user_max_entries=%u hold_budget_ms=%u user_hold_budget_ms=%u reserve_kb=%u handler_cgroup=%s reserves=%s\n",
+	pr_info("loaded: hook=%s timeout_ms=%u user_timeout_ms=%u start_timeout_ms=%u max_entries=%u user_max_entries=%u hold_budget_ms=%u user_hold_budget_ms=%u reserve_kb=%u global_nice=%d handler_cgroup=%s reserves=%s\n",
 		gs_hook_mode(), timeout_ms, user_timeout_ms, start_timeout_ms, max_entries,
-		user_max_entries, hold_budget_ms, user_hold_budget_ms, reserve_kb,
+		user_max_entries, hold_budget_ms, user_hold_budget_ms, reserve_kb, global_nice,
 		handler_cgroup[0] ? handler_cgroup : "(none)",
 		GS_RESERVES_ACCESS);
 	return 0;

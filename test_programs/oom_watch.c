@@ -53,7 +53,8 @@ static void one(long long t, const char *pid)
 	size_t used;
 
 	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-	if (slurp(path) > 0 && (p = strrchr(buf, ')')) && p[1] == ' ')
+	p = slurp(path) > 0 ? strrchr(buf, ')') : NULL;
+	if (p && p[1] == ' ')
 		state = p[2];
 	snprintf(path, sizeof(path), "/proc/%s/wchan", pid);
 	if (slurp(path) > 0)
@@ -107,7 +108,8 @@ int main(int argc, char **argv)
 	struct timespec gap;
 	long interval;
 
-	if (argc != 3 || (interval = atol(argv[2])) <= 0) {
+	interval = argc == 3 ? atol(argv[2]) : 0;
+	if (interval <= 0) {
 		fprintf(stderr, "usage: %s CGROUP_DIR INTERVAL_MS\n", argv[0]);
 		return 2;
 	}
