@@ -45,10 +45,18 @@ test-debug: deps
 test-system: deps
 	$(GS) vm system --series $(or $(SERIES),6.1) $(if $(STOCK),--stock,)
 
-# OOM soak on the debug kernel (README figures: 200 trials on 6.12);
-# COUNT=N and SERIES=6.1 to change.
+# OOM soak: the trials and lifecycle boots on the debug kernel (README
+# figures: 200 trials on 6.12; COUNT=N and SERIES=6.1 to change), then the
+# global OOM with 4 and with 8 registered allocators booted RUNS times
+# (default 20) each on every patched series. Summaries in bench/.
+SOAK_SERIES := $(or $(SERIES),6.12)
 soak: deps
-	$(GS) soak --profile debug --series $(or $(SERIES),6.12) --count $(or $(COUNT),200)
+	$(GS) soak --profile debug --parts trials,lifecycle --series $(SOAK_SERIES) \
+		--count $(or $(COUNT),200) --out bench/soak-debug-$(SOAK_SERIES).json
+	for s in 5.4 6.1 6.12; do \
+		$(GS) soak --parts global --global-runs $(or $(RUNS),20) --series $$s \
+			--out bench/soak-global-$$s.json || exit 1; \
+	done
 
 # Benchmarks: a table on stdout and bench/results.json.
 bench: dist/cli/src/bin.js

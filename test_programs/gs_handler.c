@@ -19,7 +19,8 @@
  * handler started (CLOCK_MONOTONIC ns), its uid and gid, whether
  * /proc/<GS_PID> existed when it started, what it runs with (LSM label,
  * capability bounding and effective sets, no_new_privs, supplementary
- * groups, oom_score_adj, cgroup, RLIMIT_NOFILE), and every GS_* variable.
+ * groups, oom_score_adj, cgroup, RLIMIT_NOFILE, nice), and every GS_*
+ * variable.
  * It is written to DIR/.<GS_PID>.tmp, synced and renamed, so a reader sees
  * all of it or nothing.
  */
@@ -93,6 +94,7 @@ static void describe_self(FILE *f)
 	struct rlimit rl;
 	char buf[512];
 	size_t i;
+	int nice;
 
 	first_line("/proc/self/attr/current", buf, sizeof(buf));
 	fprintf(f, "label=%s\n", buf);
@@ -106,6 +108,10 @@ static void describe_self(FILE *f)
 	fprintf(f, "cgroup=%s\n", buf);
 	if (!getrlimit(RLIMIT_NOFILE, &rl))
 		fprintf(f, "rlimit_nofile=%llu\n", (unsigned long long)rl.rlim_cur);
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, 0);
+	if (!errno)
+		fprintf(f, "nice=%d\n", nice);
 }
 
 /* Set by main: a file the record says whether the handler may create. */

@@ -56,6 +56,7 @@ const MEMCG_FACTS = [
   '@gs rec handler_pid=42',
   '@gs rec victim_alive=1',
   '@gs rec cgroup=0::/gs-handlers',
+  '@gs rec nice=0',
   '@gs rec GS_PID=37',
   '@gs rec GS_CONSTRAINT=memcg',
   '@gs rec GS_CGROUP=/work',
@@ -82,6 +83,24 @@ test('a good memcg run passes every common and memcg check', (t) => {
   const checks = allChecks(scenario('memcg'), r);
   t.true(checks.length >= 15);
   t.deepEqual(checks.filter((c) => !c.ok), []);
+});
+
+test('a memcg handler at a raised priority fails: only a global OOM raises it', (t) => {
+  const bad = failing(scenario('memcg'), MEMCG.replace('@gs rec nice=0', '@gs rec nice=-10'));
+  t.deepEqual(bad.map((c) => c.name), ['the handler ran at its usual priority (nice 0): only a global OOM raises it']);
+});
+
+const GLOBAL = transcript(
+  [...MEMCG_FACTS.filter((l) => !/listing|oom_kill|GS_CGROUP/.test(l))
+    .map((l) => l.replace('GS_CONSTRAINT=memcg', 'GS_CONSTRAINT=global').replace('nice=0', 'nice=-10')),
+  '@gs sleeper 50', '@gs register_after ok 30', '@gs listing_after 50 /gs/gs_handler_record /tmp/rec'],
+  MEMCG_DMESG.map((l) => l.replace('constraint=memcg', 'constraint=global').replace('Memory cgroup out of memory', 'Out of memory')),
+);
+
+test('a global handler runs at global_nice; one at its usual priority fails', (t) => {
+  t.deepEqual(failing(scenario('global'), GLOBAL), []);
+  const bad = failing(scenario('global'), GLOBAL.replace('@gs rec nice=-10', '@gs rec nice=0'));
+  t.deepEqual(bad.map((c) => c.name), ['the handler ran at global_nice (-10)']);
 });
 
 test('passing checks carry no detail', (t) => {
@@ -165,6 +184,7 @@ test('memcg fails every record check when the handler wrote no record', (t) => {
     'the handler ran in the handler cgroup',
     'the handler saw the memcg constraint',
     'the handler saw the victim\'s cgroup',
+    'the handler ran at its usual priority (nice 0): only a global OOM raises it',
   ]);
 });
 

@@ -105,6 +105,7 @@ export const SCENARIOS: readonly Scenario[] = [
       ...handlerBeforeKill(r),
       equal('the handler saw the memcg constraint', recordOf(r)?.GS_CONSTRAINT, 'memcg'),
       equal('the handler saw the victim\'s cgroup', recordOf(r)?.GS_CGROUP, '/work'),
+      equal('the handler ran at its usual priority (nice 0): only a global OOM raises it', recordOf(r)?.nice, '0'),
       equal('memory.events counts one oom_kill', fact(r, 'oom_kill'), '1'),
       equal('the entry fired once and left the registry', fact(r, 'listing_after'), ''),
     ],
@@ -116,6 +117,7 @@ export const SCENARIOS: readonly Scenario[] = [
     checks: (r) => [
       ...handlerBeforeKill(r),
       equal('the handler saw the global constraint', recordOf(r)?.GS_CONSTRAINT, 'global'),
+      equal('the handler ran at global_nice (-10)', recordOf(r)?.nice, '-10'),
       check('the guest was usable afterwards', ok(fact(r, 'register_after')), fact(r, 'register_after')),
       check('the listing after shows the new entry',
         (fact(r, 'listing_after') ?? '').startsWith(`${fact(r, 'sleeper')} `)),
