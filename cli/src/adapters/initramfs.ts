@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildCpio, type CpioEntry } from '../lib/cpio.js';
@@ -64,7 +64,10 @@ export async function buildInitramfs(modulePath: string, dest: string, kernelMod
   for (const p of TEST_PROGRAMS) {
     entries.push({ type: 'file', path: `gs/${p}`, data: await readFile(join(programs, p)), mode: 0o755 });
   }
-  await writeFile(dest, gzipSync(buildCpio(entries), { level: 1 }));
+  // Written aside and renamed: another gs-kit may be booting the old one.
+  const tmp = `${dest}.${process.pid}.tmp`;
+  await writeFile(tmp, gzipSync(buildCpio(entries), { level: 1 }));
+  await rename(tmp, dest);
   return dest;
 }
 
