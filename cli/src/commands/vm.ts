@@ -24,8 +24,9 @@ const spec: CommandSpec = {
     { name: 'profile', type: 'string', value: 'PROFILE', description: 'Kernel build profile.', choices: ['qemu', 'debug'], default: 'qemu' },
     { name: 'stock', type: 'boolean', description: `Boot the distribution's own kernel (Debian's, unmodified: ${STOCK_SERIES.map((x) => x.series).join(' or ')}) instead of a patched one; the module runs in stock mode. vm system: install-module on the image's own Debian kernel instead of a patched kernel's packages.` },
     { name: 'timeout', type: 'string', value: 'SECONDS', description: 'Hard limit for each guest boot [default: 120, 600 for the CLI scenario; three times that on the debug profile].' },
+    { name: 'trace', type: 'boolean', description: 'global4 and global8 print what each handler is doing (state, kernel stack) and the zones\' free pages every 500 ms: for a handler that timed out. Use with --debug to see the console.' },
   ],
-  examples: ['gs-kit vm test', 'gs-kit vm test --series 6.12 --scenario memcg,hang', 'gs-kit vm test --stock --series 6.1', 'gs-kit vm system', 'gs-kit vm system --stock'],
+  examples: ['gs-kit vm test', 'gs-kit vm test --series 6.12 --scenario memcg,hang', 'gs-kit vm test --stock --series 6.1', 'gs-kit vm test --series 6.12 --scenario global8 --trace --debug', 'gs-kit vm system', 'gs-kit vm system --stock'],
 };
 
 async function systemTest(series: string, stock: boolean): Promise<number> {
@@ -63,7 +64,10 @@ export const vm: Command = {
     const seriesList = options.series === 'all' ? (stock ? STOCK_SERIES.map((x) => x.series) : [...SERIES_NAMES]) : [String(options.series)];
     const timeout = options.timeout === undefined ? undefined : Number(options.timeout);
     if (timeout !== undefined && !(timeout > 0)) throw new GsError(`--timeout must be a number of seconds, not "${options.timeout}".`, 'Write e.g. --timeout 300.', 'usage');
-    const runOptions = timeout ? { timeoutMs: timeout * 1000 } : { slowdown: options.profile === 'debug' ? 3 : 1 };
+    const runOptions = {
+      ...(timeout ? { timeoutMs: timeout * 1000 } : { slowdown: options.profile === 'debug' ? 3 : 1 }),
+      ...(options.trace ? { append: 'gs.trace=1' } : {}),
+    };
     let failed = 0;
     for (const series of seriesList) {
       const guest = stock ? await prepareStockGuest(series) : await prepareGuest(series, options.profile as Profile);
