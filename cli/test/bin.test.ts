@@ -50,3 +50,15 @@ test('register against a missing registry file says the module is not loaded (ex
   t.regex(r.stderr, /module is not loaded/);
   t.regex(r.stderr, /modprobe proc_create_module/);
 });
+
+test('soak and bench refuse an unknown part or a bad count before building anything (exit 2)', (t) => {
+  const soak = gsKit('soak', '--parts', 'trials,warp');
+  t.is(soak.status, 2);
+  t.regex(soak.stderr, /--parts takes a comma-separated list of trials, lifecycle, global, not "trials,warp"/);
+  const runs = gsKit('soak', '--global-runs', '0');
+  t.is(runs.status, 2);
+  t.regex(runs.stderr, /--global-runs must be a whole number of at least 1, not "0"/);
+  const bench = gsKit('bench', '--parts', 'registry,speed');
+  t.is(bench.status, 2);
+  t.regex(bench.stderr, /--parts takes a comma-separated list of latency, registry, save, stock, build, suite/);
+});
