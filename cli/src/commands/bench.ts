@@ -41,6 +41,8 @@ const spec: CommandSpec = {
   examples: ['gs-kit bench --skip-build-timing', 'gs-kit bench --series 6.12 --trials 100 --out /tmp/results.json', 'gs-kit bench --parts registry --out /tmp/registry.json'],
 };
 
+/** What the graceful-save figures mean, printed under them. */
+const SAVE_NOTE = 'Graceful save: the workload pre-writes its 64 KiB state file, so saving it needs no new memory, and saves it from a thread of its own on SIGUSR1 (gs-kit handler) or SIGTERM (earlyoom, nohang); success = the state file says saved after the workload died. gs-memcg: 64 MiB memory.max; global contenders: 256 MiB guest with a stress-ng ballast leaving ~80 MiB. earlyoom and nohang both SIGTERM the process with the highest oom_score below 10 % MemAvailable and SIGKILL below 5 %. Stock: the patched kernel without the module, memcg OOM; nothing asks the workload to save.';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -107,8 +109,11 @@ async function buildTiming(series: string, scratch: string, jobs: number): Promi
   }
 }
 
-function failedChecks(r: ScenarioRun): string {
-  return r.checks.filter((c) => !c.ok).map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`).join('; ');
+/** Notes @part as not done when its guest run failed a check, naming the checks. */
+function noteUnclean(notDone: PartNotDone[], part: string, r: ScenarioRun): void {
+  if (r.checks.every((c) => c.ok)) return;
+  const failed = r.checks.filter((c) => !c.ok).map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`).join('; ');
+  notDone.push({ part, why: `the guest run was not clean: ${failed}` });
 }
 
 /** The graceful-save guest's results for @contenders; pushes what was not done. */
@@ -117,7 +122,7 @@ async function saveResults(
   label: string, contenders: readonly string[], rates: readonly number[], trials: number, notDone: PartNotDone[],
 ): Promise<NonNullable<BenchResults['save']> | null> {
   const save = await guest(BENCH_SAVE, `gs.rates=${rates.join(',')} gs.save_trials=${trials} gs.contenders=${contenders.join(',')}`);
-  if (!save.checks.every((c) => c.ok)) notDone.push({ part: label, why: `the guest run was not clean: ${failedChecks(save)}` });
+  noteUnclean(notDone, label, save);
   const trialsRun = saveTrials(save.report);
   if (!trialsRun.length) return null;
   const kernelLines = saveKernelLines(save.report);
@@ -191,31 +196,30 @@ export const bench: Command = {
           notes.push(`Kill delay without the module is timed from the OOM report's first line, which the kernel rate-limits (10 reports per 5 s): ${results.killDelay.stockChosenToKilledMs.n} of ${trials} trials had one.`);
         }
       }
-      if (!lat.checks.every((c) => c.ok)) notDone.push({ part: 'latency and kill delay', why: `the guest run was not clean: ${failedChecks(lat)}` });
+      noteUnclean(notDone, 'latency and kill delay', lat);
     }
 
     if (parts.has('registry')) {
       console.log(`4. registry cost with 1, 64, 1024 and 4096 entries, ${repeats} repeats (2 vCPUs)`);
       const reg = await guest(BENCH_REGISTRY, `gs.reg_sizes=1,64,1024,4096 gs.reg_repeats=${repeats}`);
       if (reg.report.facts.has('reg')) results.registry = registryResult(reg.report);
-      if (!reg.checks.every((c) => c.ok)) notDone.push({ part: 'registry', why: `the guest run was not clean: ${failedChecks(reg)}` });
+      noteUnclean(notDone, 'registry', reg);
     }
 
-    const saveNote = 'Graceful save: the workload pre-writes its 64 KiB state file, so saving it needs no new memory, and saves it from a thread of its own on SIGUSR1 (gs-kit handler) or SIGTERM (earlyoom, nohang); success = the state file says saved after the workload died. gs-memcg: 64 MiB memory.max; global contenders: 256 MiB guest with a stress-ng ballast leaving ~80 MiB. earlyoom and nohang both SIGTERM the process with the highest oom_score below 10 % MemAvailable and SIGKILL below 5 %. Stock: the patched kernel without the module, memcg OOM; nothing asks the workload to save.';
+    // The other contenders, and the global runs' ballast, are the host's Debian packages, run in the guest over 9p.
+    const installed = new Set<string>();
     if (parts.has('save') || parts.has('stock')) {
-      for (const [tool, pkg] of [['earlyoom', 'earlyoom'], ['nohang', 'nohang'], ['stress-ng', 'stress-ng']] as const) {
-        if (await haveCommand(tool)) continue;
-        notDone.push({ part: `graceful save: ${tool}`, why: `${tool} is not installed on the host (Debian package "${pkg}": apt-get install ${pkg}).` });
+      for (const tool of ['earlyoom', 'nohang', 'stress-ng']) {
+        if (await haveCommand(tool)) installed.add(tool);
+        else notDone.push({ part: `graceful save: ${tool}`, why: `${tool} is not installed on the host (Debian package "${tool}": apt-get install ${tool}).` });
       }
     }
+    const globalContender = installed.has('stress-ng') ? ['gs-global'] : [];
     if (parts.has('save')) {
-      // The other contenders are the host's Debian packages, run in the guest over 9p.
-      const contenders: string[] = ['stock', 'gs-memcg'];
-      for (const tool of ['earlyoom', 'nohang']) if (await haveCommand(tool)) contenders.push(tool);
-      if (await haveCommand('stress-ng')) contenders.push('gs-global');
+      const contenders = ['stock', 'gs-memcg', ...['earlyoom', 'nohang'].filter((t) => installed.has(t)), ...globalContender];
       console.log(`3. graceful save at ${rates.join(', ')} MB/s (0 = no limit), ${saveTrialCount} trials per contender and rate`);
       results.save = await saveResults(guest, 'graceful save', contenders, rates, saveTrialCount, notDone);
-      if (results.save) notes.push(saveNote);
+      if (results.save) notes.push(SAVE_NOTE);
     }
 
     if (parts.has('stock')) {
@@ -224,13 +228,13 @@ export const bench: Command = {
       const stockGuest = guestOn(sg.kernel, sg.initrd);
       console.log(`6. stock mode on Debian's ${sg.release}: ${trials} memcg OOM trials, graceful save at ${rates.join(', ')} MB/s`);
       const lat = await stockGuest(BENCH_LATENCY, `gs.trials=${trials}`);
-      if (!lat.checks.every((c) => c.ok)) notDone.push({ part: 'stock-mode latency', why: `the guest run was not clean: ${failedChecks(lat)}` });
-      const contenders = ['gs-memcg', ...((await haveCommand('stress-ng')) ? ['gs-global'] : [])];
-      const save = await saveResults(stockGuest, 'stock-mode graceful save', contenders, rates, saveTrialCount, notDone);
+      noteUnclean(notDone, 'stock-mode latency', lat);
+      const save = await saveResults(stockGuest, 'stock-mode graceful save', ['gs-memcg', ...globalContender], rates, saveTrialCount, notDone);
+      const measured = lat.report.facts.has('lat_gs');
       results.stock = {
         kernelRelease: sg.release,
-        latency: lat.report.facts.has('lat_gs') ? latencyResult(lat.report) : null,
-        killDelay: lat.report.facts.has('lat_gs') ? killDelayResult(lat.report) : null,
+        latency: measured ? latencyResult(lat.report) : null,
+        killDelay: measured ? killDelayResult(lat.report) : null,
         save,
       };
       notes.push('Stock mode: Debian\'s unmodified kernel of the same series with the module\'s own hook (an ftrace direct call at oom_kill_process) and no gs-kit patch, so handlers of a global OOM have no access to the memory reserves (README, stock mode).');
