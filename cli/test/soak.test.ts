@@ -1,9 +1,7 @@
 import test from 'ava';
 import { parseGuestOutput, type GuestReport } from '../src/lib/guest-protocol.js';
-import {
-  LIFECYCLE_STRESS_SCENARIO, SOAK_SCENARIO, lifecycleChecks, lifecycleSummary, soakBootTimeoutMs, soakChecks,
-  soakSummary, soakVictims,
-} from '../src/lib/soak.js';
+import { SOAK_SCENARIO, soakBootTimeoutMs, soakChecks, soakSummary, soakVictims } from '../src/lib/soak.js';
+import { LIFECYCLE_STRESS_SCENARIO, lifecycleChecks, lifecycleSummary } from '../src/lib/soak-lifecycle.js';
 import { logBetween, parseTrials, parseVictimRecords } from '../src/lib/soak-parse.js';
 import type { Check } from '../src/lib/scenarios.js';
 

@@ -5,8 +5,8 @@
  * Guests run under TCG on a shared 2-core host, so absolute times are only
  * comparable within one run: every comparison is also given as a ratio.
  */
-import { findSplats, type GuestReport } from './guest-protocol.js';
-import type { Check } from './checks.js';
+import type { GuestReport } from './guest-protocol.js';
+import { check, type Check } from './checks.js';
 import type { Scenario } from './scenario.js';
 import type { Summary } from './stats.js';
 import {
@@ -14,17 +14,51 @@ import {
   type KillDelayResult, type LatencyResult, type RegistryResult, type SaveCell, type SaveTrial,
 } from './bench-parse.js';
 
+// ---- what a bench runs ----
+
+/** The parts of `gs-kit bench`, in the order they run. */
+export const BENCH_PARTS = ['latency', 'registry', 'save', 'stock', 'build', 'suite'] as const;
+export type BenchPart = (typeof BENCH_PARTS)[number];
+
+/** What one `gs-kit bench` measures, from its options. */
+export interface BenchPlan {
+  series: string;
+  parts: ReadonlySet<BenchPart>;
+  /** memcg OOM and fork+exec trials of the latency parts. */
+  trials: number;
+  /** Trials per contender and rate of the graceful-save parts. */
+  saveTrials: number;
+  /** Repeats of each registry operation per size. */
+  repeats: number;
+  /** Allocation rates of the graceful-save parts, MB/s (0: no limit). */
+  rates: number[];
+  /** Where the timed kernel builds go. */
+  scratch: string;
+}
+
+/** The host's programs the graceful-save parts run in the guest: two contenders and the global runs' ballast. */
+export const SAVE_TOOLS = ['earlyoom', 'nohang', 'stress-ng'] as const;
+
+/** What the graceful-save figures mean, printed under them. */
+export const SAVE_NOTE = 'Graceful save: the workload pre-writes its 64 KiB state file, so saving it needs no new memory, and saves it from a thread of its own on SIGUSR1 (gs-kit handler) or SIGTERM (earlyoom, nohang); success = the state file says saved after the workload died. gs-memcg: 64 MiB memory.max; global contenders: 256 MiB guest with a stress-ng ballast leaving ~80 MiB. earlyoom and nohang both SIGTERM the process with the highest oom_score below 10 % MemAvailable and SIGKILL below 5 %. Stock: the patched kernel without the module, memcg OOM; nothing asks the workload to save.';
+
+/** What the stock-mode rows mean. */
+export const STOCK_NOTE = 'Stock mode: Debian\'s unmodified kernel of the same series with the module\'s own hook (an ftrace direct call at oom_kill_process) and no gs-kit patch, so handlers of a global OOM have no access to the memory reserves (README, stock mode).';
+
+/** What the guests' clock is, given the kernel command-line words that pin its TSC (none: not constant). */
+export function clockNote(tscAppend: string): string {
+  return tscAppend
+    ? `Guests boot with "${tscAppend}": under TCG the guest TSC is the host's, and without a given frequency the guest often fails to calibrate it under load and falls back to jiffies (4 ms steps).`
+    : 'The host TSC is not constant: guests may fall back to a jiffies clock (4 ms steps).';
+}
+
 // ---- the bench guests ----
 
 const TRIAL_LIMIT_NOTE = 'every trial reported';
 
-function benchCheck(name: string, ok: boolean, detail?: string): Check {
-  return ok || detail === undefined ? { name, ok } : { name, ok, detail };
-}
-
 function errorsOf(report: GuestReport): Check {
   const errors = values(report, 'error');
-  return benchCheck('the guest reported no error', errors.length === 0, errors.join('; '));
+  return check('the guest reported no error', errors.length === 0, errors.join('; '));
 }
 
 export const BENCH_LATENCY: Scenario = {
@@ -36,11 +70,11 @@ export const BENCH_LATENCY: Scenario = {
     const splats = killDelayResult(r).splats;
     return [
       errorsOf(r),
-      benchCheck(`${TRIAL_LIMIT_NOTE}: a handler record per gs trial`, handlerLatencies(r).length === trials,
+      check(`${TRIAL_LIMIT_NOTE}: a handler record per gs trial`, handlerLatencies(r).length === trials,
         `${handlerLatencies(r).length} of ${trials}`),
-      benchCheck(`${TRIAL_LIMIT_NOTE}: a fork+exec sample per trial`, forkExecLatencies(r).length === trials,
+      check(`${TRIAL_LIMIT_NOTE}: a fork+exec sample per trial`, forkExecLatencies(r).length === trials,
         `${forkExecLatencies(r).length} of ${trials}`),
-      benchCheck('no BUG, WARNING or Oops during the trials', splats.length === 0, splats.join('\n')),
+      check('no BUG, WARNING or Oops during the trials', splats.length === 0, splats.join('\n')),
     ];
   },
 };
@@ -56,7 +90,7 @@ export const BENCH_REGISTRY: Scenario = {
     const rows = registryResult(r).rows;
     return [
       errorsOf(r),
-      benchCheck('every size read back its entries', rows.length > 0 && rows.every((row) => row.readBack === row.entries),
+      check('every size read back its entries', rows.length > 0 && rows.every((row) => row.readBack === row.entries),
         rows.map((row) => `${row.entries}: ${row.readBack}`).join(', ')),
     ];
   },
@@ -70,7 +104,7 @@ export const BENCH_SAVE: Scenario = {
   timeoutMs: 3_000_000,
   checks: (r) => [
     errorsOf(r),
-    benchCheck('trials were run', saveTrials(r).length > 0),
+    check('trials were run', saveTrials(r).length > 0),
   ],
 };
 

@@ -1,5 +1,5 @@
 /** `gs-kit soak`: the summary table, one label and value per row. Pure. */
-import type { LifecycleSummary } from './soak.js';
+import type { LifecycleSummary } from './soak-lifecycle.js';
 import type { SoakSummary } from './soak-parse.js';
 
 /** The soak boot's rows. */

@@ -1,6 +1,7 @@
 /**
- * The soak and lifecycle-stress guests ("prove it cannot hurt the machine"):
- * what they report, how it is summed up, and what must hold.
+ * The soak guest ("prove it cannot hurt the machine"): what it reports,
+ * how it is summed up, and what must hold. The lifecycle-stress guest is
+ * soak-lifecycle.ts.
  *
  * The soak guest (vm/guest/scenarios/soak.sh) runs many OOM trials in one
  * boot, each with several registered victims whose handlers behave in
@@ -12,24 +13,20 @@
  * log, so pids may wrap during a long soak (tinyconfig caps pid_max at
  * 32768). Pure: no I/O.
  */
-import { check, equal, type Check } from './checks.js';
-import { fact, findSplats, moduleEvents, oomKills, parseFields, type GuestReport, type ModuleEvent } from './guest-protocol.js';
+import { check, type Check } from './checks.js';
+import { fact, findSplats, moduleEvents, oomKills, type GuestReport, type ModuleEvent } from './guest-protocol.js';
 import type { Scenario } from './scenario.js';
 import {
-  factFields, logBetween, num, parseTrials, parseVictimRecords, trialLogs,
+  factFields, num, parseTrials, parseVictimRecords, trialLogs,
   type Outcome, type SoakSummary, type SoakTrial, type VictimResult,
 } from './soak-parse.js';
 
 /** timeout_ms the soak guest loads the module with. */
 export const SOAK_TIMEOUT_MS = 1000;
-/** timeout_ms the lifecycle-stress guest loads the module with. */
-export const LIFECYCLE_TIMEOUT_MS = 500;
 /** What the OOM killer may add to timeout_ms before it kills (issue: 1 s). */
 export const KILL_SLACK_S = 1;
 /** Default trials of `gs-kit soak` and of `npm run test:soak`. */
 export const SOAK_DEFAULT_COUNT = 200;
-/** Default rmmod/insmod cycles of the lifecycle-stress guest. */
-export const LIFECYCLE_DEFAULT_CYCLES = 30;
 
 function byVictim(events: readonly ModuleEvent[]): Map<string, ModuleEvent[]> {
   const out = new Map<string, ModuleEvent[]>();
@@ -157,7 +154,8 @@ function describe(v: VictimResult): string {
     ` record ${v.record ? `victim_alive=${v.record.victim_alive}` : 'none'}`;
 }
 
-function some<T>(items: readonly T[], show: (t: T) => string, max = 5): string {
+/** Up to @max items, shown and joined, and how many more there are. */
+export function some<T>(items: readonly T[], show: (t: T) => string, max = 5): string {
   return items.slice(0, max).map(show).join('; ') + (items.length > max ? `; and ${items.length - max} more` : '');
 }
 
@@ -242,119 +240,6 @@ export const SOAK_SCENARIO: Scenario = {
   checks: soakChecks,
 };
 
-export interface LifecycleSummary {
-  cycles: number;
-  rmmodOk: number;
-  insmodOk: number;
-  /** The longest rmmod (ms), which waits for OOM callbacks and helpers in flight. */
-  maxRmmodMs: number;
-  /** OOM rounds (two victims each) during the cycles, and how many registrations the module took. */
-  oomRounds: number;
-  registeredRounds: number;
-  /** Handlers the module started during the cycles, and how many of those have no end line. */
-  handlersStarted: number;
-  handlersUnended: number;
-  maxKillDelayS: number;
-  reuse: { old?: string; new?: string; samePid: boolean; staleFired: boolean; controlFired: boolean };
-  warnings: number;
-}
-
-export function lifecycleSummary(report: GuestReport): LifecycleSummary {
-  const cycles = (report.facts.get('lc_cycle') ?? []).map((l) => parseFields(l.trim().split(/\s+/).slice(1)));
-  const rounds = (report.facts.get('lc_oom') ?? []).map((l) => parseFields(l.trim().split(/\s+/).slice(1)));
-  const stress = logBetween(report.dmesg, 'gs_stress: begin', 'gs_stress: end');
-  const events = moduleEvents(stress);
-  const starts = events.filter((e) => e.event === 'start');
-  const kills = oomKills(stress);
-  const delays = starts.map((s) => {
-    const k = kills.find((x) => String(x.pid) === s.fields.victim && x.time >= s.time);
-    return k ? k.time - s.time : NaN;
-  }).filter(Number.isFinite);
-  const unended = starts.filter((s) => !events.some((e) => e !== s && e.fields.victim === s.fields.victim &&
-    ['exit', 'timeout', 'error'].includes(e.event) && e.time >= s.time));
-  const reuseLog = logBetween(report.dmesg, 'gs_reuse: begin', 'gs_reuse: end');
-  const old = fact(report, 'reuse_old');
-  const ctl = fact(report, 'reuse_control');
-  const reuseEvents = moduleEvents(reuseLog);
-  return {
-    cycles: cycles.length,
-    rmmodOk: cycles.filter((c) => c.rmmod === '0').length,
-    insmodOk: cycles.filter((c) => c.insmod === '0').length,
-    maxRmmodMs: Math.max(0, ...cycles.map((c) => num(c.rmmod_ms)).filter(Number.isFinite)),
-    oomRounds: rounds.length,
-    registeredRounds: rounds.filter((r) => /^ok_/.test(r.register ?? '')).length,
-    handlersStarted: starts.length,
-    handlersUnended: unended.length,
-    maxKillDelayS: delays.length ? Math.max(...delays) : 0,
-    reuse: {
-      ...(old !== undefined ? { old } : {}),
-      ...(fact(report, 'reuse_new') !== undefined ? { new: fact(report, 'reuse_new') } : {}),
-      samePid: old !== undefined && fact(report, 'reuse_new') === old,
-      staleFired: fact(report, 'reuse_rec') !== 'none' || reuseEvents.some((e) => e.fields.victim === old),
-      controlFired: fact(report, 'reuse_control_rec') === 'present' &&
-        reuseEvents.some((e) => e.event === 'start' && e.fields.victim === ctl),
-    },
-    warnings: findSplats(report.dmesg).length,
-  };
-}
-
-export function lifecycleChecks(report: GuestReport): Check[] {
-  const config = factFields(report, 'lc_config');
-  const want = num(config.cycles);
-  const timeoutMs = Number.isFinite(num(config.timeout_ms)) ? num(config.timeout_ms) : LIFECYCLE_TIMEOUT_MS;
-  const s = lifecycleSummary(report);
-  const old = fact(report, 'reuse_old');
-  const reuseLog = logBetween(report.dmesg, 'gs_reuse: begin', 'gs_reuse: end');
-  const killedNew = oomKills(reuseLog).some((k) => String(k.pid) === old);
-  const rounds = report.facts.get('lc_oom') ?? [];
-  const badRounds = rounds.filter((r) => !/statuses=137,137$/.test(r));
-  const loads = (report.dmesg.match(/graceful_shutdown: loaded:/g) ?? []).length;
-  const unloads = (report.dmesg.match(/graceful_shutdown: unloaded/g) ?? []).length;
-  const racer = factFields(report, 'lc_racer');
-  const cycles = report.facts.get('lc_cycle') ?? [];
-  return [
-    check('pid reuse: the first process was registered', /^ok /.test(fact(report, 'reuse_register') ?? ''),
-      fact(report, 'reuse_register')),
-    check('pid reuse: a new process got the same pid after the first exited', s.reuse.samePid,
-      `old ${old}, new ${fact(report, 'reuse_new')} after ${fact(report, 'reuse_attempts')} attempt(s)`),
-    check('pid reuse: the OOM killer killed the new process',
-      fact(report, 'reuse_new_status') === '137' && killedNew, `status ${fact(report, 'reuse_new_status')}`),
-    check('pid reuse: the stale entry never fired (no handler record, no module start for that pid)',
-      !s.reuse.staleFired, `record ${fact(report, 'reuse_rec')}`),
-    check('pid reuse: the stale entry is gone from the listing', fact(report, 'reuse_listing_after') === '',
-      fact(report, 'reuse_listing_after')),
-    check('pid reuse: a registered process with a fresh pid fired as usual', s.reuse.controlFired),
-    check(`all ${Number.isFinite(want) ? want : '?'} rmmod/insmod cycles ran`, Number.isFinite(want) && s.cycles === want,
-      `${s.cycles} cycle(s)`),
-    check('every rmmod succeeded (never EBUSY), while OOMs fired', s.rmmodOk === s.cycles && s.cycles > 0,
-      cycles.filter((c) => !/rmmod=0 /.test(c)).slice(0, 5).join('; ')),
-    check('every insmod succeeded', s.insmodOk === s.cycles && s.cycles > 0,
-      cycles.filter((c) => !/insmod=0 /.test(c)).slice(0, 5).join('; ')),
-    check('the module logged each load and unload', loads === s.cycles + 1 && unloads === s.cycles + 1,
-      `${loads} loads, ${unloads} unloads for ${s.cycles} cycles`),
-    check('OOMs fired during the cycles, some while the module was loaded',
-      s.oomRounds > 0 && s.registeredRounds > 0 && s.handlersStarted > 0,
-      `${s.oomRounds} rounds, ${s.registeredRounds} registered, ${s.handlersStarted} handlers started`),
-    check('every victim died of SIGKILL', rounds.length > 0 && badRounds.length === 0, badRounds.slice(0, 5).join('; ')),
-    check('every handler started got an exit, timeout or error line', s.handlersUnended === 0,
-      `${s.handlersUnended} without an end`),
-    check(`no kill was delayed beyond timeout_ms + ${KILL_SLACK_S} s`, s.maxKillDelayS <= timeoutMs / 1000 + KILL_SLACK_S,
-      `max ${s.maxKillDelayS.toFixed(3)} s`),
-    check('registrations raced the cycles', num(racer.ok) > 0, fact(report, 'lc_racer')),
-    check('no handler is left running', fact(report, 'leftover_helpers') === '0', fact(report, 'leftover_helpers')),
-    equal('the module unloads at the end', fact(report, 'rmmod_final'), 'ok'),
-    check('0 kernel warnings', s.warnings === 0, some(findSplats(report.dmesg), (l) => l, 3)),
-  ];
-}
-
-export const LIFECYCLE_STRESS_SCENARIO: Scenario = {
-  name: 'lifecycle_stress',
-  title: 'rmmod/insmod under memcg OOMs and racing registrations; a recycled pid never fires a stale handler',
-  memoryMb: 128,
-  timeoutMs: 300_000,
-  checks: lifecycleChecks,
-};
-
 /**
  * A hard limit for a soak boot of @count trials: measured ~1.9 s each under
  * TCG on the qemu profile (6.1), with room to spare; the debug profile
@@ -363,3 +248,7 @@ export const LIFECYCLE_STRESS_SCENARIO: Scenario = {
 export function soakBootTimeoutMs(count: number, profile: 'qemu' | 'debug' | string = 'qemu'): number {
   return (120_000 + count * 8_000) * (profile === 'debug' ? 4 : 1);
 }
+
+/** The parts of `gs-kit soak`, in the order they run. */
+export const SOAK_PARTS = ['trials', 'lifecycle', 'global'] as const;
+export type SoakPart = (typeof SOAK_PARTS)[number];

@@ -1,0 +1,248 @@
+/**
+ * `gs-kit bench`'s runs: the guests each part boots, the timed builds, and
+ * the results they add up to. Parsing and judging are lib/bench*.ts; the
+ * command prints and writes what this returns.
+ */
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { runScenario, type ScenarioRun } from '../adapters/guest.js';
+import { haveCommand, run } from '../adapters/exec.js';
+import { distroTarball, ensureBuild } from '../adapters/kernel-build.js';
+import { extractTarball } from '../adapters/kernel-tree.js';
+import { color } from '../adapters/ui.js';
+import {
+  BENCH_LATENCY, BENCH_PARTS, BENCH_REGISTRY, BENCH_SAVE, SAVE_NOTE, SAVE_TOOLS, STOCK_NOTE, clockNote,
+  type BenchPlan, type BenchResults, type BuildTiming, type PartNotDone,
+} from '../lib/bench.js';
+import {
+  cpuModel, killDelayResult, latencyResult, meminfoKb, registryResult, saveCells, saveHoldMs, saveKernelLines, saveTrials, tscAppend,
+} from '../lib/bench-parse.js';
+import { GsError } from '../lib/errors.js';
+import { fact } from '../lib/guest-protocol.js';
+import type { Scenario } from '../lib/scenario.js';
+import { ALL_SCENARIOS } from '../lib/scenarios.js';
+import { prepareGuest, prepareStockGuest } from './guests.js';
+
+type Say = (line: string) => void;
+type BenchGuest = (scenario: Scenario, append: string) => Promise<ScenarioRun>;
+type BuildTimes = Omit<BuildTiming, 'suiteWallS' | 'suiteScenarios'>;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** prepareGuest, waiting while another gs-kit holds the build lock. */
+async function prepareGuestWaiting(series: string, say: Say) {
+  for (let waited = 0; ; waited += 5) {
+    try {
+      return await prepareGuest(series, 'qemu');
+    } catch (err) {
+      if (!(err instanceof GsError && /Another gs-kit/.test(err.message)) || waited > 1800) throw err;
+      if (waited === 0) say(color.dim('another gs-kit is building this kernel; waiting for it'));
+      await sleep(5000);
+    }
+  }
+}
+
+/** Wait until no kernel build ("make -jN") runs on this machine: timings need it alone. */
+async function waitForQuietMachine(say: Say): Promise<void> {
+  for (let shown = false; ; shown = true) {
+    const r = await run(['pgrep', '-f', 'make -j']);
+    const others = r.stdout.split('\n').map(Number).filter((pid) => pid && pid !== process.pid);
+    if (others.length === 0) return;
+    if (!shown) say(color.dim(`waiting for other kernel builds to finish (pids ${others.join(', ')})`));
+    await sleep(10_000);
+  }
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const t0 = process.hrtime.bigint();
+  const value = await fn();
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, value };
+}
+
+const quietReporter = { step: () => {}, output: () => {}, note: () => {} };
+
+/** Cold qemu-profile build, module-only rebuild and a plain tinyconfig build, in @scratch. */
+async function buildTiming(series: string, scratch: string, jobs: number, say: Say): Promise<BuildTimes> {
+  const tarball = distroTarball(series);
+  const cache = join(scratch, 'cache');
+  const plain = join(scratch, 'plain');
+  await rm(scratch, { recursive: true, force: true });
+  await mkdir(scratch, { recursive: true });
+  try {
+    await waitForQuietMachine(say);
+    say(`timing a cold qemu-profile build of ${tarball} in ${cache}`);
+    const cold = await timed(() => ensureBuild({ tarball, profile: 'qemu', jobs, cacheDir: cache }, quietReporter));
+    say(`  ${cold.seconds.toFixed(1)} s; now the module-only rebuild`);
+    const again = await timed(() => ensureBuild({ tarball, profile: 'qemu', jobs, cacheDir: cache }, quietReporter));
+    await rm(cache, { recursive: true, force: true });
+
+    await waitForQuietMachine(say);
+    say(`timing a plain tinyconfig build of the same tree in ${plain}`);
+    const plainBuild = await timed(async () => {
+      await extractTarball(tarball, plain);
+      for (const argv of [['make', 'tinyconfig'], ['make', `-j${jobs}`]]) {
+        const r = await run(argv, { cwd: plain, logFile: join(scratch, 'plain.log') });
+        if (r.exitCode !== 0) throw new GsError(`"${argv.join(' ')}" failed in ${plain}.`, `Read ${join(scratch, 'plain.log')}.`, 'build');
+      }
+    });
+    say(`  ${plainBuild.seconds.toFixed(1)} s`);
+    return { coldQemuBuildS: cold.seconds, moduleRebuildS: again.seconds, plainTinyconfigBuildS: plainBuild.seconds, jobs };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The whole guest suite on one kernel, one boot a scenario: wall time and failures. */
+async function suiteTiming(kernel: string, initrd: string): Promise<{ seconds: number; failed: number }> {
+  const suite = await timed(async () => {
+    let failed = 0;
+    for (const scenario of ALL_SCENARIOS) {
+      const r = await runScenario(scenario, kernel, initrd);
+      if (!r.checks.every((c) => c.ok)) failed++;
+    }
+    return failed;
+  });
+  return { seconds: suite.seconds, failed: suite.value };
+}
+
+/** Notes @part as not done when its guest run failed a check, naming the checks. */
+function noteUnclean(notDone: PartNotDone[], part: string, r: ScenarioRun): void {
+  if (r.checks.every((c) => c.ok)) return;
+  const failed = r.checks.filter((c) => !c.ok).map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`).join('; ');
+  notDone.push({ part, why: `the guest run was not clean: ${failed}` });
+}
+
+/** The graceful-save guest's results for @contenders; pushes what was not done. */
+async function saveResults(
+  guest: BenchGuest, label: string, contenders: readonly string[], plan: BenchPlan, notDone: PartNotDone[],
+): Promise<BenchResults['save']> {
+  const save = await guest(BENCH_SAVE, `gs.rates=${plan.rates.join(',')} gs.save_trials=${plan.saveTrials} gs.contenders=${contenders.join(',')}`);
+  noteUnclean(notDone, label, save);
+  const trialsRun = saveTrials(save.report);
+  if (!trialsRun.length) return null;
+  const kernelLines = saveKernelLines(save.report);
+  const failedTrialKernelLog = Object.fromEntries(trialsRun.filter((t) => !t.saved)
+    .map((t) => `${t.contender} ${t.rate} ${t.trial}`).map((k) => [k, kernelLines[k] ?? []]));
+  return {
+    failedTrialKernelLog,
+    cells: saveCells(trialsRun), trials: trialsRun, memcgMax: '64M', handlerWaitMs: 3000,
+    holdMs: saveHoldMs(save.report),
+    tools: {
+      earlyoom: fact(save.report, 'earlyoom_version') ?? 'not run',
+      nohang: fact(save.report, 'nohang_version') ?? 'not run',
+      'stress-ng': 'ballast for the global runs (stress-ng --vm 1 --vm-hang 0), oom_score_adj -1000',
+    },
+  };
+}
+
+/** This host, and the kernel command-line words that pin a guest's TSC to it. */
+async function benchHost(): Promise<{ host: BenchResults['host']; tscAppend: string }> {
+  const [cpuinfo, meminfo, uname] = await Promise.all([
+    readFile('/proc/cpuinfo', 'utf8'), readFile('/proc/meminfo', 'utf8'), run(['uname', '-r']),
+  ]);
+  const tsc = tscAppend(cpuinfo);
+  return {
+    host: {
+      nproc: cpus().length, cpuModel: cpuModel(cpuinfo), memTotalKb: meminfoKb(meminfo, 'MemTotal'),
+      kernelRelease: uname.stdout.trim(), tscKhz: tsc.khz,
+    },
+    tscAppend: tsc.append,
+  };
+}
+
+/** Runs the parts of @plan, saying what it starts; what a part could not do is in the results' notDone. */
+export async function runBench(plan: BenchPlan, say: Say): Promise<BenchResults> {
+  const { series, parts, trials, rates } = plan;
+  const notDone: PartNotDone[] = BENCH_PARTS.filter((part) => !parts.has(part)).map((part) => ({ part, why: 'not asked for (--parts)' }));
+  const { host, tscAppend: pinTsc } = await benchHost();
+  const notes = [clockNote(pinTsc)];
+  const results: BenchResults = {
+    schema: 1,
+    generatedAt: new Date().toISOString(),
+    host,
+    guest: { series, kernelRelease: '?', accel: 'tcg', smp: 1, clocksource: null },
+    latency: null, killDelay: null, registry: null, save: null, stock: null, build: null, notDone, notes,
+  };
+
+  const { artifacts, initrd } = await prepareGuestWaiting(series, say);
+  results.guest.kernelRelease = artifacts.release;
+  const guestOn = (kernel: string, initramfs: string): BenchGuest => (scenario, append) =>
+    runScenario(scenario, kernel, initramfs, { append: `${append} ${pinTsc}`.trim() });
+  const guest = guestOn(artifacts.bzImage, initrd);
+
+  if (parts.has('latency')) {
+    say(`1-2. ${trials} memcg OOM trials without and with the module, and ${trials} fork+exec trials`);
+    const lat = await guest(BENCH_LATENCY, `gs.trials=${trials}`);
+    results.guest.clocksource = fact(lat.report, 'clocksource') ?? null;
+    if (lat.report.facts.has('lat_gs')) {
+      results.latency = latencyResult(lat.report);
+      results.killDelay = killDelayResult(lat.report);
+      if (results.killDelay.stockChosenToKilledMs.n < trials) {
+        notes.push(`Kill delay without the module is timed from the OOM report's first line, which the kernel rate-limits (10 reports per 5 s): ${results.killDelay.stockChosenToKilledMs.n} of ${trials} trials had one.`);
+      }
+    }
+    noteUnclean(notDone, 'latency and kill delay', lat);
+  }
+
+  if (parts.has('registry')) {
+    say(`4. registry cost with 1, 64, 1024 and 4096 entries, ${plan.repeats} repeats (2 vCPUs)`);
+    const reg = await guest(BENCH_REGISTRY, `gs.reg_sizes=1,64,1024,4096 gs.reg_repeats=${plan.repeats}`);
+    if (reg.report.facts.has('reg')) results.registry = registryResult(reg.report);
+    noteUnclean(notDone, 'registry', reg);
+  }
+
+  // The other contenders, and the global runs' ballast, are the host's Debian packages, run in the guest over 9p.
+  const installed = new Set<string>();
+  if (parts.has('save') || parts.has('stock')) {
+    for (const tool of SAVE_TOOLS) {
+      if (await haveCommand(tool)) installed.add(tool);
+      else notDone.push({ part: `graceful save: ${tool}`, why: `${tool} is not installed on the host (Debian package "${tool}": apt-get install ${tool}).` });
+    }
+  }
+  const globalContender = installed.has('stress-ng') ? ['gs-global'] : [];
+  if (parts.has('save')) {
+    const contenders = ['stock', 'gs-memcg', ...['earlyoom', 'nohang'].filter((t) => installed.has(t)), ...globalContender];
+    say(`3. graceful save at ${rates.join(', ')} MB/s (0 = no limit), ${plan.saveTrials} trials per contender and rate`);
+    results.save = await saveResults(guest, 'graceful save', contenders, plan, notDone);
+    if (results.save) notes.push(SAVE_NOTE);
+  }
+
+  if (parts.has('stock')) {
+    // The same latency and save guests on the distribution's own kernel, the module in stock mode.
+    const sg = await prepareStockGuest(series);
+    const stockGuest = guestOn(sg.kernel, sg.initrd);
+    say(`6. stock mode on Debian's ${sg.release}: ${trials} memcg OOM trials, graceful save at ${rates.join(', ')} MB/s`);
+    const lat = await stockGuest(BENCH_LATENCY, `gs.trials=${trials}`);
+    noteUnclean(notDone, 'stock-mode latency', lat);
+    const save = await saveResults(stockGuest, 'stock-mode graceful save', ['gs-memcg', ...globalContender], plan, notDone);
+    const measured = lat.report.facts.has('lat_gs');
+    results.stock = {
+      kernelRelease: sg.release,
+      latency: measured ? latencyResult(lat.report) : null,
+      killDelay: measured ? killDelayResult(lat.report) : null,
+      save,
+    };
+    notes.push(STOCK_NOTE);
+  }
+
+  const jobs = cpus().length;
+  const timing = parts.has('build') ? await buildTiming(series, plan.scratch, jobs, say) : null;
+  let suite: { seconds: number; failed: number } | null = null;
+  if (parts.has('suite')) {
+    say(`5. the guest suite: ${ALL_SCENARIOS.length} scenarios, one boot each`);
+    suite = await suiteTiming(artifacts.bzImage, initrd);
+    if (suite.failed) notes.push(`${suite.failed} suite scenario(s) failed during the timed suite run (timing kept).`);
+  }
+  if (timing || suite) {
+    results.build = {
+      coldQemuBuildS: timing?.coldQemuBuildS ?? null,
+      plainTinyconfigBuildS: timing?.plainTinyconfigBuildS ?? null,
+      moduleRebuildS: timing?.moduleRebuildS ?? null,
+      suiteWallS: suite?.seconds ?? null,
+      suiteScenarios: suite ? ALL_SCENARIOS.length : null,
+      jobs,
+    };
+  }
+  return results;
+}
