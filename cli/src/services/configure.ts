@@ -1,0 +1,81 @@
+/**
+ * `gs-kit configure`'s decisions: what the system under a Host has (cgroup
+ * hierarchy, systemd, memory, GRUB), and the plan of cgroup, handler-cgroup
+ * and GRUB changes that follows from it and the user's settings.
+ */
+import type { Host, Log } from '../adapters/host.js';
+import { color } from '../adapters/ui.js';
+import {
+  cgroupPlan, detectCgroup, formatBytes, handlerCgroupDir, handlerLimits, handlerPlan, HANDLER_CGROUP_PARAM, parseMeminfo,
+  workloadLimit, type CgroupVersion, type Limit, type Size,
+} from '../lib/cgroups.js';
+import { GsError } from '../lib/errors.js';
+import { GRUB_DEFAULTS, GRUB_DROPIN, grubPlan } from '../lib/grub.js';
+import type { Plan } from '../lib/host-plan.js';
+
+/** What the user asked of configure. */
+export interface ConfigureSettings {
+  /** Memory left outside the workload (--reserve). */
+  reserve?: Size | undefined;
+  /** The workload's limit (--memory-max). */
+  memoryMax?: Size | undefined;
+  cgroup: 'auto' | 'v1' | 'v2';
+  /** Write the GRUB drop-in (false: --no-grub). */
+  grub: boolean;
+}
+
+/** Build the cgroup + GRUB plan for the system under @host, telling @log what it decided. */
+export async function configurePlan(host: Host, settings: ConfigureSettings, log: Log): Promise<Plan> {
+  const { reserve, memoryMax } = settings;
+
+  const mounts = await host.readFile('/proc/mounts');
+  const detected = detectCgroup(mounts ?? '');
+  const wanted = settings.cgroup;
+  const version: CgroupVersion = wanted === 'v1' || wanted === 'v2' ? wanted : (detected?.version ?? 'v2');
+  const systemd = await host.exists('/run/systemd/system');
+
+  const meminfo = await host.readFile('/proc/meminfo');
+  let limit: Limit;
+  if (meminfo === undefined) {
+    if (memoryMax?.kind !== 'bytes') {
+      throw new GsError(`Cannot read /proc/meminfo under ${host.root}, so the memory size is unknown.`,
+        'Give the workload limit in bytes with --memory-max SIZE (e.g. 2G).', 'usage');
+    }
+    limit = { limitBytes: Math.floor(memoryMax.bytes / 4096) * 4096, reserveBytes: 0 };
+  } else {
+    limit = workloadLimit({ totalBytes: parseMeminfo(meminfo), ...(reserve ? { reserve } : {}), ...(memoryMax ? { memoryMax } : {}) });
+  }
+
+  const how = wanted === 'auto' ? (detected ? 'mounted now' : 'none mounted; the default') : `asked for; ${detected ? `${detected.version} is mounted now` : 'none mounted now'}`;
+  log(`cgroup ${version} (${how}); systemd: ${systemd ? 'yes' : 'no'}`);
+  log(`workload limit ${formatBytes(limit.limitBytes)} (${limit.limitBytes} bytes)${limit.reserveBytes ? `, ${formatBytes(limit.reserveBytes)} left for OOM handlers and the system` : ''}`);
+
+  const plan: Plan = [];
+  if (systemd) {
+    plan.push(...cgroupPlan({ version, limit, systemd }));
+  } else if (detected?.version === version) {
+    plan.push(...cgroupPlan({ version, limit, systemd, mountPoint: detected.path }));
+  } else {
+    log(color.yellow(`note: cgroup ${version} is not mounted now, so the gs-workload cgroup cannot be made yet; reboot (with the GRUB setting) and run gs-kit configure again.`));
+  }
+  // Handlers run in a cgroup of their own, which only a v2 hierarchy gives the module.
+  if (version === 'v2' && (systemd || detected?.version === 'v2')) {
+    const reserve = limit.reserveBytes || limit.limitBytes;
+    plan.push(...handlerPlan({
+      systemd, reserveBytes: reserve, ...(detected?.path ? { mountPoint: detected.path } : {}),
+      moduleLoaded: await host.exists(HANDLER_CGROUP_PARAM),
+    }));
+    log(`handler cgroup ${handlerCgroupDir(systemd, detected?.path)}: memory.max ${formatBytes(handlerLimits(reserve).maxBytes)}, memory.min ${formatBytes(handlerLimits(reserve).minBytes)}`);
+  } else {
+    log(color.yellow('note: handlers run only in a cgroup v2 handler cgroup, and there is no v2 hierarchy here: the module will refuse registrations. Boot with --cgroup v2 (the default) and run gs-kit configure again.'));
+  }
+
+  if (!settings.grub) {
+    log(`--no-grub: ${GRUB_DROPIN} left alone.`);
+  } else if (!(await host.exists(GRUB_DEFAULTS))) {
+    log(color.yellow(`note: no ${GRUB_DEFAULTS} under ${host.root}: GRUB is not set up here, so the boot setting is not written (--no-grub silences this).`));
+  } else {
+    plan.push(...grubPlan(version, await host.grubTools()));
+  }
+  return plan;
+}
