@@ -60,10 +60,15 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
   };
 }
 
+/** The absolute directories of PATH, in order. */
+export function pathDirs(): string[] {
+  return (process.env.PATH ?? '').split(delimiter).filter((d) => d.startsWith('/'));
+}
+
 /** Whether @name is an executable on PATH (looked up here, never through a shell). */
 export async function haveCommand(name: string): Promise<boolean> {
   if (!name || name.includes('/')) return false;
-  for (const dir of (process.env.PATH ?? '').split(delimiter).filter((d) => d.startsWith('/'))) {
+  for (const dir of pathDirs()) {
     try {
       await access(join(dir, name), constants.X_OK);
       return true;

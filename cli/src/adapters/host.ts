@@ -5,13 +5,14 @@
  */
 import { statSync } from 'node:fs';
 import { chmod, lstat, mkdir, readFile, readlink, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { basename, delimiter, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { GsError } from '../lib/errors.js';
+import type { GrubTools } from '../lib/grub.js';
 import {
   countChanges, decideCommand, formatChange, onlyModeDiffers, pendingChanges, plannedPaths, plural, resolveUnder,
   type Change, type Content, type FileChange, type HostState, type Plan,
 } from '../lib/host-plan.js';
-import { run } from './exec.js';
+import { pathDirs, run } from './exec.js';
 
 export type Log = (line: string) => void;
 
@@ -86,12 +87,21 @@ export class Host {
   /** Whether a program exists: on PATH for "/", in the usual bin directories under a sysroot. */
   async hasProgram(name: string): Promise<boolean> {
     const dirs = this.root === '/'
-      ? (process.env.PATH ?? '').split(delimiter).filter((d) => d.startsWith('/'))
+      ? pathDirs()
       : ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
     for (const d of [...new Set([...dirs, '/usr/sbin', '/sbin'])]) {
       if (await this.exists(join(d, name))) return true;
     }
     return false;
+  }
+
+  /** Which of GRUB's config generators the target has. */
+  async grubTools(): Promise<GrubTools> {
+    return {
+      updateGrub: await this.hasProgram('update-grub'),
+      grubMkconfig: await this.hasProgram('grub-mkconfig'),
+      grub2Mkconfig: await this.hasProgram('grub2-mkconfig'),
+    };
   }
 
   /** What the target holds now for the paths of @plan. */

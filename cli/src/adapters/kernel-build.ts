@@ -4,7 +4,7 @@ import { cpus } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { cacheKey } from '../lib/cache-key.js';
 import { fixupsFor, gccMajor } from '../lib/gcc-fixups.js';
-import { run } from './exec.js';
+import { haveCommand, run } from './exec.js';
 import { GsError } from '../lib/errors.js';
 import { type Profile } from '../lib/kconfig.js';
 import {
@@ -234,7 +234,7 @@ async function buildLocked(req: BuildRequest, report: BuildReporter, paths: Buil
 
 /** Installable .deb packages of a build (kernel image, headers), next to its tree. */
 export async function buildDebs(a: BuildArtifacts, jobs: number, onLine: (l: string) => void): Promise<string[]> {
-  if ((await run(['sh', '-c', 'command -v dpkg-deb && command -v dpkg-gencontrol'])).exitCode !== 0) {
+  if (!(await haveCommand('dpkg-deb') && await haveCommand('dpkg-gencontrol'))) {
     throw new GsError('Building .deb packages needs dpkg-dev.', 'Install it: sudo apt-get install dpkg-dev.', 'dependency');
   }
   const src = join(a.buildDir, 'src');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { cacheKey } from '../lib/cache-key.js';
 import { GsError } from '../lib/errors.js';
 import { SYSTEM_FILES, SYSTEM_PACKAGES, SYSTEM_SUITE, SYSTEM_USER } from '../lib/system-test.js';
-import { run } from './exec.js';
+import { haveCommand, run } from './exec.js';
 import { cacheRoot, repoRoot } from './paths.js';
 
 export interface SystemImage {
@@ -64,7 +64,7 @@ export async function ensureSystemImage(onStep: (s: string) => void): Promise<Sy
   if (existsSync(stamp)) return { dir, image: join(dir, 'root.img'), ...JSON.parse(await readFile(stamp, 'utf8')) };
 
   for (const tool of ['mmdebstrap', 'mkfs.ext4']) {
-    if ((await run(['sh', '-c', 'command -v "$0"', tool])).exitCode !== 0) {
+    if (!(await haveCommand(tool))) {
       throw new GsError(`${tool} is not installed.`, 'Install it: sudo apt-get install mmdebstrap e2fsprogs.', 'dependency');
     }
   }
