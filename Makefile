@@ -69,9 +69,10 @@ $(CHECKPATCH_DIR)/scripts/checkpatch.pl:
 		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch'
 
 # Kernel style for the module and every patch (0 errors, 0 warnings), and
-# the TypeScript type check.
+# the TypeScript type check (the tests too: ava runs them untyped).
 lint: dist/cli/src/bin.js $(CHECKPATCH_DIR)/scripts/checkpatch.pl
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p tsconfig.test.json
 	$(CHECKPATCH_DIR)/scripts/checkpatch.pl --no-tree -f $(CURDIR)/lkm/*.[ch]
 	# Absolute paths: given a path git tracks, checkpatch reads it as a
 	# file to check rather than as a patch.

@@ -290,7 +290,7 @@ test('the verified tarball is really extractable and the extracted tree has the 
 // downloadFile's resume rules, one by one.
 
 test('a server that ignores the Range header (200) makes the download start over', async (t) => {
-  const { port, dir, seen } = await setup(t, (req, res) => {
+  const { port, dir, seen } = await setup(t, (_req, res) => {
     res.writeHead(200, { 'Content-Length': TARBALL.length });
     res.end(TARBALL);
   });

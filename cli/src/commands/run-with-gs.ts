@@ -6,7 +6,6 @@ import { writeRegistry } from '../adapters/procfile.js';
 import { color } from '../adapters/ui.js';
 import { CGROUP_NAME, parseSize, SLICE_NAME, SLICE_PATH } from '../lib/cgroups.js';
 import type { CommandSpec } from '../lib/cli-args.js';
-import { GsError } from '../lib/errors.js';
 import { registrationLine } from '../lib/registry.js';
 import { exitStatus, forwardedSignals, launchPlan, splitInvocation } from '../lib/run-with-gs.js';
 import { procOption } from '../lib/common-options.js';

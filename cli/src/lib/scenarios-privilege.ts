@@ -178,7 +178,7 @@ const handlerLimit: Scenario = {
   title: 'a handler that runs into the handler cgroup\'s memory.max is stopped and killed in time; the kill goes on',
   memoryMb: 256,
   checks: (r) => {
-    const { victim, start, timeout, kill, delay } = handlerTimeline(r);
+    const { timeout, delay } = handlerTimeline(r);
     return [
       check('a handler that allocates 48M is registered', answerOk(fact(r, 'register'))),
       check('it ran into the handler cgroup\'s limit (memory.events oom)', Number(fact(r, 'handler_oom_events')) >= 1,

@@ -130,7 +130,7 @@ export const SCENARIOS: readonly Scenario[] = [
     title: 'a handler that never exits: killed after timeout_ms, victim killed',
     memoryMb: 256,
     checks: (r) => {
-      const { victim, start, timeout, kill, delay } = handlerTimeline(r);
+      const { timeout, delay } = handlerTimeline(r);
       return [
         equal('the handler started', recordOf(r)?.mode, 'hang'),
         check('the module logged the timeout', timeout?.fields.timeout_ms === '2000', JSON.stringify(timeout)),
