@@ -76,6 +76,15 @@ start_victim() {
 	VICTIM=$(cat /tmp/victim.pid)
 }
 
+# register_work_victim HANDLER_LINE: start_victim in the work cgroup
+# (make_cgroup work first) and register it as "<pid> HANDLER_LINE"; says
+# victim and register.
+register_work_victim() {
+	start_victim /sys/fs/cgroup/work
+	say victim "$VICTIM"
+	say register "$(proc_write $GS_PROC "$VICTIM $1")"
+}
+
 # user_sleeper UID: a "sleep 1000" of user UID, started in the background
 # and waited for until it runs as that user (run_as changes its uid before
 # it execs sleep). Sets SLEEPER.
@@ -141,13 +150,18 @@ count_cmdline() {
 	echo $n
 }
 
-# count_adj VALUE: how many processes have that oom_score_adj.
-count_adj() {
+# count_matching FILE VALUE: how many processes' /proc/PID/FILE read VALUE.
+count_matching() {
 	n=0
-	for f in /proc/[0-9]*/oom_score_adj; do
-		[ "$(cat "$f" 2>/dev/null)" = "$1" ] && n=$((n + 1))
+	for f in /proc/[0-9]*/"$1"; do
+		[ "$(cat "$f" 2>/dev/null)" = "$2" ] && n=$((n + 1))
 	done
 	echo $n
+}
+
+# count_adj VALUE: how many processes have that oom_score_adj.
+count_adj() {
+	count_matching oom_score_adj "$1"
 }
 
 # say_file KEY FILE: each line of FILE as a KEY fact, or "none".
@@ -161,11 +175,7 @@ say_file() {
 
 # count_procs COMM: how many processes have that comm.
 count_procs() {
-	n=0
-	for f in /proc/[0-9]*/comm; do
-		[ "$(cat "$f" 2>/dev/null)" = "$1" ] && n=$((n + 1))
-	done
-	echo $n
+	count_matching comm "$1"
 }
 
 prepare_records() {

@@ -7,9 +7,7 @@ make_handler_cgroup 16M
 load_module timeout_ms=2000
 prepare_records
 make_cgroup work 32M
-start_victim /sys/fs/cgroup/work
-say victim "$VICTIM"
-say register "$(proc_write $GS_PROC "$VICTIM /gs/gs_handler_alloc /tmp/rec 48")"
+register_work_victim "/gs/gs_handler_alloc /tmp/rec 48"
 trigger_victim
 say rec_greedy "$([ -f /tmp/rec/$VICTIM.rec ] && echo yes || echo no)"
 say handler_oom_events "$(sed -n 's/^oom //p' $GS_HANDLERS/memory.events)"

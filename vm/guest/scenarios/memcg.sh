@@ -2,9 +2,7 @@
 load_module timeout_ms=5000
 prepare_records
 make_cgroup work 32M
-start_victim /sys/fs/cgroup/work
-say victim "$VICTIM"
-say register "$(proc_write $GS_PROC "$VICTIM /gs/gs_handler_record /tmp/rec")"
+register_work_victim "/gs/gs_handler_record /tmp/rec"
 say_listing listing
 trigger_victim
 say_record "$VICTIM"
