@@ -157,7 +157,7 @@ while [ $i -le "$cycles" ]; do
 	now_ms
 	rms=$((NOW_MS - t0))
 	sleep 0.$(((i + 2) % 4 + 1))
-	insmod $GS_MODULE timeout_ms=$LC_TIMEOUT_MS
+	insmod $GS_MODULE handler_cgroup=$GS_HANDLERS timeout_ms=$LC_TIMEOUT_MS
 	ri=$?
 	say lc_cycle "$i rmmod=$rr insmod=$ri rmmod_ms=$rms"
 	drain_dmesg
