@@ -6,6 +6,7 @@
 import { runScenario, type RunOptions, type ScenarioRun } from '../adapters/guest.js';
 import type { Check } from '../lib/checks.js';
 import type { Profile } from '../lib/kconfig.js';
+import type { Scenario } from '../lib/scenario.js';
 import { SOAK_SCENARIO, SOAK_TIMEOUT_MS, soakBootTimeoutMs, soakSummary, type SoakPart } from '../lib/soak.js';
 import { LIFECYCLE_DEFAULT_CYCLES, LIFECYCLE_STRESS_SCENARIO, lifecycleSummary } from '../lib/soak-lifecycle.js';
 import { factFields } from '../lib/soak-parse.js';
@@ -45,14 +46,14 @@ export async function runSoak(plan: SoakPlan, say: Say): Promise<SoakOutcome> {
   const { artifacts, initrd } = await prepareGuest(series, profile);
   // KASAN's shadow and the lock and leak trackers take a good part of a small guest's RAM.
   const memory = (mb: number) => (profile === 'debug' ? { memoryMb: mb * 2 } : {});
-  const boot = async (scenario: typeof SOAK_SCENARIO, label: string, options: RunOptions = {}) => {
+  const runs: ScenarioRun[] = [];
+  const rows: [string, string][] = [];
+  const boot = async (scenario: Scenario, label: string, options: RunOptions = {}) => {
     const r = await runScenario(scenario, artifacts.bzImage, initrd, { ...memory(scenario.memoryMb), ...options });
     printRun(r, label);
     runs.push(r);
     return r;
   };
-  const runs: ScenarioRun[] = [];
-  const rows: [string, string][] = [];
   const summary: Record<string, unknown> = { series, release: artifacts.release, profile, parts: [...parts] };
 
   if (parts.has('trials')) {
