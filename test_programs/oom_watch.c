@@ -8,11 +8,15 @@
  *
  * Every INTERVAL_MS, for each process in CGROUP_DIR/cgroup.procs, prints
  *   @gs watch <ms> pid=P state=S wchan=W stack=frame|frame|...
- * and once per round the free and min pages of each zone:
+ * then the same as "@gs watch_blocked" for every other task in state D (a
+ * helper stuck before it joined the handler cgroup is one of those), and
+ * once per round the free and min pages of each zone:
  *   @gs watch_zones <ms> DMA:free/min DMA32:free/min ...
  * Runs until killed.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +51,7 @@ static ssize_t slurp(const char *path)
 	return total;
 }
 
-static void one(long long t, const char *pid)
+static void one(const char *tag, long long t, const char *pid)
 {
 	char path[128], state = '?', wchan[128] = "?", *p, *q;
 	size_t used;
@@ -59,7 +63,7 @@ static void one(long long t, const char *pid)
 	snprintf(path, sizeof(path), "/proc/%s/wchan", pid);
 	if (slurp(path) > 0)
 		snprintf(wchan, sizeof(wchan), "%.100s", buf);
-	used = snprintf(line, sizeof(line), "@gs watch %lld pid=%s state=%c wchan=%s stack=", t, pid, state, wchan);
+	used = snprintf(line, sizeof(line), "@gs %s %lld pid=%s state=%c wchan=%s stack=", tag, t, pid, state, wchan);
 	snprintf(path, sizeof(path), "/proc/%s/stack", pid);
 	if (slurp(path) > 0) {
 		/* "[<0>] func+0x1/0x2" per line: keep the function names. */
@@ -74,6 +78,30 @@ static void one(long long t, const char *pid)
 		}
 	}
 	puts(line);
+}
+
+/* Every task in state D whose pid is not in @seen ("\n"-separated pids). */
+static void blocked(long long t, const char *seen)
+{
+	char path[128], key[32];
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+	char *p;
+
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		if (!isdigit((unsigned char)d->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/stat", d->d_name);
+		p = slurp(path) > 0 ? strrchr(buf, ')') : NULL;
+		if (!p || p[1] != ' ' || p[2] != 'D')
+			continue;
+		snprintf(key, sizeof(key), "\n%.20s\n", d->d_name);
+		if (!strstr(seen, key))
+			one("watch_blocked", t, d->d_name);
+	}
+	closedir(dir);
 }
 
 static void zones(long long t)
@@ -104,7 +132,7 @@ static void zones(long long t)
 
 int main(int argc, char **argv)
 {
-	char procs[256], pids[4096], *p;
+	char procs[256], pids[4096], seen[4100], *p;
 	struct timespec gap;
 	long interval;
 
@@ -123,11 +151,14 @@ int main(int argc, char **argv)
 		long long t = now_ms();
 
 		zones(t);
+		seen[0] = '\0';
 		if (slurp(procs) >= 0) {
 			snprintf(pids, sizeof(pids), "%.4000s", buf);
+			snprintf(seen, sizeof(seen), "\n%s", pids);
 			for (p = strtok(pids, "\n"); p; p = strtok(NULL, "\n"))
-				one(t, p);
+				one("watch", t, p);
 		}
+		blocked(t, seen);
 		nanosleep(&gap, NULL);
 	}
 }
