@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * oom_watch - what the handlers are doing during an OOM, for diagnosing
- * a handler that timed out. Locks itself in memory and runs at nice -20
- * first, so that it keeps reporting when no page can be had and the
- * allocators take the CPU.
+ * a handler that timed out. Locks itself in memory first, so that it keeps
+ * reporting when no page can be had.
  *
  * Usage: oom_watch CGROUP_DIR INTERVAL_MS
  *
@@ -23,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -149,14 +147,6 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (mlockall(MCL_CURRENT | MCL_FUTURE))
 		perror("mlockall");
-	/*
-	 * The allocators looping in reclaim during an OOM starve a watcher at
-	 * nice 0 (seen: nothing printed for the 6 s a handler was stuck). Not
-	 * a real-time class: a real-time task stuck in reclaim would starve
-	 * the handler it watches.
-	 */
-	if (setpriority(PRIO_PROCESS, 0, -20))
-		perror("setpriority");
 	for (;;) {
 		long long t = now_ms();
 
