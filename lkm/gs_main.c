@@ -58,6 +58,7 @@
 #include <linux/proc_fs.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/debug.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
@@ -150,6 +151,11 @@ MODULE_PARM_DESC(reserve_kb,
  * against 0.2 s with one). The handler acts for the victim that will free
  * the memory they wait for, for a bounded time: let it go first.
  */
+static bool show_stuck;
+module_param(show_stuck, bool, 0644);
+MODULE_PARM_DESC(show_stuck,
+		 "At a handler's timeout, print its helper's kernel stack first (diagnosis; default off)");
+
 static int global_nice = -10;
 module_param(global_nice, int, 0644);
 MODULE_PARM_DESC(global_nice,
@@ -1091,6 +1097,17 @@ static unsigned int gs_kill_handler_tree(struct cgroup *cgrp, struct pid *helper
 	return killed;
 }
 
+/* Where the helper of a timed-out handler is stuck, before it is killed. */
+static void gs_show_stuck(struct pid *helper)
+{
+	struct task_struct *task = get_pid_task(helper, PIDTYPE_PID);
+
+	if (!task)
+		return;
+	sched_show_task(task);
+	put_task_struct(task);
+}
+
 static unsigned long gs_jiffies_left(unsigned long deadline)
 {
 	return time_before(jiffies, deadline) ? deadline - jiffies : 0;
@@ -1158,6 +1175,8 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 		css_get(&cgrp->self);
 	spin_unlock(&e->helper_lock);
 
+	if (abandoned && READ_ONCE(show_stuck))
+		gs_show_stuck(helper);
 	killed = gs_kill_handler_tree(cgrp, abandoned ? helper : NULL);
 	if (abandoned)
 		pr_warn("event=timeout victim=%d handler=%s helper=%d timeout_ms=%u phase=%s killed=%u\n",

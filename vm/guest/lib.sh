@@ -270,7 +270,12 @@ global_many() {
 	# start_timeout_ms: see global.sh. With 8 allocators the first OOM's
 	# fork, in a kernel worker at an equal share of the CPU, once took over
 	# 3 s here (1 of 160 handlers): the whole wait may go to the start.
-	load_module timeout_ms=5000 start_timeout_ms=5000
+	# gs.trace=1 (diagnosis only): the module prints a timed-out helper's
+	# kernel stack, and oom_watch what the handlers are doing (below).
+	gm_trace=""
+	if [ "$(cmdline_value gs.trace)" = 1 ]; then gm_trace=show_stuck=1; fi
+	# shellcheck disable=SC2086
+	load_module timeout_ms=5000 start_timeout_ms=5000 $gm_trace
 	prepare_records
 	gm_pids=""
 	gm_jobs=""
@@ -287,7 +292,7 @@ global_many() {
 	say register "$(proc_write $GS_PROC "$gm_lines")"
 	# gs.trace=1: what the handlers are doing, every 500 ms (diagnosis only).
 	gm_watch=""
-	if [ "$(cmdline_value gs.trace)" = 1 ]; then
+	if [ -n "$gm_trace" ]; then
 		/gs/oom_watch $GS_HANDLERS 500 &
 		gm_watch=$!
 	fi
