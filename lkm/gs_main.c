@@ -151,15 +151,15 @@ MODULE_PARM_DESC(reserve_kb,
  * against 0.2 s with one). The handler acts for the victim that will free
  * the memory they wait for, for a bounded time: let it go first.
  */
-static bool show_stuck;
-module_param(show_stuck, bool, 0644);
-MODULE_PARM_DESC(show_stuck,
-		 "At a handler's timeout, print its helper's kernel stack first (diagnosis; default off)");
-
 static int global_nice = -10;
 module_param(global_nice, int, 0644);
 MODULE_PARM_DESC(global_nice,
 		 "Nice value of a handler's process tree in a global OOM, for its bounded run (-20 to 19, default -10)");
+
+static bool show_stuck;
+module_param(show_stuck, bool, 0644);
+MODULE_PARM_DESC(show_stuck,
+		 "At a handler's timeout, print its helper's kernel stack first (diagnosis; default off)");
 
 /* Read and written under kernel_param_lock(THIS_MODULE). */
 static char handler_cgroup[GS_CGROUP_PATH_MAX];
