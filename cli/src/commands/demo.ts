@@ -7,6 +7,7 @@ import { scenarioNamed } from '../lib/scenarios.js';
 import { formatTimeline, victimTimeline } from '../lib/timeline.js';
 import { prepareGuest } from '../services/guests.js';
 import type { Command } from './types.js';
+import { passed } from '../lib/checks.js';
 
 const spec: CommandSpec = {
   name: 'demo',
@@ -25,7 +26,7 @@ export const demo: Command = {
     const { artifacts, initrd } = await prepareGuest(series, 'qemu');
     console.log(`\nBooting Linux ${artifacts.release} in QEMU: a process in a cgroup limited to 32 MiB allocates until the OOM killer picks it.`);
     const run = await runScenario(scenarioNamed('memcg')!, artifacts.bzImage, initrd);
-    const ok = run.checks.every((c) => c.ok);
+    const ok = passed(run);
     console.log(`\nVictim pid ${fact(run.report, 'victim')}, registered with: ${fact(run.report, 'listing')?.replace(/\|$/, '')}\n`);
     console.log(color.bold('Timeline (guest clock):'));
     console.log(formatTimeline(victimTimeline(run.report)));

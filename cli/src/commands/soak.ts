@@ -9,6 +9,7 @@ import { SOAK_DEFAULT_COUNT, SOAK_PARTS } from '../lib/soak.js';
 import { GLOBAL_DEFAULT_RUNS } from '../lib/soak-global.js';
 import { runSoak } from '../services/soak.js';
 import type { Command } from './types.js';
+import { passed } from '../lib/checks.js';
 
 const spec: CommandSpec = {
   name: 'soak',
@@ -47,7 +48,7 @@ export const soak: Command = {
     await writeFile(out, `${JSON.stringify(summary, null, 2)}\n`);
     console.log(`\n${passFail(ok)} ${ok ? 'the module held up' : 'see the failed checks above'}; summary written to ${out}`);
     if (!ok) {
-      if (options.debug) for (const r of runs.filter((x) => !x.checks.every((c) => c.ok))) console.log(color.dim(r.boot.console));
+      if (options.debug) for (const r of runs.filter((x) => !passed(x))) console.log(color.dim(r.boot.console));
       throw new GsError('The soak found a problem.', 'Rerun with --debug to see the guest consoles.', 'vm');
     }
     return 0;

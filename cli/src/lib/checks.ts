@@ -14,3 +14,8 @@ export function check(name: string, ok: boolean, detail?: string): Check {
 export function equal(name: string, got: string | undefined, want: string): Check {
   return check(name, got === want, `expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
 }
+
+/** Whether a run (a scenario, a system stage, a soak boot) passed every one of its checks. */
+export function passed(run: { checks: readonly Check[] }): boolean {
+  return run.checks.every((c) => c.ok);
+}

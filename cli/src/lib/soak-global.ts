@@ -5,7 +5,7 @@
  * victim's kill, and how long each OOM held the OOM killer (the module's
  * start line to the kill). Pure: no I/O.
  */
-import type { Check } from './checks.js';
+import { passed, type Check } from './checks.js';
 import type { GuestReport } from './guest-protocol.js';
 import { globalManyVictims } from './scenarios.js';
 import { summarize, type Summary } from './stats.js';
@@ -44,7 +44,7 @@ export function globalManySummary(scenario: string, runs: readonly GlobalRun[]):
   return {
     scenario,
     runs: runs.length,
-    runsPassed: runs.filter((r) => r.checks.every((c) => c.ok)).length,
+    runsPassed: runs.filter(passed).length,
     handlers: victims.length,
     beforeKill: victims.filter((v) => !v.problem).length,
     holdMs: summarize(holds),

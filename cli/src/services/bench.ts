@@ -23,6 +23,7 @@ import { fact } from '../lib/guest-protocol.js';
 import type { Scenario } from '../lib/scenario.js';
 import { ALL_SCENARIOS } from '../lib/scenarios.js';
 import { prepareGuest, prepareStockGuest } from './guests.js';
+import { passed } from '../lib/checks.js';
 
 type Say = (line: string) => void;
 type BenchGuest = (scenario: Scenario, append: string) => Promise<ScenarioRun>;
@@ -99,7 +100,7 @@ async function suiteTiming(kernel: string, initrd: string): Promise<{ seconds: n
     let failed = 0;
     for (const scenario of ALL_SCENARIOS) {
       const r = await runScenario(scenario, kernel, initrd);
-      if (!r.checks.every((c) => c.ok)) failed++;
+      if (!passed(r)) failed++;
     }
     return failed;
   });
@@ -108,7 +109,7 @@ async function suiteTiming(kernel: string, initrd: string): Promise<{ seconds: n
 
 /** Notes @part as not done when its guest run failed a check, naming the checks. */
 function noteUnclean(notDone: PartNotDone[], part: string, r: ScenarioRun): void {
-  if (r.checks.every((c) => c.ok)) return;
+  if (passed(r)) return;
   const failed = r.checks.filter((c) => !c.ok).map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`).join('; ');
   notDone.push({ part, why: `the guest run was not clean: ${failed}` });
 }

@@ -4,7 +4,7 @@
  * judging are lib/soak*.ts; the command prints and writes what this returns.
  */
 import { runScenario, type RunOptions, type ScenarioRun } from '../adapters/guest.js';
-import type { Check } from '../lib/checks.js';
+import { passed, type Check } from '../lib/checks.js';
 import type { Profile } from '../lib/kconfig.js';
 import type { Scenario } from '../lib/scenario.js';
 import { SOAK_SCENARIO, SOAK_TIMEOUT_MS, soakBootTimeoutMs, soakSummary, type SoakPart } from '../lib/soak.js';
@@ -92,5 +92,5 @@ export async function runSoak(plan: SoakPlan, say: Say): Promise<SoakOutcome> {
     summary.global = globals;
   }
 
-  return { runs, rows, summary: { ...summary, ok: runs.every((r) => r.checks.every((c) => c.ok)) } };
+  return { runs, rows, summary: { ...summary, ok: runs.every(passed) } };
 }
