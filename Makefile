@@ -33,8 +33,9 @@ test-vm: deps
 test: test-unit test-vm
 
 # The guest suite on the debug kernels (KASAN, lockdep, atomic-sleep and
-# hung-task checks, kmemleak). Not part of `make test`: each debug build
-# adds minutes.
+# hung-task checks, kmemleak): the patched suites, and the stock-mode module
+# on our debug 6.1 and 6.12 (Debian has no debug kernel to boot). Not part
+# of `make test`: each debug build adds minutes.
 test-debug: deps
 	GS_PROFILE=debug npm run test:vm
 

@@ -165,6 +165,11 @@ void gs_hook_exit(void)
 	/* ... and may still be on its way out through the trampoline. */
 	synchronize_rcu_tasks();
 #endif
+	/*
+	 * Without TASKS_RCU the kernel is not preemptible: that way out has
+	 * no schedule point, and module unload waits for an RCU grace period
+	 * (a context switch on every CPU) before it frees our text.
+	 */
 }
 
 #else /* stock mode cannot be verified here */

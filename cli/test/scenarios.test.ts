@@ -7,7 +7,7 @@ import {
   ALL_SCENARIOS, BAD_WRITE_ERRNOS, SCENARIOS, commonChecks, recordOf, scenarioNamed, type Check, type Scenario,
 } from '../src/lib/scenarios.js';
 import { PRIVILEGE_SCENARIOS } from '../src/lib/scenarios-privilege.js';
-import { stockScenarios } from '../src/lib/scenario.js';
+import { hookChecks, stockScenarios } from '../src/lib/scenario.js';
 
 function scenario(name: string): Scenario {
   const s = scenarioNamed(name);
@@ -356,4 +356,31 @@ test('stock mode runs every scenario but those that need the reserves patch', (t
   t.deepEqual(ALL_SCENARIOS.filter((s) => !stock.includes(s.name)).map((s) => s.name), ['global4', 'global8']);
   t.true(stock.includes('global'));
   t.true(stock.includes('cli'));
+});
+
+test('the module must report the hook the suite built it for, at every load', (t) => {
+  const report = (modes: string[]) => parseGuestOutput(transcript(['@gs insmod ok', ...modes.map((m) => `@gs hook ${m}`)], []));
+  t.deepEqual(hookChecks(report(['stock', 'stock']), 'stock').map((c) => c.ok), [true]);
+  // A stock-mode run that ended up on the patch's notifier proves nothing about stock mode.
+  t.deepEqual(hookChecks(report(['stock', 'patched']), 'stock').map((c) => c.ok), [false]);
+  t.deepEqual(hookChecks(report(['patched']), 'stock').map((c) => c.ok), [false]);
+  t.deepEqual(hookChecks(report(['patched']), 'patched').map((c) => c.ok), [true]);
+  // A scenario that never loads the module (nomodule) has nothing to check.
+  t.deepEqual(hookChecks(report([]), 'patched'), []);
+});
+
+test('the cli scenario wants status to name the hook the module reported, and no patch hook on a stock kernel', (t) => {
+  const status = (kernel: string, hook: string) => JSON.stringify([
+    { label: 'kernel', ok: true, value: `6.12.117: ${kernel}` },
+    { label: 'hook', ok: true, value: `${hook}: ...` },
+  ]);
+  const hookCheck = (loaded: string, kernel: string, hook: string) => scenario('cli').checks(parseGuestOutput(transcript(
+    [`@gs hook ${loaded}`, `@gs status ${status(kernel, hook)}`], [],
+  ))).find((c) => c.name.startsWith('gs-kit status names the hook'))!.ok;
+  t.true(hookCheck('patched', 'patched (register_oom_victim_notifier present)', 'patched'));
+  t.true(hookCheck('stock', 'not patched, which stock mode does not need', 'stock'));
+  // The debug suite's stock mode: a stock-mode module on our patched debug kernel.
+  t.true(hookCheck('stock', 'patched (register_oom_victim_notifier present)', 'stock'));
+  t.false(hookCheck('stock', 'patched (register_oom_victim_notifier present)', 'patched'));
+  t.false(hookCheck('patched', 'not patched', 'patched'));
 });

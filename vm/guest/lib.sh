@@ -28,7 +28,13 @@ make_handler_cgroup() {
 # missing) and named; a handler_cgroup=... among the parameters wins.
 load_module() {
 	[ -d $GS_HANDLERS ] || make_handler_cgroup
-	if insmod "$GS_MODULE" handler_cgroup=$GS_HANDLERS "$@"; then say insmod ok; else say insmod "failed $?"; fi
+	if insmod "$GS_MODULE" handler_cgroup=$GS_HANDLERS "$@"; then
+		say insmod ok
+		# patched or stock: the host checks it is the mode it built for.
+		say hook "$(cat /sys/module/proc_create_module/parameters/hook)"
+	else
+		say insmod "failed $?"
+	fi
 }
 
 # write_handler PATH: a handler script from stdin, owned by root, mode 0755.

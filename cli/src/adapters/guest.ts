@@ -1,6 +1,6 @@
 import { parseGuestOutput, type GuestReport } from '../lib/guest-protocol.js';
 import type { Check } from '../lib/checks.js';
-import { commonChecks, type Scenario } from '../lib/scenario.js';
+import { commonChecks, hookChecks, type Scenario } from '../lib/scenario.js';
 import { buildTestPrograms } from './initramfs.js';
 import { repoRoot } from './paths.js';
 import { boot, type BootResult } from './qemu.js';
@@ -21,7 +21,11 @@ export interface RunOptions {
   slowdown?: number;
   /** Guest RAM instead of the scenario's (debug kernels keep much of it for themselves). */
   memoryMb?: number;
+  /** The mode the module must report each time a scenario loads it. */
+  hook?: ModuleHook;
 }
+
+export type ModuleHook = 'patched' | 'stock';
 
 /** Boot one guest for @scenario and judge what it reported. */
 export async function runScenario(
@@ -43,6 +47,7 @@ export async function runScenario(
   const checks = [
     ...(result.timedOut ? [{ name: `the guest finished within ${timeoutMs / 1000} s`, ok: false }] : []),
     ...commonChecks(report),
+    ...(opts.hook ? hookChecks(report, opts.hook) : []),
     ...scenario.checks(report),
   ];
   return { scenario, boot: result, report, checks };

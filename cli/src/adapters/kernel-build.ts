@@ -24,6 +24,8 @@ export interface BuildRequest {
   jobs?: number;
   /** Where builds/ lives (default: the gs-kit cache); the bench times cold builds in a scratch one. */
   cacheDir?: string;
+  /** "stock": build the module's stock-mode hook, not the patch's (the debug suite's stock mode). */
+  moduleHook?: 'stock';
 }
 
 export interface BuildArtifacts {
@@ -225,7 +227,9 @@ async function buildLocked(req: BuildRequest, report: BuildReporter, paths: Buil
 
   report.step('Build proc_create_module against the tree');
   const lkmHash = await hashFiles(join(repoRoot(), 'lkm'), /^(Kbuild|Makefile|.*\.[ch])$/);
-  const mod = await buildModule(src, join(buildDir, `lkm-${lkmHash}`));
+  const mod = req.moduleHook
+    ? await buildModule(src, join(buildDir, `lkm-${req.moduleHook}-${lkmHash}`), req.moduleHook)
+    : await buildModule(src, join(buildDir, `lkm-${lkmHash}`));
   return {
     key, buildDir, profile: req.profile, buildLog, module: mod.module, moduleWarnings: mod.warnings,
     ...kernel,

@@ -162,7 +162,8 @@ export interface ModuleBuild {
 }
 
 /** Build proc_create_module out of tree against @src, in @outDir. */
-export async function buildModule(src: string, outDir: string): Promise<ModuleBuild> {
+/** @hook "stock": the stock-mode hook even on a patched tree (lkm/Kbuild's GS_HOOK). */
+export async function buildModule(src: string, outDir: string, hook?: 'stock'): Promise<ModuleBuild> {
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   const lkm = join(repoRoot(), 'lkm');
@@ -170,7 +171,7 @@ export async function buildModule(src: string, outDir: string): Promise<ModuleBu
     if (/^(Kbuild|Makefile|.*\.[ch])$/.test(f)) await cp(join(lkm, f), join(outDir, f));
   }
   const logFile = join(outDir, 'build.log');
-  await mustRun(['make', '-C', src, `M=${outDir}`, 'modules'], src, logFile);
+  await mustRun(['make', '-C', src, `M=${outDir}`, ...(hook ? [`GS_HOOK=${hook}`] : []), 'modules'], src, logFile);
   const log = await readFile(logFile, 'utf8');
   return { module: join(outDir, 'proc_create_module.ko'), warnings: log.split('\n').filter((l) => /warning:/.test(l)) };
 }

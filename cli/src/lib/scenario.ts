@@ -85,6 +85,17 @@ export function commonChecks(report: GuestReport): Check[] {
   ];
 }
 
+/**
+ * Every time the guest loaded the module, it hooked the OOM killer the way
+ * the suite built it to (the module's "hook" parameter): a stock-mode run
+ * that fell back to the patch would prove nothing about stock mode.
+ */
+export function hookChecks(report: GuestReport, hook: 'patched' | 'stock'): Check[] {
+  const modes = report.facts.get('hook') ?? [];
+  if (modes.length === 0) return [];
+  return [check(`the module ran in ${hook} mode`, modes.every((m) => m === hook), modes.join(', '))];
+}
+
 export interface HandlerRun {
   /** The uid the handler must run as (default 0). */
   uid?: string;

@@ -7,19 +7,21 @@ import { dirname, join } from 'node:path';
 import { buildInitramfs } from '../adapters/initramfs.js';
 import { ensureBuild, seriesSource, type BuildArtifacts } from '../adapters/kernel-build.js';
 import { ensureStockKernel, type StockKernel } from '../adapters/stock-kernel.js';
-import type { ScenarioRun } from '../adapters/guest.js';
+import type { ModuleHook, ScenarioRun } from '../adapters/guest.js';
 import { color, printVerdicts, taskList } from '../adapters/ui.js';
 import type { Profile } from '../lib/kconfig.js';
 
 /** Build with a progress display. */
-export async function buildWithProgress(tarball: string, profile: Profile, jobs?: number): Promise<BuildArtifacts> {
+export async function buildWithProgress(
+  tarball: string, profile: Profile, jobs?: number, moduleHook?: 'stock',
+): Promise<BuildArtifacts> {
   const ctx: { artifacts?: BuildArtifacts } = {};
   const notes: string[] = [];
   await taskList<typeof ctx>([{
     title: `Build a patched kernel (${profile}) from ${tarball}`,
     task: async (c, task) => {
       let lastShown = 0;
-      c.artifacts = await ensureBuild({ tarball, profile, ...(jobs ? { jobs } : {}) }, {
+      c.artifacts = await ensureBuild({ tarball, profile, ...(jobs ? { jobs } : {}), ...(moduleHook ? { moduleHook } : {}) }, {
         step: (title) => { task.output = title; },
         note: (text) => { notes.push(text); },
         output: (text) => {
@@ -31,7 +33,7 @@ export async function buildWithProgress(tarball: string, profile: Profile, jobs?
           }
         },
       });
-      task.title = `Kernel ${c.artifacts.release} (${profile}) and module ready`;
+      task.title = `Kernel ${c.artifacts.release} (${profile}) and module${moduleHook ? ` (${moduleHook} mode)` : ''} ready`;
     },
   }]).run(ctx);
   for (const n of notes) console.log(color.yellow(`note: ${n}`));
@@ -44,13 +46,26 @@ export interface Guest {
   initrd: string;
   release: string;
   moduleWarnings: string[];
+  /** How the module in it hears of victims: the patch's notifier, or the stock-mode hook. */
+  hook: ModuleHook;
 }
 
-/** Build what the guests need for one series: the patched kernel, module, initramfs. */
-export async function prepareGuest(series: string, profile: Profile): Promise<Guest & { artifacts: BuildArtifacts }> {
-  const artifacts = await buildWithProgress(seriesSource(series), profile);
-  const initrd = await buildInitramfs(artifacts.module, join(artifacts.buildDir, 'initramfs.cpio.gz'));
-  return { artifacts, kernel: artifacts.bzImage, initrd, release: artifacts.release, moduleWarnings: artifacts.moduleWarnings };
+/**
+ * Build what the guests need for one series: the patched kernel, module,
+ * initramfs. @moduleHook "stock": the module in stock mode on that kernel
+ * (the patch present but unused), so that the stock hook's code runs on our
+ * debug build; Debian has no debug kernel to boot.
+ */
+export async function prepareGuest(
+  series: string, profile: Profile, moduleHook?: 'stock',
+): Promise<Guest & { artifacts: BuildArtifacts }> {
+  const artifacts = await buildWithProgress(seriesSource(series), profile, undefined, moduleHook);
+  const initrd = await buildInitramfs(artifacts.module,
+    join(artifacts.buildDir, moduleHook ? `initramfs-${moduleHook}.cpio.gz` : 'initramfs.cpio.gz'));
+  return {
+    artifacts, kernel: artifacts.bzImage, initrd, release: artifacts.release, moduleWarnings: artifacts.moduleWarnings,
+    hook: moduleHook ?? 'patched',
+  };
 }
 
 /**
@@ -68,7 +83,7 @@ export async function prepareStockGuest(series: string): Promise<Guest> {
   }]).run(ctx);
   const k = ctx.k!;
   const initrd = await buildInitramfs(k.module, join(dirname(k.module), 'initramfs.cpio.gz'), k.modules);
-  return { kernel: k.vmlinuz, initrd, release: k.release, moduleWarnings: k.moduleWarnings };
+  return { kernel: k.vmlinuz, initrd, release: k.release, moduleWarnings: k.moduleWarnings, hook: 'stock' };
 }
 
 /** A scenario run's verdicts, one line each. */
