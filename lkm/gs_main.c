@@ -159,7 +159,7 @@ MODULE_PARM_DESC(global_nice,
 static bool show_stuck;
 module_param(show_stuck, bool, 0644);
 MODULE_PARM_DESC(show_stuck,
-		 "At a handler's timeout, print its helper's kernel stack first (diagnosis; default off)");
+		 "At a handler's timeout, print its helper's kernel stack first, or every running and blocked task's if it was not forked (diagnosis; default off)");
 
 /* Read and written under kernel_param_lock(THIS_MODULE). */
 static char handler_cgroup[GS_CGROUP_PATH_MAX];
@@ -1101,11 +1101,22 @@ static unsigned int gs_kill_handler_tree(struct cgroup *cgrp, struct pid *helper
 static void gs_show_stuck(struct pid *helper)
 {
 	struct task_struct *task = get_pid_task(helper, PIDTYPE_PID);
+	struct task_struct *g, *t;
 
-	if (!task)
+	if (task) {
+		sched_show_task(task);
+		put_task_struct(task);
 		return;
-	sched_show_task(task);
-	put_task_struct(task);
+	}
+	/* Not forked yet: whoever is running or blocked may be what holds the fork up. */
+	rcu_read_lock();
+	for_each_process_thread(g, t) {
+		unsigned int state = task_state_index(t);
+
+		if (state == 0 || state == 2)	/* R or D */
+			sched_show_task(t);
+	}
+	rcu_read_unlock();
 }
 
 static unsigned long gs_jiffies_left(unsigned long deadline)
