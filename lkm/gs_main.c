@@ -26,10 +26,12 @@
  *
  * The registry lives in memory only and is read under RCU: the OOM path
  * never waits for a reader, and a writer holds the lock the OOM path takes
- * for one entry at a time. For a global OOM, a reserve of pages taken at
- * load is given back to the page allocator just before the helper is forked,
- * and on a kernel with the gs-kit reserves patch the helper's process tree
- * may use the OOM victim's memory reserves until its run is over.
+ * for one entry at a time. The helper is forked ahead of time and parked
+ * before exec, so that an OOM only has to wake it (it is forked at the OOM
+ * when none is at hand). For a global OOM, a reserve of pages taken at load
+ * is given back to the page allocator just before the helper starts, and on
+ * a kernel with the gs-kit reserves patch the helper's process tree may use
+ * the OOM victim's memory reserves until its run is over.
  */
 #define pr_fmt(fmt) "graceful_shutdown: " fmt
 
@@ -65,6 +67,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/suspend.h>
 #include <linux/uaccess.h>
 #include <linux/umh.h>
 #include <linux/workqueue.h>
@@ -259,6 +262,7 @@ struct gs_entry {
 	struct completion done;		/* the helper has exited */
 	spinlock_t helper_lock;		/* protects helper, cgrp, abandoned */
 	struct pid *helper;		/* set by the helper as it starts */
+	struct task_struct *helper_task;	/* the same, for its exit status */
 	struct cgroup *cgrp;		/* the handler cgroup it joined */
 	bool abandoned;			/* the OOM killer stopped waiting */
 	bool global;			/* not a memcg OOM */
@@ -472,6 +476,8 @@ static void gs_entry_free(struct rcu_head *rcu)
 
 	if (e->cgrp)
 		css_put(&e->cgrp->self);
+	if (e->helper_task)
+		put_task_struct(e->helper_task);
 	put_pid(e->helper);
 	put_pid(e->pid);
 	put_cred(e->cred);
@@ -940,9 +946,8 @@ static int gs_helper_fail(struct gs_entry *e, int err, const char *why)
  * limits and the registrant's identity; on a kernel that allows it, let
  * the process tree use the victim's memory reserves for its run.
  */
-static int gs_helper_init(struct subprocess_info *info, struct cred *new)
+static int gs_helper_start(struct gs_entry *e, struct cred *new)
 {
-	struct gs_entry *e = info->data;
 	struct cgroup *cgrp;
 	unsigned long ino;
 	dev_t dev;
@@ -954,6 +959,7 @@ static int gs_helper_init(struct subprocess_info *info, struct cred *new)
 		return gs_helper_fail(e, -ECANCELED, "abandoned");
 	}
 	e->helper = get_task_pid(current, PIDTYPE_PID);
+	e->helper_task = get_task_struct(current);
 #ifdef GS_HAVE_OOM_RESERVES
 	/*
 	 * Before anything below allocates (the cgroup move, the path walk, the
@@ -1003,17 +1009,313 @@ static int gs_helper_init(struct subprocess_info *info, struct cred *new)
 	return 0;
 }
 
-static void gs_helper_work(struct work_struct *work)
+static int gs_helper_init(struct subprocess_info *info, struct cred *new)
 {
-	struct gs_entry *e = container_of(work, struct gs_entry, work);
+	return gs_helper_start(info->data, new);
+}
 
-	e->status = call_usermodehelper_exec(e->info, UMH_WAIT_PROC);
+/* The helper of @e has exited (or never started), with @status. */
+static void gs_helper_ended(struct gs_entry *e, int status)
+{
+	e->status = status;
 	e->end_ns = ktime_get_ns();
 	/* A helper that failed before exec never said it started. */
 	complete_all(&e->started);
 	complete_all(&e->done);
 	gs_entry_put(e);
 }
+
+static void gs_helper_work(struct work_struct *work)
+{
+	struct gs_entry *e = container_of(work, struct gs_entry, work);
+
+	gs_helper_ended(e, call_usermodehelper_exec(e->info, UMH_WAIT_PROC));
+}
+
+/*
+ * ---- the parked helper ----
+ *
+ * Forking a helper at the OOM is its weakest step in a global OOM: the
+ * fork runs in a shared kworker, at its priority and with no access to the
+ * reserves, against every allocating task (seen on 6.12 with 8 allocators:
+ * the kworker's copy_process() in direct reclaim for the whole start
+ * timeout). So one helper is forked ahead of time and parked in its init
+ * callback, before credentials and exec; the OOM path hands it an entry
+ * and wakes it, and it goes on exactly as a freshly forked one would.
+ * Another is parked after each OOM that used one. Without one at hand (not
+ * parked yet, parking off), the OOM path forks as before.
+ *
+ * It is started with UMH_NO_WAIT, so that no worker sits in an
+ * uninterruptible wait for as long as it is parked; the OOM path watches
+ * its pid for the exit instead. It waits interruptibly: a signal, the
+ * freezer's included, sends it away unless it was claimed.
+ *
+ * Nothing of the module may run after it is unloaded: gs_park_live counts
+ * the helpers that may still run its code (until the cleanup callback
+ * after exec); the unload waits for them, and then for each to have left
+ * the callback's last instructions, which only a tasks-RCU grace period
+ * (or, on a kernel that cannot preempt, the unload's own RCU grace
+ * period) guarantees. On a preemptible kernel without tasks RCU, no
+ * helper is parked.
+ */
+#if defined(CONFIG_TASKS_RCU) || !defined(CONFIG_PREEMPTION)
+#define GS_CAN_PARK	!IS_ENABLED(CONFIG_STATIC_USERMODEHELPER)
+#else
+#define GS_CAN_PARK	false
+#endif
+
+struct gs_parked {
+	struct completion go;
+	struct gs_entry *e;		/* set when claimed, under gs_park_lock */
+	/* The kernel's root when it was forked (compared, never dereferenced). */
+	struct vfsmount *root_mnt;
+	struct dentry *root_dentry;
+};
+
+static DEFINE_SPINLOCK(gs_park_lock);
+/* Under gs_park_lock: the parked helper, whether to keep one, whether one is on its way. */
+static struct gs_parked *gs_parked;
+static bool gs_park_enabled;
+static bool gs_park_busy;
+static atomic_t gs_park_live = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(gs_park_wq);
+static void gs_park_work(struct work_struct *work);
+static DECLARE_DELAYED_WORK(gs_park_next, gs_park_work);
+
+/* Placeholders: the parked helper takes the entry's before it execs. */
+static char *gs_park_argv[] = { "/proc/graceful_shutdown/parked", NULL };
+static char *gs_park_envp[] = { NULL };
+
+/* Park another helper after @delay, if parking is on. */
+static void gs_park_again(unsigned long delay)
+{
+	bool on;
+
+	spin_lock(&gs_park_lock);
+	on = gs_park_enabled;
+	spin_unlock(&gs_park_lock);
+	if (on)
+		queue_delayed_work(gs_wq, &gs_park_next, delay);
+}
+
+/* Runs in the parked helper: wait for an entry, then start as its helper. */
+static int gs_park_init(struct subprocess_info *info, struct cred *new)
+{
+	struct gs_parked *p = info->data;
+	struct gs_entry *e;
+	int err;
+
+	/* A copy of the kernel's fs_struct, made at the fork. */
+	spin_lock(&current->fs->lock);
+	p->root_mnt = current->fs->root.mnt;
+	p->root_dentry = current->fs->root.dentry;
+	spin_unlock(&current->fs->lock);
+
+	spin_lock(&gs_park_lock);
+	if (gs_park_enabled && !gs_parked)
+		gs_parked = p;
+	else
+		complete(&p->go);	/* not wanted: leave */
+	spin_unlock(&gs_park_lock);
+
+	err = wait_for_completion_interruptible(&p->go);
+
+	spin_lock(&gs_park_lock);
+	if (gs_parked == p)
+		gs_parked = NULL;
+	e = p->e;
+	spin_unlock(&gs_park_lock);
+	if (!e)
+		return err ?: -ECANCELED;
+	info->path = e->argv[0];
+	info->argv = e->argv;
+	info->envp = e->envp;
+	err = gs_helper_start(e, new);
+	if (err)
+		e->status = err;
+	return err;
+}
+
+/*
+ * Runs once for each parked helper: in it after exec (or after its init
+ * or exec failed), or where it could not be started at all.
+ */
+static void gs_park_cleanup(struct subprocess_info *info)
+{
+	struct gs_parked *p = info->data;
+	struct gs_entry *e = p->e;
+
+	if (e) {
+		/* An exec failure: the helper exits with 0, so keep the error. */
+		if (info->retval && !e->status)
+			e->status = info->retval;
+		/* A helper that failed before exec never said it started. */
+		complete_all(&e->started);
+		gs_entry_put(e);
+	} else {
+		spin_lock(&gs_park_lock);
+		gs_park_busy = false;
+		spin_unlock(&gs_park_lock);
+		/* Sent away, or never parked: try again later, not in a loop. */
+		gs_park_again(GS_REFILL_DELAY);
+	}
+	kfree(p);
+	if (atomic_dec_and_test(&gs_park_live))
+		wake_up_all(&gs_park_wq);
+}
+
+static void gs_park_work(struct work_struct *work)
+{
+	struct subprocess_info *info;
+	struct gs_parked *p;
+	bool go;
+
+	spin_lock(&gs_park_lock);
+	go = gs_park_enabled && !gs_park_busy;
+	if (go)
+		gs_park_busy = true;
+	spin_unlock(&gs_park_lock);
+	if (!go)
+		return;
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
+	info = p ? call_usermodehelper_setup(gs_park_argv[0], gs_park_argv, gs_park_envp,
+					     GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN,
+					     gs_park_init, gs_park_cleanup, p) : NULL;
+	if (!info) {
+		kfree(p);
+		spin_lock(&gs_park_lock);
+		gs_park_busy = false;
+		spin_unlock(&gs_park_lock);
+		gs_park_again(GS_REFILL_DELAY);
+		return;
+	}
+	init_completion(&p->go);
+	atomic_inc(&gs_park_live);
+	/* Every way this can fail calls gs_park_cleanup(). */
+	call_usermodehelper_exec(info, UMH_NO_WAIT);
+}
+
+/*
+ * Whether the kernel's root is still the one @p copied. It moves when init
+ * changes root (switch_root out of an initramfs): a helper forked before
+ * would not find handler paths where the registrant and the check see them.
+ */
+static bool gs_park_root_current(const struct gs_parked *p)
+{
+	struct fs_struct *fs = init_task.fs;
+	bool same;
+
+	spin_lock(&fs->lock);
+	same = fs->root.mnt == p->root_mnt && fs->root.dentry == p->root_dentry;
+	spin_unlock(&fs->lock);
+	return same;
+}
+
+/* Hand @e to the parked helper and wake it; false if none is parked. */
+static bool gs_park_claim(struct gs_entry *e)
+{
+	struct gs_parked *p;
+
+	spin_lock(&gs_park_lock);
+	p = gs_parked;
+	if (p && !gs_park_root_current(p)) {
+		/* Stale: send it away (another is parked later) and fork this time. */
+		gs_parked = NULL;
+		complete(&p->go);
+		p = NULL;
+	}
+	if (p) {
+		gs_parked = NULL;
+		gs_park_busy = false;
+		kref_get(&e->ref);	/* the helper's, put by gs_park_cleanup() */
+		p->e = e;
+		complete(&p->go);
+	}
+	spin_unlock(&gs_park_lock);
+	return p;
+}
+
+/* Keep a helper parked from now on. */
+static void gs_park_start(void)
+{
+	if (!GS_CAN_PARK)
+		return;
+	spin_lock(&gs_park_lock);
+	gs_park_enabled = true;
+	spin_unlock(&gs_park_lock);
+	queue_delayed_work(gs_wq, &gs_park_next, 0);
+}
+
+/* Send the parked helper away (it runs nothing) and park no more. */
+static void gs_park_stop(void)
+{
+	spin_lock(&gs_park_lock);
+	gs_park_enabled = false;
+	if (gs_parked)
+		complete(&gs_parked->go);
+	gs_parked = NULL;
+	spin_unlock(&gs_park_lock);
+}
+
+/* Unload: no helper left that may still run the module's code. */
+static void gs_park_exit(void)
+{
+	gs_park_stop();
+	/* A park in progress has counted its helper once this returns. */
+	cancel_delayed_work_sync(&gs_park_next);
+	wait_event(gs_park_wq, !atomic_read(&gs_park_live));
+	/* What the last helpers queued before they saw parking off. */
+	cancel_delayed_work_sync(&gs_park_next);
+#ifdef CONFIG_TASKS_RCU
+	synchronize_rcu_tasks();
+#endif
+}
+
+/*
+ * A helper's exit, seen from its pid (parked helpers are nobody's child
+ * we can wait for): gone, or a zombie with no thread left.
+ */
+static bool gs_helper_exited(struct pid *pid)
+{
+	struct task_struct *task;
+	bool exited;
+
+	rcu_read_lock();
+	task = pid_task(pid, PIDTYPE_PID);
+	exited = !task || (READ_ONCE(task->exit_state) && thread_group_empty(task));
+	rcu_read_unlock();
+	return exited;
+}
+
+/* Its exit status, as wait() would report it. */
+static int gs_helper_status(struct task_struct *task)
+{
+	return (task->signal->flags & SIGNAL_GROUP_EXIT) ?
+	       task->signal->group_exit_code : task->exit_code;
+}
+
+/* Suspend and hibernation freeze tasks: no helper parked across them. */
+static int gs_park_pm(struct notifier_block *nb, unsigned long action, void *data)
+{
+	switch (action) {
+	case PM_HIBERNATION_PREPARE:
+	case PM_RESTORE_PREPARE:
+	case PM_SUSPEND_PREPARE:
+		gs_park_stop();
+		break;
+	case PM_POST_HIBERNATION:
+	case PM_POST_RESTORE:
+	case PM_POST_SUSPEND:
+		gs_park_start();
+		break;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block gs_park_pm_nb = {
+	.notifier_call = gs_park_pm,
+};
 
 /*
  * Watermark boosting, an anti-fragmentation heuristic, raises every
@@ -1125,6 +1427,38 @@ static unsigned long gs_jiffies_left(unsigned long deadline)
 }
 
 /*
+ * Wait until @deadline for the exit of the parked helper that started for
+ * @e; false if it is still running. Its status is the error that stopped
+ * it before it ran the handler, if any, else its exit status.
+ */
+static bool gs_wait_exit(struct gs_entry *e, unsigned long deadline)
+{
+	struct task_struct *task = NULL;
+	struct pid *pid;
+	bool exited;
+
+	spin_lock(&e->helper_lock);
+	pid = get_pid(e->helper);
+	if (e->helper_task)
+		task = get_task_struct(e->helper_task);
+	spin_unlock(&e->helper_lock);
+	if (!pid) {			/* it failed before it was named */
+		e->end_ns = ktime_get_ns();
+		return true;
+	}
+	exited = wait_event_timeout(pid->wait_pidfd, gs_helper_exited(pid),
+				    gs_jiffies_left(deadline));
+	if (exited) {
+		e->end_ns = ktime_get_ns();
+		if (!e->status)
+			e->status = gs_helper_status(task);
+	}
+	put_task_struct(task);
+	put_pid(pid);
+	return exited;
+}
+
+/*
  * Start the handler of @e for the victim in @oc and wait for it, at most
  * @wait_ms; then nothing it started is left. Called from the OOM killer
  * with oom_lock held: every wait here is bounded.
@@ -1133,7 +1467,7 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 {
 	unsigned long deadline, start_wait, released = 0;
 	struct cgroup *cgrp;
-	bool abandoned, started;
+	bool abandoned, started, parked;
 	struct pid *helper;
 	unsigned int killed;
 
@@ -1151,22 +1485,26 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 		released = gs_reserve_release();
 	}
 
-	e->info = call_usermodehelper_setup(e->argv[0], e->argv, e->envp,
-					    GFP_ATOMIC | __GFP_NOWARN,
-					    gs_helper_init, NULL, e);
-	if (!e->info) {
-		pr_warn("event=error victim=%d handler=%s errno=%d reason=nomem duration_ms=0\n",
-			e->victim_nr, e->argv[0], ENOMEM);
-		goto out;
+	parked = gs_park_claim(e);
+	if (!parked) {
+		e->info = call_usermodehelper_setup(e->argv[0], e->argv, e->envp,
+						    GFP_ATOMIC | __GFP_NOWARN,
+						    gs_helper_init, NULL, e);
+		if (!e->info) {
+			pr_warn("event=error victim=%d handler=%s errno=%d reason=nomem duration_ms=0\n",
+				e->victim_nr, e->argv[0], ENOMEM);
+			goto out;
+		}
 	}
-	pr_info("event=start victim=%d registered=%d comm=%s handler=%s uid=%u constraint=%s timeout_ms=%u reserve_kb=%lu\n",
+	pr_info("event=start victim=%d registered=%d comm=%s handler=%s uid=%u constraint=%s timeout_ms=%u reserve_kb=%lu spawn=%s\n",
 		e->victim_nr, pid_nr(e->pid), oc->chosen->comm, e->argv[0],
 		from_kuid(&init_user_ns, e->cred->euid),
 		gs_constraint_name(oc->constraint), wait_ms,
-		released << (PAGE_SHIFT - 10));
-
-	kref_get(&e->ref);
-	queue_work(gs_wq, &e->work);
+		released << (PAGE_SHIFT - 10), parked ? "parked" : "fork");
+	if (!parked) {
+		kref_get(&e->ref);
+		queue_work(gs_wq, &e->work);
+	}
 	/*
 	 * A helper that cannot even be forked (a global OOM with no memory
 	 * left) would hold up the kill for its whole wait: give up on it after
@@ -1175,8 +1513,12 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 	deadline = jiffies + msecs_to_jiffies(wait_ms);
 	start_wait = msecs_to_jiffies(min(READ_ONCE(start_timeout_ms), wait_ms));
 	started = wait_for_completion_timeout(&e->started, start_wait);
-	abandoned = !started ||
-		    !wait_for_completion_timeout(&e->done, gs_jiffies_left(deadline));
+	if (!started)
+		abandoned = true;
+	else if (parked)
+		abandoned = !gs_wait_exit(e, deadline);
+	else
+		abandoned = !wait_for_completion_timeout(&e->done, gs_jiffies_left(deadline));
 
 	spin_lock(&e->helper_lock);
 	e->abandoned = abandoned;
@@ -1211,6 +1553,9 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 out:
 	if (e->global && gs_reserve_target())
 		queue_delayed_work(system_wq, &gs_reserve_work, GS_REFILL_DELAY);
+	/* Park the next helper once the kill has given memory back. */
+	if (parked)
+		gs_park_again(GS_REFILL_DELAY);
 }
 
 /*
@@ -1660,13 +2005,19 @@ static int __init gs_init(void)
 	err = gs_hook_init();
 	if (err)
 		goto err_proc;
-	pr_info("loaded: hook=%s timeout_ms=%u user_timeout_ms=%u start_timeout_ms=%u max_entries=%u user_max_entries=%u hold_budget_ms=%u user_hold_budget_ms=%u reserve_kb=%u global_nice=%d handler_cgroup=%s reserves=%s\n",
+	err = register_pm_notifier(&gs_park_pm_nb);
+	if (err)
+		goto err_hook;
+	gs_park_start();
+	pr_info("loaded: hook=%s timeout_ms=%u user_timeout_ms=%u start_timeout_ms=%u max_entries=%u user_max_entries=%u hold_budget_ms=%u user_hold_budget_ms=%u reserve_kb=%u global_nice=%d handler_cgroup=%s reserves=%s parked=%s\n",
 		gs_hook_mode(), timeout_ms, user_timeout_ms, start_timeout_ms, max_entries,
 		user_max_entries, hold_budget_ms, user_hold_budget_ms, reserve_kb, global_nice,
 		handler_cgroup[0] ? handler_cgroup : "(none)",
-		GS_RESERVES_ACCESS);
+		GS_RESERVES_ACCESS, GS_CAN_PARK ? "yes" : "no");
 	return 0;
 
+err_hook:
+	gs_hook_exit();
 err_proc:
 	remove_proc_entry(GS_PROC_NAME, NULL);
 err_reserve:
@@ -1677,9 +2028,12 @@ err_reserve:
 
 static void __exit gs_exit(void)
 {
+	unregister_pm_notifier(&gs_park_pm_nb);
 	remove_proc_entry(GS_PROC_NAME, NULL);
 	/* Waits for OOM callbacks in flight; each waits for its helper, bounded. */
 	gs_hook_exit();
+	/* The parked helper leaves without running anything; no other is parked. */
+	gs_park_exit();
 	/* Waits for helpers still running (those past their time were killed). */
 	destroy_workqueue(gs_wq);
 	cancel_delayed_work_sync(&gs_reserve_work);

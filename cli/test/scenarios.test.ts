@@ -71,7 +71,7 @@ const MEMCG_DMESG = [
   '[    2.120000] oom_condition_c invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0',
   '[    2.120001] CPU: 0 PID: 37 Comm: oom_condition_c Not tainted 5.4.1 #1',
   '[    2.120002] Call Trace:',
-  '[    2.124104] graceful_shutdown: event=start victim=37 comm=oom_condition_c handler=/gs/gs_handler_record uid=0 constraint=memcg reserve_kb=0',
+  '[    2.124104] graceful_shutdown: event=start victim=37 comm=oom_condition_c handler=/gs/gs_handler_record uid=0 constraint=memcg reserve_kb=0 spawn=parked',
   '[    2.140105] graceful_shutdown: event=exit victim=37 handler=/gs/gs_handler_record helper=42 status=0 duration_ms=16 killed=0',
   '[    2.144106] Memory cgroup out of memory: Killed process 37 (oom_condition_c) total-vm:39260kB, anon-rss:32000kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:100kB oom_score_adj:0',
 ];
@@ -383,4 +383,10 @@ test('the cli scenario wants status to name the hook the module reported, and no
   t.true(hookCheck('stock', 'patched (register_oom_victim_notifier present)', 'stock'));
   t.false(hookCheck('stock', 'patched (register_oom_victim_notifier present)', 'patched'));
   t.false(hookCheck('patched', 'not patched', 'patched'));
+});
+
+test('memcg fails when the handler\'s helper was forked at the OOM instead of woken from its parking', (t) => {
+  const forked = MEMCG.replace('spawn=parked', 'spawn=fork');
+  t.deepEqual(failing(scenario('memcg'), forked).map((c) => c.name),
+    ['the handler ran in the helper parked before the OOM, not one forked at it']);
 });

@@ -5,6 +5,16 @@ import { PRIVILEGE_SCENARIOS } from './scenarios-privilege.js';
 import { answerOk as ok, eventFor, handlerBeforeKill, handlerTimeline, killOf, recordOf, type Scenario } from './scenario.js';
 
 export type { Check } from './checks.js';
+
+/**
+ * The first OOM after load finds a helper forked ahead of time and parked:
+ * the OOM path only wakes it (the module logs spawn=parked, else spawn=fork).
+ */
+function parkedStart(r: GuestReport) {
+  const start = eventFor(moduleEvents(r.dmesg), 'start', fact(r, 'victim'));
+  return equal('the handler ran in the helper parked before the OOM, not one forked at it',
+    start?.fields.spawn, 'parked');
+}
 export { commonChecks, recordOf, type Scenario } from './scenario.js';
 
 const writeCases: Record<string, string> = {
@@ -106,6 +116,7 @@ export const SCENARIOS: readonly Scenario[] = [
       equal('the handler saw the memcg constraint', recordOf(r)?.GS_CONSTRAINT, 'memcg'),
       equal('the handler saw the victim\'s cgroup', recordOf(r)?.GS_CGROUP, '/work'),
       equal('the handler ran at its usual priority (nice 0): only a global OOM raises it', recordOf(r)?.nice, '0'),
+      parkedStart(r),
       equal('memory.events counts one oom_kill', fact(r, 'oom_kill'), '1'),
       equal('the entry fired once and left the registry', fact(r, 'listing_after'), ''),
     ],
@@ -118,6 +129,7 @@ export const SCENARIOS: readonly Scenario[] = [
       ...handlerBeforeKill(r),
       equal('the handler saw the global constraint', recordOf(r)?.GS_CONSTRAINT, 'global'),
       equal('the handler ran at global_nice (-10)', recordOf(r)?.nice, '-10'),
+      parkedStart(r),
       check('the guest was usable afterwards', ok(fact(r, 'register_after')), fact(r, 'register_after')),
       check('the listing after shows the new entry',
         (fact(r, 'listing_after') ?? '').startsWith(`${fact(r, 'sleeper')} `)),
