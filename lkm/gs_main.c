@@ -266,6 +266,7 @@ struct gs_entry {
 	struct cgroup *cgrp;		/* the handler cgroup it joined */
 	bool abandoned;			/* the OOM killer stopped waiting */
 	bool global;			/* not a memcg OOM */
+	bool parked;			/* run by the parked helper */
 	int status;			/* what call_usermodehelper_exec() said */
 	const char *why;		/* why the helper did not exec */
 	pid_t victim_nr;
@@ -891,6 +892,57 @@ static int gs_take_identity(struct cred *new, const struct cred *reg)
 }
 
 /*
+ * Read one of the usermode-helper capability sysctls ("lo hi", two 32-bit
+ * words) into @cap.
+ */
+static int gs_read_umh_caps(const char *path, kernel_cap_t *cap)
+{
+	struct file *file;
+	char buf[48];
+	loff_t pos = 0;
+	u32 words[2];
+	ssize_t n;
+	int i;
+
+	file = filp_open(path, O_RDONLY, 0);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	n = kernel_read(file, buf, sizeof(buf) - 1, &pos);
+	fput(file);
+	if (n < 0)
+		return n;
+	buf[n] = '\0';
+	if (sscanf(buf, "%u %u", &words[0], &words[1]) != 2)
+		return -EINVAL;
+	cap_clear(*cap);
+	for (i = 0; i <= CAP_LAST_CAP; i++)
+		if (words[i / 32] & (1U << (i % 32)))
+			cap_raise(*cap, i);
+	return 0;
+}
+
+/*
+ * A parked helper's bounding and inheritable sets were cut to the
+ * usermode-helper ones when it was forked; an administrator may have
+ * lowered those since. Cut them to the sets as they are now.
+ */
+static int gs_umh_caps_now(struct cred *new)
+{
+	kernel_cap_t cap;
+	int err;
+
+	err = gs_read_umh_caps("/proc/sys/kernel/usermodehelper/bset", &cap);
+	if (err)
+		return err;
+	new->cap_bset = cap_intersect(new->cap_bset, cap);
+	err = gs_read_umh_caps("/proc/sys/kernel/usermodehelper/inheritable", &cap);
+	if (err)
+		return err;
+	new->cap_inheritable = cap_intersect(new->cap_inheritable, cap);
+	return 0;
+}
+
+/*
  * Move the calling helper into the handler cgroup, and return that cgroup
  * with a reference. Written as root would write it: the helper still has
  * the kernel's credentials.
@@ -995,6 +1047,11 @@ static int gs_helper_start(struct gs_entry *e, struct cred *new)
 	if (e->no_new_privs)
 		task_set_no_new_privs(current);
 
+	if (e->parked) {
+		err = gs_umh_caps_now(new);
+		if (err)
+			return gs_helper_fail(e, err, "usermodehelper_caps");
+	}
 	err = gs_take_identity(new, e->cred);
 	if (err)
 		return gs_helper_fail(e, err, "credentials");
@@ -1229,6 +1286,7 @@ static bool gs_park_claim(struct gs_entry *e)
 		gs_parked = NULL;
 		gs_park_busy = false;
 		kref_get(&e->ref);	/* the helper's, put by gs_park_cleanup() */
+		e->parked = true;
 		p->e = e;
 		complete(&p->go);
 	}
