@@ -1115,6 +1115,14 @@ static void gs_helper_work(struct work_struct *work)
  * period) guarantees. On a preemptible kernel without tasks RCU, no
  * helper is parked.
  */
+/*
+ * Park only with this much memory available (MemAvailable): the fork is
+ * an ordinary GFP_KERNEL one, and parking must never be what drives a
+ * machine into an OOM kill of its own.
+ */
+#define GS_PARK_MIN_AVAILABLE	(16L << (20 - PAGE_SHIFT))
+#define GS_PARK_WAIT		HZ
+
 #if defined(CONFIG_TASKS_RCU) || !defined(CONFIG_PREEMPTION)
 #define GS_CAN_PARK	!IS_ENABLED(CONFIG_STATIC_USERMODEHELPER)
 #else
@@ -1227,6 +1235,10 @@ static void gs_park_work(struct work_struct *work)
 	struct gs_parked *p;
 	bool go;
 
+	if (si_mem_available() < GS_PARK_MIN_AVAILABLE) {
+		gs_park_again(GS_PARK_WAIT);
+		return;
+	}
 	spin_lock(&gs_park_lock);
 	go = gs_park_enabled && !gs_park_busy;
 	if (go)
