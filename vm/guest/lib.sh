@@ -10,6 +10,12 @@ cmdline_value() {
 	tr ' ' '\n' < /proc/cmdline | sed -n "s/^$1=//p"
 }
 
+# scaled_ms MS: MS times gs.slowdown (the harness passes 3 on the debug
+# kernels, which run several times slower), for handler time budgets.
+scaled_ms() {
+	echo $(($1 * $(cmdline_value gs.slowdown | grep . || echo 1)))
+}
+
 GS_PROC=/proc/graceful_shutdown
 GS_MODULE=/gs/proc_create_module.ko
 GS_HANDLERS=/sys/fs/cgroup/gs-handlers
@@ -281,7 +287,7 @@ global_many() {
 	gm_trace=""
 	if [ "$(cmdline_value gs.trace)" = 1 ]; then gm_trace=show_stuck=1; fi
 	# shellcheck disable=SC2086
-	load_module timeout_ms=5000 start_timeout_ms=5000 $gm_trace
+	load_module timeout_ms="$(scaled_ms 5000)" start_timeout_ms="$(scaled_ms 5000)" $gm_trace
 	prepare_records
 	gm_pids=""
 	gm_jobs=""

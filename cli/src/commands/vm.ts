@@ -66,7 +66,8 @@ export const vm: Command = {
     const timeout = options.timeout === undefined ? undefined : Number(options.timeout);
     if (timeout !== undefined && !(timeout > 0)) throw new GsError(`--timeout must be a number of seconds, not "${options.timeout}".`, 'Write e.g. --timeout 300.', 'usage');
     const runOptions = {
-      ...(timeout ? { timeoutMs: timeout * 1000 } : { slowdown: options.profile === 'debug' ? 3 : 1 }),
+      ...(timeout ? { timeoutMs: timeout * 1000 } : {}),
+      slowdown: options.profile === 'debug' ? 3 : 1,
       ...(options.trace ? { append: 'gs.trace=1' } : {}),
     };
     let failed = 0;

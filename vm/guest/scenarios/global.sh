@@ -2,7 +2,8 @@
 # start_timeout_ms above its default: under TCG on a loaded host the guest
 # clock jumps when QEMU is descheduled, and a 1 s start window can close
 # before the helper's kworker has run at all.
-load_module timeout_ms=5000 start_timeout_ms=3000
+# Both scaled on the debug kernels (gs.slowdown).
+load_module timeout_ms="$(scaled_ms 5000)" start_timeout_ms="$(scaled_ms 3000)"
 prepare_records
 start_victim -
 say victim "$VICTIM"
