@@ -1071,22 +1071,16 @@ static int gs_helper_init(struct subprocess_info *info, struct cred *new)
 	return gs_helper_start(info->data, new);
 }
 
-/* The helper of @e has exited (or never started), with @status. */
-static void gs_helper_ended(struct gs_entry *e, int status)
+static void gs_helper_work(struct work_struct *work)
 {
-	e->status = status;
+	struct gs_entry *e = container_of(work, struct gs_entry, work);
+
+	e->status = call_usermodehelper_exec(e->info, UMH_WAIT_PROC);
 	e->end_ns = ktime_get_ns();
 	/* A helper that failed before exec never said it started. */
 	complete_all(&e->started);
 	complete_all(&e->done);
 	gs_entry_put(e);
-}
-
-static void gs_helper_work(struct work_struct *work)
-{
-	struct gs_entry *e = container_of(work, struct gs_entry, work);
-
-	gs_helper_ended(e, call_usermodehelper_exec(e->info, UMH_WAIT_PROC));
 }
 
 /*
@@ -1163,6 +1157,15 @@ static void gs_park_again(unsigned long delay)
 		queue_delayed_work(gs_wq, &gs_park_next, delay);
 }
 
+/* No helper parked nor on its way: try again later, not in a loop. */
+static void gs_park_retry_later(void)
+{
+	spin_lock(&gs_park_lock);
+	gs_park_busy = false;
+	spin_unlock(&gs_park_lock);
+	gs_park_again(GS_REFILL_DELAY);
+}
+
 /* Runs in the parked helper: wait for an entry, then start as its helper. */
 static int gs_park_init(struct subprocess_info *info, struct cred *new)
 {
@@ -1218,11 +1221,8 @@ static void gs_park_cleanup(struct subprocess_info *info)
 		complete_all(&e->started);
 		gs_entry_put(e);
 	} else {
-		spin_lock(&gs_park_lock);
-		gs_park_busy = false;
-		spin_unlock(&gs_park_lock);
-		/* Sent away, or never parked: try again later, not in a loop. */
-		gs_park_again(GS_REFILL_DELAY);
+		/* Sent away, or never parked. */
+		gs_park_retry_later();
 	}
 	kfree(p);
 	if (atomic_dec_and_test(&gs_park_live))
@@ -1253,10 +1253,7 @@ static void gs_park_work(struct work_struct *work)
 					     gs_park_init, gs_park_cleanup, p) : NULL;
 	if (!info) {
 		kfree(p);
-		spin_lock(&gs_park_lock);
-		gs_park_busy = false;
-		spin_unlock(&gs_park_lock);
-		gs_park_again(GS_REFILL_DELAY);
+		gs_park_retry_later();
 		return;
 	}
 	init_completion(&p->go);
