@@ -104,6 +104,12 @@
  */
 #define GS_REFILL_DELAY	(HZ / 10)
 /*
+ * A global OOM's wait for its handler drops the watermark boost this often:
+ * the helper's own allocations, falling back to the lent pages' blocks,
+ * raise it again (see gs_drop_watermark_boost()).
+ */
+#define GS_BOOST_SLICE	msecs_to_jiffies(20)
+/*
  * World-writable on purpose: any user may register its own processes.
  * gs_may_act_on() decides, line by line, what a writer may register.
  */
@@ -1390,7 +1396,11 @@ static struct notifier_block gs_park_pm_nb = {
  * only kswapd resets it, once the zone is balanced: in an OOM it never is.
  * The pages lent for the helper would then sit below the boosted minimum,
  * out of reach of the worker that forks it (seen on 6.1: 4 MiB lent, boost
- * 4 MiB, the helper never forked). Drop the boost, as kswapd would.
+ * 4 MiB, the helper never forked). Drop the boost, as kswapd would. The
+ * helper's movable pages then come from the lent pages' blocks, a fallback
+ * that raises it again: a global OOM's wait drops it each GS_BOOST_SLICE
+ * (seen on the 6.12 debug kernel in stock mode: 4 MiB boost again, free
+ * pages under the boosted minimum, the parked helper stuck before exec).
  */
 static void gs_drop_watermark_boost(void)
 {
@@ -1494,6 +1504,32 @@ static unsigned long gs_jiffies_left(unsigned long deadline)
 }
 
 /*
+ * The next stretch of a wait for the handler of @e with @left jiffies to
+ * go. In a global OOM, first drop the watermark boost that the helper's
+ * allocations may have raised again since the last stretch, and keep the
+ * stretch short so that it does not stand for long.
+ */
+static unsigned long gs_wait_slice(struct gs_entry *e, unsigned long left)
+{
+	if (!e->global)
+		return left;
+	gs_drop_watermark_boost();
+	return min(left, GS_BOOST_SLICE);
+}
+
+/* Wait until @deadline for @c, which @e's helper completes; false if it did not. */
+static bool gs_wait_completion(struct gs_entry *e, struct completion *c,
+			       unsigned long deadline)
+{
+	unsigned long left;
+
+	while ((left = gs_jiffies_left(deadline)))
+		if (wait_for_completion_timeout(c, gs_wait_slice(e, left)))
+			return true;
+	return try_wait_for_completion(c);
+}
+
+/*
  * Wait until @deadline for the exit of the parked helper that started for
  * @e; false if it is still running. Its status is the error that stopped
  * it before it ran the handler, if any, else its exit status.
@@ -1513,8 +1549,10 @@ static bool gs_wait_exit(struct gs_entry *e, unsigned long deadline)
 		e->end_ns = ktime_get_ns();
 		return true;
 	}
-	exited = wait_event_timeout(pid->wait_pidfd, gs_helper_exited(pid),
-				    gs_jiffies_left(deadline));
+	do {
+		exited = wait_event_timeout(pid->wait_pidfd, gs_helper_exited(pid),
+					    gs_wait_slice(e, gs_jiffies_left(deadline)));
+	} while (!exited && gs_jiffies_left(deadline));
 	if (exited) {
 		e->end_ns = ktime_get_ns();
 		if (!e->status)
@@ -1532,7 +1570,7 @@ static bool gs_wait_exit(struct gs_entry *e, unsigned long deadline)
  */
 static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wait_ms)
 {
-	unsigned long deadline, start_wait, released = 0;
+	unsigned long deadline, start_deadline, released = 0;
 	struct cgroup *cgrp;
 	bool abandoned, started, parked;
 	struct pid *helper;
@@ -1578,14 +1616,14 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 	 * start_timeout_ms.
 	 */
 	deadline = jiffies + msecs_to_jiffies(wait_ms);
-	start_wait = msecs_to_jiffies(min(READ_ONCE(start_timeout_ms), wait_ms));
-	started = wait_for_completion_timeout(&e->started, start_wait);
+	start_deadline = jiffies + msecs_to_jiffies(min(READ_ONCE(start_timeout_ms), wait_ms));
+	started = gs_wait_completion(e, &e->started, start_deadline);
 	if (!started)
 		abandoned = true;
 	else if (parked)
 		abandoned = !gs_wait_exit(e, deadline);
 	else
-		abandoned = !wait_for_completion_timeout(&e->done, gs_jiffies_left(deadline));
+		abandoned = !gs_wait_completion(e, &e->done, deadline);
 
 	spin_lock(&e->helper_lock);
 	e->abandoned = abandoned;
