@@ -6,7 +6,8 @@ export default {
   nodeArguments: ['--import=tsx/esm'],
   files: ['cli/test-vm/**/*.test.ts'],
   timeout: '40m',
-  concurrency: 1,
+  // One file per SUITE_GROUPS group, side by side: one guest per core.
+  concurrency: 2,
   workerThreads: false,
   verbose: true,
 };

@@ -1,9 +1,13 @@
 import test from 'ava';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { repoRoot } from '../src/adapters/paths.js';
 import { GsError } from '../src/lib/errors.js';
 import {
-  DEFAULT_KERNEL_VERSION, SUPPORTED_SERIES, distroSeries, formatVersion, kernelOrgUrls,
+  DEFAULT_KERNEL_VERSION, SERIES_NAMES, SUITE_GROUPS, SUPPORTED_SERIES, distroSeries, formatVersion, kernelOrgUrls,
   parseKernelVersion, seriesFor, supportedSeriesList, versionFromMakefile,
 } from '../src/lib/kernels.js';
+import { STOCK_SERIES } from '../src/lib/stock.js';
 
 test('a full kernel version is parsed into major, minor and patch', (t) => {
   t.deepEqual(parseKernelVersion('5.4.1'), { major: 5, minor: 4, patch: 1 });
@@ -166,4 +170,14 @@ test('a mirror replaces the kernel.org base URL', (t) => {
   const urls = kernelOrgUrls(parseKernelVersion('5.4.1'), 'https://mirrors.example.org/linux/kernel');
   t.is(urls.tarball, 'https://mirrors.example.org/linux/kernel/v5.x/linux-5.4.1.tar.xz');
   t.is(urls.sums, 'https://mirrors.example.org/linux/kernel/v5.x/sha256sums.asc');
+});
+
+test('every series of the guest suite, patched or stock, is in exactly one group, and each group has its test file', async (t) => {
+  const grouped = SUITE_GROUPS.flat();
+  t.deepEqual([...grouped].sort(), [...new Set(grouped)].sort(), 'a series in two groups');
+  for (const series of [...SERIES_NAMES, ...STOCK_SERIES.map((s) => s.series)]) {
+    t.true(grouped.includes(series), `${series} is in no group: the guest suite would skip it`);
+  }
+  const files = (await readdir(join(repoRoot(), 'cli', 'test-vm'))).filter((f) => f.endsWith('.test.ts')).sort();
+  t.deepEqual(files, SUITE_GROUPS.map((_, i) => `group-${i + 1}.test.ts`));
 });

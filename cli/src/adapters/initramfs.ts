@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildCpio, type CpioEntry } from '../lib/cpio.js';
@@ -21,11 +22,19 @@ export async function buildTestPrograms(): Promise<string> {
   const srcDir = join(repoRoot(), 'test_programs');
   const out = join(cacheRoot(), 'test_programs', await hashFiles(srcDir, /^(Makefile|.*\.[ch])$/));
   if (TEST_PROGRAMS.every((p) => existsSync(join(out, p)))) return out;
-  const r = await run(['make', '-C', srcDir, `OUT=${out}`]);
+  // Built aside and renamed: the guest suite's two processes may both build them.
+  const tmp = `${out}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const r = await run(['make', '-C', srcDir, `OUT=${tmp}`]);
   if (r.exitCode !== 0) {
+    await rm(tmp, { recursive: true, force: true });
     throw new GsError(`Building the test programs failed: ${r.stderr.trim().split('\n').slice(-5).join(' ')}`,
       'Install a C compiler and static libc (apt-get install build-essential).', 'build');
   }
+  // Whoever renames first wins; the other's copy, the same build, goes.
+  await rename(tmp, out).catch(async (e: unknown) => {
+    await rm(tmp, { recursive: true, force: true });
+    if (!TEST_PROGRAMS.every((p) => existsSync(join(out, p)))) throw e;
+  });
   return out;
 }
 

@@ -76,6 +76,15 @@ export function versionFromMakefile(makefile: string): KernelVersion {
 /** Every series gs-kit has a patch for, oldest first: what the guest suite runs on. */
 export const SERIES_NAMES: readonly string[] = SUPPORTED_SERIES.map((s) => s.series);
 
+/**
+ * The guest suite runs as two processes at once, one guest each on a
+ * two-core host: each takes the series of one group, patched and stock. A
+ * series' patched and stock suites stay in one process because on the
+ * debug profile they boot the same kernel build, which only one gs-kit at
+ * a time may build. Every series, patched or stock, is in one group.
+ */
+export const SUITE_GROUPS: readonly (readonly string[])[] = [['5.4', '6.1'], ['6.12']];
+
 /** The environment variable naming a source tarball for @series, e.g. GS_SOURCE_5_4. */
 export function sourceEnvVar(series: string): string {
   return `GS_SOURCE_${series.replace(/\./g, '_')}`;
