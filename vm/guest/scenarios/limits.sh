@@ -43,14 +43,21 @@ say rec_r1 "$([ -f /tmp/rec/$VICTIM.rec ] && echo yes || echo no)"
 
 # Root's hung handler gets only what is left of the budget for all
 # (hold_budget_ms=2000, less what the user's and root's first handlers
-# held), not timeout_ms; then none is left.
+# held), not timeout_ms; then none is left. The next victim is started
+# and registered before, so that its OOM follows at once: the budget
+# comes back at 2000 ms a minute, and on a debug kernel starting a victim
+# takes long enough to earn the 100 ms a handler needs.
+start_victim /sys/fs/cgroup/work
+R3=$VICTIM
+R3_JOB=$VICTIM_JOB
+say victim_r3 "$R3"
+say register_r3 "$(proc_write $GS_PROC "$R3 /gs/gs_handler_record /tmp/rec")"
 start_victim /sys/fs/cgroup/work
 say victim_r2 "$VICTIM"
 say register_r2 "$(proc_write $GS_PROC "$VICTIM /gs/gs_handler_hang /tmp/rec")"
 trigger_victim
-start_victim /sys/fs/cgroup/work
-say victim_r3 "$VICTIM"
-say register_r3 "$(proc_write $GS_PROC "$VICTIM /gs/gs_handler_record /tmp/rec")"
+VICTIM=$R3
+VICTIM_JOB=$R3_JOB
 trigger_victim
 say rec_r3 "$([ -f /tmp/rec/$VICTIM.rec ] && echo yes || echo no)"
 sleep 1
