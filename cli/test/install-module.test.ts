@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { installModule } from '../src/commands/install-module.js';
 import { parseArgs } from '../src/lib/cli-args.js';
 import { ExitCode, GsError } from '../src/lib/errors.js';
-import { hookModeFor, moduleInstallPlan, secureBootEnabled } from '../src/lib/install-plans.js';
+import { hookModeFor, moduleBuildPrograms, moduleInstallPlan, secureBootEnabled } from '../src/lib/install-plans.js';
 import { snapshot } from './helpers/sysroot.js';
 
 const STOCK_CONFIG = 'CONFIG_X86_64=y\nCONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS=y\n';
@@ -17,7 +17,7 @@ async function put(root: string, path: string, content: string, mode = 0o644): P
 }
 
 /** A sysroot with kernel @release, its headers (patched or not) and dkms. */
-async function sysroot(release: string, opts: { headers?: boolean; dkms?: boolean; patched?: boolean; config?: string } = {}): Promise<string> {
+async function sysroot(release: string, opts: { headers?: boolean; dkms?: boolean; patched?: boolean; config?: string; vmlinux?: boolean } = {}): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'gs-module-'));
   await put(root, `/boot/config-${release}`, opts.config ?? STOCK_CONFIG);
   if (opts.headers !== false) {
@@ -25,6 +25,7 @@ async function sysroot(release: string, opts: { headers?: boolean; dkms?: boolea
     await put(root, `/lib/modules/${release}/build/include/linux/oom.h`,
       opts.patched ? 'int register_oom_victim_notifier(struct notifier_block *nb);\n' : 'extern void out_of_memory(void);\n');
   }
+  if (opts.vmlinux) await put(root, `/lib/modules/${release}/build/vmlinux`, '');
   if (opts.dkms !== false) await put(root, '/usr/sbin/dkms', '#!/bin/sh\nexit 99\n', 0o755);
   return root;
 }
@@ -55,6 +56,14 @@ test('the hook mode follows the headers: the patch where declared, stock mode on
   const noDirect = hookModeFor('6.1.0-57-amd64', 'CONFIG_X86_64=y\n# CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS is not set\n', '');
   t.regex('reason' in noDirect ? noDirect.reason : '', /needs CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS=y/);
   t.regex(JSON.stringify(hookModeFor('6.1.0-57-amd64', undefined, '')), /cannot be read/);
+});
+
+test('pahole is needed only when the headers generate BTF for modules: BTF_MODULES and a vmlinux beside them', (t) => {
+  const btf = `${STOCK_CONFIG}CONFIG_DEBUG_INFO_BTF_MODULES=y\n`;
+  t.deepEqual(moduleBuildPrograms(btf, true).map((p) => [p.program, p.debian]), [['pahole', 'dwarves']]);
+  t.deepEqual(moduleBuildPrograms(btf, false), []);
+  t.deepEqual(moduleBuildPrograms(`${STOCK_CONFIG}# CONFIG_DEBUG_INFO_BTF_MODULES is not set\n`, true), []);
+  t.deepEqual(moduleBuildPrograms(undefined, true), []);
 });
 
 test('Secure Boot is read from the EFI variable: attributes, then the flag', (t) => {
@@ -109,10 +118,11 @@ test.serial('a patched kernel is named as such; --dry-run writes nothing', async
   t.deepEqual(await snapshot(root), before);
 });
 
-test.serial('missing headers, missing dkms, a kernel the module cannot hook, no --kernel with --root: each a clear error that changes nothing', async (t) => {
+test.serial('missing headers, missing dkms or pahole, a kernel the module cannot hook, no --kernel with --root: each a clear error that changes nothing', async (t) => {
   const cases: [string, Parameters<typeof sysroot>[1], string[], number, RegExp][] = [
     ['6.1.0-57-amd64', { headers: false }, [], ExitCode.dependency, /apt-get install linux-headers-6\.1\.0-57-amd64/],
     ['6.1.0-57-amd64', { dkms: false }, [], ExitCode.dependency, /apt-get install dkms/],
+    ['6.12.57+deb12-amd64', { config: `${STOCK_CONFIG}CONFIG_DEBUG_INFO_BTF_MODULES=y\n`, vmlinux: true }, [], ExitCode.dependency, /pahole is not installed[\s\S]*apt-get install dwarves/],
     ['5.10.0-30-amd64', {}, [], ExitCode.patch, /verified on Linux 6\.1 to 6\.12 only[\s\S]*build-kernel/],
     ['6.1.0-57-amd64', {}, ['--no-kernel'], ExitCode.usage, /needs the kernel to build for/],
   ];

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GsError } from '../lib/errors.js';
+import { moduleBuildPrograms } from '../lib/install-plans.js';
 import { GUEST_MODULES, loadOrder, newestAbi, STOCK_SERIES, stockPackages } from '../lib/stock.js';
 import { run } from './exec.js';
 import { buildModule, hashFiles } from './kernel-tree.js';
@@ -82,6 +83,13 @@ export async function ensureStockKernel(series: string): Promise<StockKernel> {
     modules.push(out);
   }
 
+  const config = await readFile(join(headers, '.config'), 'utf8');
+  for (const need of moduleBuildPrograms(config, existsSync(join(headers, 'vmlinux')))) {
+    if ((await run(['sh', '-c', `command -v ${need.program}`])).exitCode !== 0) {
+      throw new GsError(`${need.program} is not installed; Debian's ${release} headers generate BTF for modules, and the module's build fails without it.`,
+        `Install it: apt-get install ${need.debian} (gs-kit setup-vm does).`, 'dependency');
+    }
+  }
   const lkmHash = await hashFiles(join(repoRoot(), 'lkm'), /^(Kbuild|Makefile|.*\.[ch])$/);
   const mod = await buildModule(headers, join(dir, `lkm-${lkmHash}`));
   return { series, release, vmlinuz: join(tree, 'boot', `vmlinuz-${release}`), modules, module: mod.module, moduleWarnings: mod.warnings };

@@ -6,7 +6,7 @@ import type { CommandSpec } from '../lib/cli-args.js';
 import { hostChangeOptions } from '../lib/common-options.js';
 import { GsError } from '../lib/errors.js';
 import {
-  DKMS_VERSION, hookModeFor, MODULE_NAME, moduleInstallPlan, RELEASE_PATTERN, secureBootEnabled,
+  DKMS_VERSION, hookModeFor, MODULE_NAME, moduleBuildPrograms, moduleInstallPlan, RELEASE_PATTERN, secureBootEnabled,
 } from '../lib/install-plans.js';
 import type { Command } from './types.js';
 
@@ -49,9 +49,14 @@ export const installModule: Command = {
     if (!(await host.hasProgram('dkms'))) {
       throw new GsError('dkms is not installed; it builds the module now and again for each kernel update.', 'Install it: sudo apt-get install dkms (Fedora: sudo dnf install dkms).', 'dependency');
     }
-    const mode = hookModeFor(release,
-      await host.readFile(`/boot/config-${release}`) ?? await host.readFile(`${build}/.config`),
-      await host.readFile(`${build}/include/linux/oom.h`));
+    const config = await host.readFile(`/boot/config-${release}`) ?? await host.readFile(`${build}/.config`);
+    for (const need of moduleBuildPrograms(config, await host.exists(`${build}/vmlinux`))) {
+      if (!(await host.hasProgram(need.program))) {
+        throw new GsError(`${need.program} is not installed; the headers of ${release} generate BTF for modules, and the build fails without it.`,
+          `Install it: sudo apt-get install ${need.debian} (Fedora: sudo dnf install ${need.fedora}).`, 'dependency');
+      }
+    }
+    const mode = hookModeFor(release, config, await host.readFile(`${build}/include/linux/oom.h`));
     if (mode.mode === 'none') {
       throw new GsError(`The module cannot hook this kernel: ${mode.reason}.`,
         'Build and install a patched kernel instead: gs-kit build-kernel --profile host, then sudo gs-kit install-kernel --build latest.', 'patch');

@@ -4,7 +4,8 @@ const BENCH_TOOLS = ['earlyoom', 'nohang', 'stress-ng'];
 /** Debian packages each part of gs-kit needs on the build host. */
 export const DEBIAN_PACKAGES: Record<'build' | 'vm' | 'distroSource' | 'bench', readonly string[]> = {
   build: ['build-essential', 'bc', 'bison', 'flex', 'libelf-dev', 'libssl-dev', 'xz-utils', 'cpio', 'kmod', 'file', 'patch'],
-  vm: ['qemu-system-x86', 'busybox-static'],
+  // dwarves (pahole): the stock guests build the module against Debian's headers, which generate BTF from 6.12 on.
+  vm: ['qemu-system-x86', 'busybox-static', 'dwarves'],
   distroSource: ['linux-source-6.1', 'linux-source-6.12'],
   bench: BENCH_TOOLS,
 } as const;
@@ -30,7 +31,7 @@ export function missingPackages(groups: readonly DepGroup[], installed: Set<stri
 /** The same needs on Fedora-likes (dnf). */
 export const FEDORA_PACKAGES: Record<DepGroup, readonly string[]> = {
   build: ['gcc', 'make', 'bc', 'bison', 'flex', 'elfutils-libelf-devel', 'openssl-devel', 'xz', 'cpio', 'kmod', 'file', 'patch', 'perl'],
-  vm: ['qemu-system-x86', 'busybox'],
+  vm: ['qemu-system-x86', 'busybox', 'dwarves'],
   distroSource: [],
   bench: BENCH_TOOLS,
 };

@@ -170,6 +170,18 @@ export function secureBootEnabled(efiVar: Uint8Array | undefined): boolean | und
   return efiVar && efiVar.length >= 5 ? efiVar[4] === 1 : undefined;
 }
 
+/**
+ * Programs an out-of-tree module build needs beyond the compiler, from the
+ * headers' .config: with CONFIG_DEBUG_INFO_BTF_MODULES and the headers'
+ * vmlinux (Debian ships one from 6.12 on), kbuild runs pahole on the
+ * module, and a missing pahole fails the build at its last step.
+ */
+export function moduleBuildPrograms(config: string | undefined, headersHaveVmlinux: boolean): { program: string; debian: string; fedora: string }[] {
+  return headersHaveVmlinux && config !== undefined && /^CONFIG_DEBUG_INFO_BTF_MODULES=y$/m.test(config)
+    ? [{ program: 'pahole', debian: 'dwarves', fedora: 'dwarves' }]
+    : [];
+}
+
 /** The series stock mode is verified on (the module's Kbuild says the same). */
 export const STOCK_VERIFIED = { major: 6, minorFrom: 1, minorTo: 12 } as const;
 
