@@ -77,8 +77,10 @@
 #define GS_PROC_NAME	"graceful_shutdown"
 #ifdef GS_HAVE_OOM_RESERVES
 #define GS_RESERVES_ACCESS	"yes"	/* the kernel lets handlers use the reserves */
+#define GS_HANDLER_RESERVES	true
 #else
 #define GS_RESERVES_ACCESS	"no"
+#define GS_HANDLER_RESERVES	false
 #endif
 /* One write may carry many lines; bound it so a write cannot pin memory. */
 #define GS_WRITE_MAX	(64 * 1024)
@@ -272,6 +274,7 @@ struct gs_entry {
 	struct cgroup *cgrp;		/* the handler cgroup it joined */
 	bool abandoned;			/* the OOM killer stopped waiting */
 	bool global;			/* not a memcg OOM */
+	bool metered;			/* the reserve is lent a block at a time */
 	bool parked;			/* run by the parked helper */
 	int status;			/* what call_usermodehelper_exec() said */
 	const char *why;		/* why the helper did not exec */
@@ -298,8 +301,19 @@ static DEFINE_SPINLOCK(gs_lock);
 static DEFINE_MUTEX(gs_write_mutex);
 static struct workqueue_struct *gs_wq;
 
-/* The handler reserve: order-0 pages chained through page->lru. */
-static LIST_HEAD(gs_reserve);
+/*
+ * The handler reserve, chained through page->lru: blocks of
+ * GS_RESERVE_ORDER, and order-0 pages where no block could be had. A
+ * block larger than PAGE_ALLOC_COSTLY_ORDER goes straight back to the
+ * buddy lists when freed; order-0 pages go to this CPU's per-CPU list,
+ * which the watermark checks do not count. Lent that way, up to the
+ * list's high mark (about 400 pages in a 192 MiB guest on 6.12) sat
+ * there while the helper, allowed down to half the min watermark,
+ * failed that check a few pages short, for its whole wait.
+ */
+#define GS_RESERVE_ORDER	(PAGE_ALLOC_COSTLY_ORDER + 1)
+static LIST_HEAD(gs_reserve_blocks);
+static LIST_HEAD(gs_reserve_pages);
 static unsigned long gs_reserve_count;
 static DEFINE_SPINLOCK(gs_reserve_lock);
 static void gs_reserve_refill(struct work_struct *work);
@@ -310,48 +324,93 @@ static unsigned long gs_reserve_target(void)
 	return ((unsigned long)reserve_kb * 1024) >> PAGE_SHIFT;
 }
 
-/* Take pages for the reserve until it is full or the allocator says no. */
+/* Take memory for the reserve until it is full or the allocator says no. */
 static bool gs_reserve_fill(gfp_t gfp)
 {
-	unsigned long target = gs_reserve_target();
+	unsigned long target = gs_reserve_target(), missing;
+	unsigned int order;
 	struct page *page;
 
 	for (;;) {
 		spin_lock(&gs_reserve_lock);
-		if (gs_reserve_count >= target) {
-			spin_unlock(&gs_reserve_lock);
-			return true;
-		}
+		missing = target > gs_reserve_count ? target - gs_reserve_count : 0;
 		spin_unlock(&gs_reserve_lock);
+		if (!missing)
+			return true;
 
-		page = alloc_page(gfp);
+		page = NULL;
+		order = GS_RESERVE_ORDER;
+		if (missing >= 1UL << order)
+			page = alloc_pages(gfp | __GFP_NORETRY, order);
+		if (!page) {
+			order = 0;
+			page = alloc_page(gfp);
+		}
 		if (!page)
 			return false;
 		spin_lock(&gs_reserve_lock);
-		list_add(&page->lru, &gs_reserve);
-		gs_reserve_count++;
+		list_add(&page->lru, order ? &gs_reserve_blocks : &gs_reserve_pages);
+		gs_reserve_count += 1UL << order;
 		spin_unlock(&gs_reserve_lock);
 	}
 }
 
-/* Give the whole reserve back to the page allocator. */
+/* Give the whole reserve back to the page allocator; the number of pages. */
 static unsigned long gs_reserve_release(void)
 {
 	struct page *page, *next;
 	unsigned long freed;
+	LIST_HEAD(blocks);
 	LIST_HEAD(pages);
 
 	spin_lock(&gs_reserve_lock);
-	list_splice_init(&gs_reserve, &pages);
+	list_splice_init(&gs_reserve_blocks, &blocks);
+	list_splice_init(&gs_reserve_pages, &pages);
 	freed = gs_reserve_count;
 	gs_reserve_count = 0;
 	spin_unlock(&gs_reserve_lock);
 
+	list_for_each_entry_safe(page, next, &blocks, lru) {
+		list_del(&page->lru);
+		__free_pages(page, GS_RESERVE_ORDER);
+	}
 	list_for_each_entry_safe(page, next, &pages, lru) {
 		list_del(&page->lru);
 		__free_page(page);
 	}
 	return freed;
+}
+
+/*
+ * Lend the reserve to a handler that may use the OOM reserves (patch
+ * 0002), and to it alone: free a block only while its zone stays at or
+ * below the min watermark with it, the floor of ordinary allocations. The
+ * allocators that wait for the OOM killer fail that check still, and do
+ * not pull the block's pages onto their per-CPU lists in batches; the
+ * handler, allowed down to half the min watermark, finds them. Called
+ * again during the wait, it tops the zones up as the handler uses them.
+ * Returns the pages lent.
+ */
+static unsigned long gs_reserve_meter(void)
+{
+	unsigned long lent = 0, block = 1UL << GS_RESERVE_ORDER;
+	struct page *page, *next;
+
+	spin_lock(&gs_reserve_lock);
+	list_for_each_entry_safe(page, next, &gs_reserve_blocks, lru) {
+		struct zone *zone = page_zone(page);
+
+		/* The snapshot: the blocks just freed count at once. */
+		if (zone_page_state_snapshot(zone, NR_FREE_PAGES) + block >
+		    zone->_watermark[WMARK_MIN])
+			continue;
+		list_del(&page->lru);
+		gs_reserve_count -= block;
+		__free_pages(page, GS_RESERVE_ORDER);
+		lent += block;
+	}
+	spin_unlock(&gs_reserve_lock);
+	return lent;
 }
 
 /*
@@ -1122,6 +1181,16 @@ static void gs_helper_work(struct work_struct *work)
  */
 #define GS_PARK_MIN_AVAILABLE	(16L << (20 - PAGE_SHIFT))
 #define GS_PARK_WAIT		HZ
+/*
+ * Helpers kept parked: one per registration, up to this many. Global OOMs
+ * with several allocators come back to back, faster than a helper is
+ * parked again after a kill; those that found none forked at the OOM
+ * (spawn=fork), in the worker that forks for usermode helpers, which has
+ * no access to the reserves, and one in about ten such boots with 8
+ * allocators never started (6.1). A parked helper costs a task and its
+ * kernel stack.
+ */
+#define GS_PARK_MAX		8
 
 #if defined(CONFIG_TASKS_RCU) || !defined(CONFIG_PREEMPTION)
 #define GS_CAN_PARK	!IS_ENABLED(CONFIG_STATIC_USERMODEHELPER)
@@ -1130,6 +1199,8 @@ static void gs_helper_work(struct work_struct *work)
 #endif
 
 struct gs_parked {
+	struct list_head node;		/* in gs_parked, under gs_park_lock */
+	bool reached;			/* it got as far as parking: no longer gs_park_busy's */
 	struct completion go;
 	struct gs_entry *e;		/* set when claimed, under gs_park_lock */
 	/* The kernel's root when it was forked (compared, never dereferenced). */
@@ -1138,8 +1209,9 @@ struct gs_parked {
 };
 
 static DEFINE_SPINLOCK(gs_park_lock);
-/* Under gs_park_lock: the parked helper, whether to keep one, whether one is on its way. */
-static struct gs_parked *gs_parked;
+/* Under gs_park_lock: the parked helpers, whether to park, whether one is on its way. */
+static LIST_HEAD(gs_parked);
+static unsigned int gs_parked_count;
 static bool gs_park_enabled;
 static bool gs_park_busy;
 static atomic_t gs_park_live = ATOMIC_INIT(0);
@@ -1150,6 +1222,12 @@ static DECLARE_DELAYED_WORK(gs_park_next, gs_park_work);
 /* Placeholders: the parked helper takes the entry's before it execs. */
 static char *gs_park_argv[] = { "/proc/graceful_shutdown/parked", NULL };
 static char *gs_park_envp[] = { NULL };
+
+/* How many helpers to keep parked: one per registration, at least one. */
+static unsigned int gs_park_wanted(void)
+{
+	return clamp_t(unsigned int, READ_ONCE(gs_count), 1, GS_PARK_MAX);
+}
 
 /* Park another helper after @delay, if parking is on. */
 static void gs_park_again(unsigned long delay)
@@ -1177,6 +1255,7 @@ static int gs_park_init(struct subprocess_info *info, struct cred *new)
 {
 	struct gs_parked *p = info->data;
 	struct gs_entry *e;
+	bool more;
 	int err;
 
 	/* A copy of the kernel's fs_struct, made at the fork. */
@@ -1186,17 +1265,26 @@ static int gs_park_init(struct subprocess_info *info, struct cred *new)
 	spin_unlock(&current->fs->lock);
 
 	spin_lock(&gs_park_lock);
-	if (gs_park_enabled && !gs_parked)
-		gs_parked = p;
-	else
+	gs_park_busy = false;
+	p->reached = true;
+	more = gs_park_enabled && gs_parked_count + 1 < gs_park_wanted();
+	if (gs_park_enabled && gs_parked_count < gs_park_wanted()) {
+		list_add_tail(&p->node, &gs_parked);
+		gs_parked_count++;
+	} else {
 		complete(&p->go);	/* not wanted: leave */
+	}
 	spin_unlock(&gs_park_lock);
+	if (more)
+		gs_park_again(0);
 
 	err = wait_for_completion_interruptible(&p->go);
 
 	spin_lock(&gs_park_lock);
-	if (gs_parked == p)
-		gs_parked = NULL;
+	if (!list_empty(&p->node)) {	/* interrupted while parked */
+		list_del_init(&p->node);
+		gs_parked_count--;
+	}
 	e = p->e;
 	spin_unlock(&gs_park_lock);
 	if (!e)
@@ -1226,8 +1314,11 @@ static void gs_park_cleanup(struct subprocess_info *info)
 		/* A helper that failed before exec never said it started. */
 		complete_all(&e->started);
 		gs_entry_put(e);
+	} else if (p->reached) {
+		/* Sent away: park another, if parking is still on. */
+		gs_park_again(GS_REFILL_DELAY);
 	} else {
-		/* Sent away, or never parked. */
+		/* Never parked: its fork failed. */
 		gs_park_retry_later();
 	}
 	kfree(p);
@@ -1246,7 +1337,7 @@ static void gs_park_work(struct work_struct *work)
 		return;
 	}
 	spin_lock(&gs_park_lock);
-	go = gs_park_enabled && !gs_park_busy;
+	go = gs_park_enabled && !gs_park_busy && gs_parked_count < gs_park_wanted();
 	if (go)
 		gs_park_busy = true;
 	spin_unlock(&gs_park_lock);
@@ -1262,6 +1353,7 @@ static void gs_park_work(struct work_struct *work)
 		gs_park_retry_later();
 		return;
 	}
+	INIT_LIST_HEAD(&p->node);
 	init_completion(&p->go);
 	atomic_inc(&gs_park_live);
 	/* Every way this can fail calls gs_park_cleanup(). */
@@ -1284,22 +1376,33 @@ static bool gs_park_root_current(const struct gs_parked *p)
 	return same;
 }
 
-/* Hand @e to the parked helper and wake it; false if none is parked. */
+/* Under gs_park_lock: send every parked helper away (they run nothing). */
+static void gs_park_dismiss(void)
+{
+	struct gs_parked *p, *next;
+
+	list_for_each_entry_safe(p, next, &gs_parked, node) {
+		list_del_init(&p->node);
+		complete(&p->go);
+	}
+	gs_parked_count = 0;
+}
+
+/* Hand @e to a parked helper and wake it; false if none is parked. */
 static bool gs_park_claim(struct gs_entry *e)
 {
 	struct gs_parked *p;
 
 	spin_lock(&gs_park_lock);
-	p = gs_parked;
+	p = list_first_entry_or_null(&gs_parked, struct gs_parked, node);
 	if (p && !gs_park_root_current(p)) {
-		/* Stale: send it away (another is parked later) and fork this time. */
-		gs_parked = NULL;
-		complete(&p->go);
+		/* Stale, and so are the others: send them away (others are parked later) and fork this time. */
+		gs_park_dismiss();
 		p = NULL;
 	}
 	if (p) {
-		gs_parked = NULL;
-		gs_park_busy = false;
+		list_del_init(&p->node);
+		gs_parked_count--;
 		kref_get(&e->ref);	/* the helper's, put by gs_park_cleanup() */
 		e->parked = true;
 		p->e = e;
@@ -1320,14 +1423,12 @@ static void gs_park_start(void)
 	queue_delayed_work(gs_wq, &gs_park_next, 0);
 }
 
-/* Send the parked helper away (it runs nothing) and park no more. */
+/* Send the parked helpers away and park no more. */
 static void gs_park_stop(void)
 {
 	spin_lock(&gs_park_lock);
 	gs_park_enabled = false;
-	if (gs_parked)
-		complete(&gs_parked->go);
-	gs_parked = NULL;
+	gs_park_dismiss();
 	spin_unlock(&gs_park_lock);
 }
 
@@ -1514,6 +1615,8 @@ static unsigned long gs_wait_slice(struct gs_entry *e, unsigned long left)
 	if (!e->global)
 		return left;
 	gs_drop_watermark_boost();
+	if (e->metered)
+		gs_reserve_meter();
 	return min(left, GS_BOOST_SLICE);
 }
 
@@ -1584,13 +1687,19 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 	spin_lock_init(&e->helper_lock);
 	INIT_WORK(&e->work, gs_helper_work);
 
-	/* A global OOM has no memory for fork: lend the reserve, within reach. */
+	parked = gs_park_claim(e);
+
+	/*
+	 * A global OOM has no memory for the handler: lend the reserve. Only
+	 * a parked helper has the OOM reserves from its first step; a fork
+	 * is the usermode-helper worker's, which has not, so then give it
+	 * all back at once, within reach of every allocation.
+	 */
 	if (e->global) {
 		gs_drop_watermark_boost();
-		released = gs_reserve_release();
+		e->metered = GS_HANDLER_RESERVES && parked;
+		released = e->metered ? gs_reserve_meter() : gs_reserve_release();
 	}
-
-	parked = gs_park_claim(e);
 	if (!parked) {
 		e->info = call_usermodehelper_setup(e->argv[0], e->argv, e->envp,
 						    GFP_ATOMIC | __GFP_NOWARN,
@@ -2026,6 +2135,8 @@ static ssize_t gs_proc_write(struct file *file, const char __user *ubuf,
 	mutex_unlock(&gs_write_mutex);
 
 	kfree(buf);
+	if (!err && adds)
+		gs_park_again(0);	/* one parked helper per registration */
 	return err ? err : count;
 }
 
@@ -2137,7 +2248,7 @@ static void __exit gs_exit(void)
 	remove_proc_entry(GS_PROC_NAME, NULL);
 	/* Waits for OOM callbacks in flight; each waits for its helper, bounded. */
 	gs_hook_exit();
-	/* The parked helper leaves without running anything; no other is parked. */
+	/* The parked helpers leave without running anything; no other is parked. */
 	gs_park_exit();
 	/* Waits for helpers still running (those past their time were killed). */
 	destroy_workqueue(gs_wq);
