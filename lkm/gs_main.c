@@ -1255,6 +1255,7 @@ static int gs_park_init(struct subprocess_info *info, struct cred *new)
 {
 	struct gs_parked *p = info->data;
 	struct gs_entry *e;
+	unsigned int wanted;
 	bool more;
 	int err;
 
@@ -1267,13 +1268,14 @@ static int gs_park_init(struct subprocess_info *info, struct cred *new)
 	spin_lock(&gs_park_lock);
 	gs_park_busy = false;
 	p->reached = true;
-	more = gs_park_enabled && gs_parked_count + 1 < gs_park_wanted();
-	if (gs_park_enabled && gs_parked_count < gs_park_wanted()) {
+	wanted = gs_park_enabled ? gs_park_wanted() : 0;
+	if (gs_parked_count < wanted) {
 		list_add_tail(&p->node, &gs_parked);
 		gs_parked_count++;
 	} else {
 		complete(&p->go);	/* not wanted: leave */
 	}
+	more = gs_parked_count < wanted;
 	spin_unlock(&gs_park_lock);
 	if (more)
 		gs_park_again(0);

@@ -11,6 +11,7 @@ import { GsError } from '../lib/errors.js';
 import { moduleBuildPrograms } from '../lib/install-plans.js';
 import { GUEST_MODULES, loadOrder, newestAbi, STOCK_SERIES, stockPackages } from '../lib/stock.js';
 import { run } from './exec.js';
+import { Host } from './host.js';
 import { buildModule, hashFiles } from './kernel-tree.js';
 import { cacheRoot, repoRoot } from './paths.js';
 
@@ -84,8 +85,9 @@ export async function ensureStockKernel(series: string): Promise<StockKernel> {
   }
 
   const config = await readFile(join(headers, '.config'), 'utf8');
+  const host = new Host('/', true);
   for (const need of moduleBuildPrograms(config, existsSync(join(headers, 'vmlinux')))) {
-    if ((await run(['sh', '-c', `command -v ${need.program}`])).exitCode !== 0) {
+    if (!(await host.hasProgram(need.program))) {
       throw new GsError(`${need.program} is not installed; Debian's ${release} headers generate BTF for modules, and the module's build fails without it.`,
         `Install it: apt-get install ${need.debian} (gs-kit setup-vm does).`, 'dependency');
     }
