@@ -14,7 +14,7 @@ export const TEST_PROGRAMS = [
   'oom_condition_creator', 'gs_handler_record', 'gs_handler_sleep', 'gs_handler_hang',
   'gs_handler_fail', 'proc_write', 'run_as',
   'gs_handler_crash', 'gs_handler_alloc', 'proc_fuzz',
-  'forkexec_bench', 'stateful_workload', 'registry_bench', 'landlock_run', 'oom_watch',
+  'forkexec_bench', 'stateful_workload', 'registry_bench', 'landlock_run', 'oom_watch', 'console_drain',
 ];
 
 /** Build the static test programs (cached by their sources). */

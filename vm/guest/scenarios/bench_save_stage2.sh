@@ -194,4 +194,5 @@ echo @gs-dmesg-begin
 /tmp/busybox dmesg -s 1048576
 echo @gs-dmesg-end
 echo @gs-done
+"$progs/console_drain"
 /tmp/busybox reboot -f
