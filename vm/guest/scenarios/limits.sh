@@ -43,11 +43,12 @@ say rec_r1 "$([ -f /tmp/rec/$VICTIM.rec ] && echo yes || echo no)"
 
 # Root's hung handler gets only what is left of the budget for all
 # (hold_budget_ms=2000, less what the user's and root's first handlers
-# held), not timeout_ms; then none is left. The next victim is started
-# and registered before, so that its OOM follows at once: the budget
-# comes back at 2000 ms a minute, and on a debug kernel starting a victim
-# takes long enough to earn the 100 ms a handler needs.
-start_victim /sys/fs/cgroup/work
+# held), not timeout_ms; then none is left. The budget comes back at
+# 2000 ms a minute, 100 ms (what a handler needs) in 3 s, so the next OOM
+# must not wait for this shell: r3, in a cgroup of its own, starts to
+# allocate while r2's handler hangs, and its OOM queues behind r2's.
+make_cgroup work3 32M
+start_victim /sys/fs/cgroup/work3
 R3=$VICTIM
 R3_JOB=$VICTIM_JOB
 say victim_r3 "$R3"
@@ -55,10 +56,19 @@ say register_r3 "$(proc_write $GS_PROC "$R3 /gs/gs_handler_record /tmp/rec")"
 start_victim /sys/fs/cgroup/work
 say victim_r2 "$VICTIM"
 say register_r2 "$(proc_write $GS_PROC "$VICTIM /gs/gs_handler_hang /tmp/rec")"
-trigger_victim
-VICTIM=$R3
-VICTIM_JOB=$R3_JOB
-trigger_victim
-say rec_r3 "$([ -f /tmp/rec/$VICTIM.rec ] && echo yes || echo no)"
+kill -USR1 "$VICTIM"
+# The hang handler writes its record once it runs; a test, not a walk of
+# /proc, which on a debug kernel takes longer than the handler lives.
+n=0
+while [ ! -f /tmp/rec/$VICTIM.rec ] && [ $n -lt 500 ]; do
+	sleep 0.02
+	n=$((n + 1))
+done
+kill -USR1 "$R3"
+wait "$VICTIM_JOB"
+say victim_status $?
+wait "$R3_JOB"
+say victim_status $?
+say rec_r3 "$([ -f /tmp/rec/$R3.rec ] && echo yes || echo no)"
 sleep 1
 say leftover_helpers "$(count_procs gs_handler_hang)"
