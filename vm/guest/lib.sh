@@ -71,9 +71,15 @@ launch_victim() {
 	LAUNCHED=$!
 }
 
-# wait_file FILE: until FILE has something in it.
+# wait_file FILE [TRIES]: until FILE has something in it; with TRIES, for
+# at most that many checks 20 ms apart (then fails).
 wait_file() {
-	while [ ! -s "$1" ]; do sleep 0.02; done
+	wf_n=0
+	while [ ! -s "$1" ]; do
+		[ -n "${2:-}" ] && [ $wf_n -ge "$2" ] && return 1
+		sleep 0.02
+		wf_n=$((wf_n + 1))
+	done
 }
 
 # start_victim CGROUP_DIR|- [PREFIX...]: launch_victim, and wait for it. Sets

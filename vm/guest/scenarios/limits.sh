@@ -59,11 +59,7 @@ say register_r2 "$(proc_write $GS_PROC "$VICTIM /gs/gs_handler_hang /tmp/rec")"
 kill -USR1 "$VICTIM"
 # The hang handler writes its record once it runs; a test, not a walk of
 # /proc, which on a debug kernel takes longer than the handler lives.
-n=0
-while [ ! -f /tmp/rec/$VICTIM.rec ] && [ $n -lt 500 ]; do
-	sleep 0.02
-	n=$((n + 1))
-done
+wait_file /tmp/rec/$VICTIM.rec 500 || true
 kill -USR1 "$R3"
 wait "$VICTIM_JOB"
 say victim_status $?
