@@ -1774,22 +1774,51 @@ out:
 		gs_park_again(GS_REFILL_DELAY);
 }
 
+/* Whether @euid owns the process with credentials @tcred, wholly. */
+static bool gs_owns(kuid_t euid, const struct cred *tcred)
+{
+	return uid_eq(euid, tcred->uid) && uid_eq(euid, tcred->euid) &&
+	       uid_eq(euid, tcred->suid);
+}
+
+/*
+ * Whether the handler of @e may act for @victim: an admin's for any
+ * process, a user's for the user's own only. Checked at the OOM as at
+ * registration: since then the victim may have run a setuid program, or
+ * be a descendant of a "+<pid>" registration that became another user.
+ * Under rcu_read_lock().
+ */
+static bool gs_entry_covers(const struct gs_entry *e, struct task_struct *victim)
+{
+	return !e->user || gs_owns(e->cred->euid, __task_cred(victim));
+}
+
 /*
  * The entry for @victim, taken out of the registry (it fires once): the
- * victim's own, else the nearest ancestor's "+<pid>" registration.
+ * victim's own, else the nearest ancestor's "+<pid>" registration, among
+ * those whose registrant may act for it. A registration passed over for
+ * that is logged, and stays.
  */
 static struct gs_entry *gs_claim(struct task_struct *victim)
 {
 	struct task_struct *p;
-	struct gs_entry *e = NULL;
+	struct gs_entry *e = NULL, *refused = NULL;
 
 	rcu_read_lock();
 	for (p = victim; p->pid; p = rcu_dereference(p->real_parent)) {
 		e = gs_lookup(task_tgid(p));
-		if (e && (p == victim || e->tree))
-			break;
+		if (e && (p == victim || e->tree)) {
+			if (gs_entry_covers(e, victim))
+				break;
+			if (!refused)
+				refused = e;
+		}
 		e = NULL;
 	}
+	if (!e && refused)
+		pr_warn("event=skip victim=%d registered=%d handler=%s uid=%u reason=not_owner\n",
+			task_tgid_nr(victim), pid_nr(refused->pid), refused->argv[0],
+			from_kuid(&init_user_ns, refused->cred->euid));
 	if (e && (test_and_set_bit(GS_FIRED, &e->flags) || !kref_get_unless_zero(&e->ref)))
 		e = NULL;
 	rcu_read_unlock();
@@ -1877,7 +1906,6 @@ static bool gs_is_admin(struct file *file)
 static int gs_may_act_on(struct file *file, struct pid *pid)
 {
 	const struct cred *cred = file->f_cred;
-	const struct cred *tcred;
 	struct task_struct *task;
 	int err = -ESRCH;
 
@@ -1885,12 +1913,8 @@ static int gs_may_act_on(struct file *file, struct pid *pid)
 		return 0;
 	rcu_read_lock();
 	task = pid_task(pid, PIDTYPE_TGID);
-	if (task) {
-		tcred = __task_cred(task);
-		err = uid_eq(cred->euid, tcred->uid) &&
-		      uid_eq(cred->euid, tcred->euid) &&
-		      uid_eq(cred->euid, tcred->suid) ? 0 : -EPERM;
-	}
+	if (task)
+		err = gs_owns(cred->euid, __task_cred(task)) ? 0 : -EPERM;
 	rcu_read_unlock();
 	return err;
 }

@@ -195,7 +195,7 @@ const handlerLimit: Scenario = {
 
 const tree: Scenario = {
   name: 'tree',
-  title: '"+<pid>" covers the processes a registered process starts; "<pid>" only itself',
+  title: '"+<pid>" covers the processes a registered process starts; "<pid>" only itself; a user\'s, only the user\'s own',
   memoryMb: 256,
   checks: (r) => {
     const events = moduleEvents(r.dmesg);
@@ -210,6 +210,21 @@ const tree: Scenario = {
       check('it does not fire for the child', eventFor(events, 'start', plainVictim) === undefined &&
         fact(r, 'rec_plain') === 'no', JSON.stringify(eventFor(events, 'start', plainVictim))),
       check('the child was killed all the same', killOf(r, plainVictim) !== undefined),
+      check('a user registers "+<pid>" for its own shell', answerOk(fact(r, 'register_user')), fact(r, 'register_user')),
+      equal('the shell\'s first child became user 1001 (a setuid program)', fact(r, 'victim_other_uid'), '1001 1001 1001'),
+      ...notRun(r, 'victim_other', 'skip', 'not_owner', fact(r, 'victim_other_status')),
+      check('the user\'s handler did not run for user 1001\'s process',
+        fact(r, 'rec_other') === 'no' && eventFor(events, 'start', fact(r, 'victim_other')) === undefined,
+        `record ${fact(r, 'rec_other')}`),
+      equal('the registration passed over is still listed', fact(r, 'listing_user'), '1'),
+      ...handlerBeforeKill(r, { uid: '1000', victimKey: 'victim_own', recKey: 'rec_own',
+        victimStatus: fact(r, 'victim_own_status') }),
+      check('a user registers its own process', answerOk(fact(r, 'register_exec')), fact(r, 'register_exec')),
+      equal('which then execs a setuid program (same pid)', fact(r, 'victim_exec_same'), 'yes'),
+      ...notRun(r, 'victim_exec', 'skip', 'not_owner', fact(r, 'victim_exec_status')),
+      check('the user\'s handler did not run for it',
+        fact(r, 'rec_exec') === 'no' && eventFor(events, 'start', fact(r, 'victim_exec')) === undefined,
+        `record ${fact(r, 'rec_exec')}`),
     ];
   },
 };

@@ -36,3 +36,59 @@ wait "$FAMILY_JOB"
 say victim_plain_status "$?"
 say rec_plain "$([ -f /tmp/rec/$CHILD.rec ] && echo yes || echo no)"
 kill "$PARENT" 2> /dev/null
+
+# A user's registration covers the user's own processes only, checked again
+# at the OOM: a process that ran a setuid program since (as su does) is not
+# the user's to act for. /tmp/suid_run_as is a root-owned setuid copy of
+# run_as, a user's way to become another user.
+cp /gs/run_as /tmp/suid_run_as
+chmod 4755 /tmp/suid_run_as
+rm -f /tmp/family /tmp/child.pid /tmp/other.status
+
+# A user's "+<pid>" shell whose first child becomes user 1001 and whose
+# second stays the user's; the registration passes over the first.
+sh -c 'echo $$ > /sys/fs/cgroup/work/cgroup.procs; echo 0 > /proc/self/oom_score_adj; exec /gs/run_as 1000 1000 sh -c "$0"' \
+	'echo $$ > /tmp/family
+	/tmp/suid_run_as 1001 1001 /gs/oom_condition_creator --wait > /tmp/child.pid
+	echo $? > /tmp/other.status
+	/gs/oom_condition_creator --wait > /tmp/own.pid' &
+FAMILY_JOB=$!
+wait_file /tmp/family
+wait_file /tmp/child.pid
+PARENT=$(cat /tmp/family)
+say parent_user "$PARENT"
+say register_user "$(/gs/run_as 1000 1000 proc_write $GS_PROC "+$PARENT /gs/gs_handler_record /tmp/rec")"
+OTHER=$(cat /tmp/child.pid)
+say victim_other "$OTHER"
+say victim_other_uid "$(awk '/^Uid:/ { print $2, $3, $4 }' /proc/$OTHER/status)"
+kill -USR1 "$OTHER"
+wait_file /tmp/other.status
+say victim_other_status "$(cat /tmp/other.status)"
+say rec_other "$([ -f /tmp/rec/$OTHER.rec ] && echo yes || echo no)"
+say listing_user "$(grep -c "^+$PARENT " $GS_PROC)"
+wait_file /tmp/own.pid
+OWN=$(cat /tmp/own.pid)
+say victim_own "$OWN"
+kill -USR1 "$OWN"
+wait "$FAMILY_JOB"
+say victim_own_status "$?"
+say_file rec_own "/tmp/rec/$OWN.rec"
+
+# A user's own registered process that then execs a setuid program.
+rm -f /tmp/self.pid /tmp/go /tmp/self_oom.pid
+sh -c 'echo $$ > /sys/fs/cgroup/work/cgroup.procs; echo 0 > /proc/self/oom_score_adj; exec /gs/run_as 1000 1000 sh -c "$0"' \
+	'echo $$ > /tmp/self.pid
+	while [ ! -e /tmp/go ]; do sleep 0.02; done
+	exec /tmp/suid_run_as 1001 1001 /gs/oom_condition_creator --wait > /tmp/self_oom.pid' &
+SELF_JOB=$!
+wait_file /tmp/self.pid
+SELF=$(cat /tmp/self.pid)
+say victim_exec "$SELF"
+say register_exec "$(/gs/run_as 1000 1000 proc_write $GS_PROC "$SELF /gs/gs_handler_record /tmp/rec")"
+touch /tmp/go
+wait_file /tmp/self_oom.pid
+say victim_exec_same "$([ "$(cat /tmp/self_oom.pid)" = "$SELF" ] && echo yes || echo no)"
+kill -USR1 "$SELF"
+wait "$SELF_JOB"
+say victim_exec_status "$?"
+say rec_exec "$([ -f /tmp/rec/$SELF.rec ] && echo yes || echo no)"
