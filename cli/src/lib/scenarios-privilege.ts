@@ -193,6 +193,20 @@ const handlerLimit: Scenario = {
   },
 };
 
+/**
+ * Victim "victim_<key>", no longer the registering user's: passed over with
+ * reason not_owner (no handler start, no record "rec_<key>"), killed.
+ */
+function notOwner(r: GuestReport, key: string, what: string): Check[] {
+  const victimKey = `victim_${key}`;
+  const started = eventFor(moduleEvents(r.dmesg), 'start', fact(r, victimKey));
+  return [
+    ...notRun(r, victimKey, 'skip', 'not_owner', fact(r, `${victimKey}_status`)),
+    check(`the user's handler did not run for ${what}`, fact(r, `rec_${key}`) === 'no' && started === undefined,
+      `record ${fact(r, `rec_${key}`)}, start ${JSON.stringify(started)}`),
+  ];
+}
+
 const tree: Scenario = {
   name: 'tree',
   title: '"+<pid>" covers the processes a registered process starts; "<pid>" only itself; a user\'s, only the user\'s own',
@@ -212,19 +226,13 @@ const tree: Scenario = {
       check('the child was killed all the same', killOf(r, plainVictim) !== undefined),
       check('a user registers "+<pid>" for its own shell', answerOk(fact(r, 'register_user')), fact(r, 'register_user')),
       equal('the shell\'s first child became user 1001 (a setuid program)', fact(r, 'victim_other_uid'), '1001 1001 1001'),
-      ...notRun(r, 'victim_other', 'skip', 'not_owner', fact(r, 'victim_other_status')),
-      check('the user\'s handler did not run for user 1001\'s process',
-        fact(r, 'rec_other') === 'no' && eventFor(events, 'start', fact(r, 'victim_other')) === undefined,
-        `record ${fact(r, 'rec_other')}`),
+      ...notOwner(r, 'other', 'user 1001\'s process'),
       equal('the registration passed over is still listed', fact(r, 'listing_user'), '1'),
       ...handlerBeforeKill(r, { uid: '1000', victimKey: 'victim_own', recKey: 'rec_own',
         victimStatus: fact(r, 'victim_own_status') }),
       check('a user registers its own process', answerOk(fact(r, 'register_exec')), fact(r, 'register_exec')),
       equal('which then execs a setuid program (same pid)', fact(r, 'victim_exec_same'), 'yes'),
-      ...notRun(r, 'victim_exec', 'skip', 'not_owner', fact(r, 'victim_exec_status')),
-      check('the user\'s handler did not run for it',
-        fact(r, 'rec_exec') === 'no' && eventFor(events, 'start', fact(r, 'victim_exec')) === undefined,
-        `record ${fact(r, 'rec_exec')}`),
+      ...notOwner(r, 'exec', 'it'),
     ];
   },
 };
