@@ -34,8 +34,8 @@ const vrec = (pid: number, mode: string, alive = 1, c = 'memcg') =>
 
 /**
  * Two trials: a memcg one with four victims (instant, hung, deleted,
- * crashing handler) and a global one with two (one ran, one timed out
- * without starting).
+ * crashing handler) and a global one with two (one ran, one hung and was
+ * cut at its timeout).
  */
 function soakFacts(): string[] {
   return [
@@ -47,9 +47,9 @@ function soakFacts(): string[] {
     vrec(11, 'hang'),
     '@gs vrec 12 none',
     vrec(13, 'crash'),
-    '@gs trial 2 kind=global victims=20,21 handlers=sleep,fail statuses=137,137 register=ok_80 ms=2500',
+    '@gs trial 2 kind=global victims=20,21 handlers=sleep,hang statuses=137,137 register=ok_80 ms=2500',
     vrec(20, 'sleep', 1, 'global'),
-    '@gs vrec 21 none',
+    vrec(21, 'hang', 1, 'global'),
     '@gs usable 2 ok 36 listed=1',
     '@gs racer iterations=12 ok=36 err=0',
     '@gs soak_done trials=2 ms=4000',
@@ -69,7 +69,7 @@ function soakDmesg(): string[] {
     start(2.5, 13, 'crash'), exit(2.51, 13, 'crash', 'signal=11'), kill(2.52, 13),
     `${ts(2.6)} gs_soak: trial=2 kind=global begin`,
     start(3.0, 20, 'sleep', 'global'), exit(3.3, 20, 'sleep', 'status=0'), kill(3.31, 20, true),
-    start(3.5, 21, 'fail', 'global'), timeout(4.5, 21, 'fail'), kill(4.51, 21, true), error(4.6, 21, 125),
+    start(3.5, 21, 'hang', 'global'), timeout(4.5, 21, 'hang'), kill(4.51, 21, true), exit(4.6, 21, 'hang', 'signal=9'),
     `${ts(5.0)} graceful_shutdown: unloaded`,
   ];
 }
@@ -108,7 +108,7 @@ test('soakVictims classifies each victim by what the log and record show', (t) =
   t.is(by.get(12)?.reason, 'error errno=2');
   t.is(by.get(13)?.outcome, 'before-kill'); // crashed, but ran and ended before the kill
   t.is(by.get(20)?.outcome, 'before-kill');
-  t.is(by.get(21)?.reason, 'timeout'); // the first of its timeout and error lines
+  t.is(by.get(21)?.reason, 'timeout');
   t.is(Number(by.get(11)?.killDelayS?.toFixed(3)), 1.01);
 });
 
@@ -140,7 +140,7 @@ test('soakSummary computes the figures the issue asks for', (t) => {
     timeouts: 2, timeoutsHonoured: 2, warnings: 0, soakMs: 4000, msPerTrial: 2000, timeoutMs: 1000,
   });
   t.deepEqual(s.reasonsByKind, { timeout: 2, 'error errno=2': 1 });
-  t.deepEqual(s.handlerExits, { 'status=0': 2, 'signal=9': 1, 'signal=11': 1 });
+  t.deepEqual(s.handlerExits, { 'status=0': 2, 'signal=9': 2, 'signal=11': 1 });
   t.is(Number(s.maxKillDelayS.toFixed(3)), 1.01);
 });
 
@@ -220,6 +220,27 @@ test('a deleted handler whose helper was killed at the timeout before exec did n
   const f = failed(soakChecks(r));
   t.false(f.includes('a handler deleted before the OOM never ran'));
   // In a memcg OOM it should have failed at once with ENOENT, though.
+  t.true(f.includes('in memcg OOMs every handler behaved as designed (exit 0/3, SIGSEGV, timeout, ENOENT)'));
+});
+
+test('a global OOM\'s handler that timed out without a hang of its own fails the soak', (t) => {
+  // The reserves patch's promise: in a global OOM too, a handler runs to its end before the kill.
+  const dmesg = soakDmesg().map((l) => (/event=exit victim=20 /.test(l) ? timeout(3.3, 20, 'sleep') : l));
+  const r = report(soakFacts(), dmesg);
+  const f = failed(soakChecks(r));
+  t.true(f.includes('in global OOMs too every handler behaved as designed'));
+  t.false(f.includes('in memcg OOMs every handler behaved as designed (exit 0/3, SIGSEGV, timeout, ENOENT)'));
+});
+
+test('a handler the module skipped, saying why, is a reason, not by design', (t) => {
+  const skip = `${ts(1.3)} graceful_shutdown: event=skip victim=11 registered=11 handler=/gs/gs_handler_hang uid=0 reason=budget`;
+  const dmesg = soakDmesg().filter((l) => !/victim=11 /.test(l)).map((l) => (/Killed process 11 /.test(l) ? `${skip}\n${l}` : l));
+  const r = report(soakFacts(), dmesg);
+  const v = soakVictims(r).find((x) => x.pid === 11);
+  t.is(v?.outcome, 'reason');
+  t.is(v?.reason, 'skip budget');
+  const f = failed(soakChecks(r));
+  t.false(f.includes('every handler ran before its kill, or the module logged why not'));
   t.true(f.includes('in memcg OOMs every handler behaved as designed (exit 0/3, SIGSEGV, timeout, ENOENT)'));
 });
 

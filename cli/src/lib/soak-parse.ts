@@ -54,7 +54,7 @@ export interface VictimResult {
   /** Clock time per tick time in this trial (>= 1; 1 when not reported). */
   tickStretch: number;
   outcome: Outcome;
-  /** "timeout" or "error errno=N" for outcome "reason". */
+  /** "timeout", "error errno=N" or "skip REASON" for outcome "reason". */
   reason?: string;
 }
 

@@ -41,6 +41,7 @@ function byVictim(events: readonly ModuleEvent[]): Map<string, ModuleEvent[]> {
 }
 
 function reasonOf(e: ModuleEvent): string {
+  if (e.event === 'skip') return `skip ${e.fields.reason ?? ''}`.trim();
   return e.event === 'error' ? `error ${e.fields.errno !== undefined ? `errno=${e.fields.errno}` : e.fields.reason ?? ''}`.trim() : e.event;
 }
 
@@ -78,7 +79,7 @@ export function soakVictims(report: GuestReport): VictimResult[] {
       const evs = events.get(String(pid)) ?? [];
       const start = evs.find((e) => e.event === 'start');
       const exit = evs.find((e) => e.event === 'exit');
-      const why = evs.find((e) => e.event === 'timeout' || e.event === 'error');
+      const why = evs.find((e) => e.event === 'timeout' || e.event === 'error' || e.event === 'skip');
       // The guest prints one record line per victim, right after its trial line.
       const rec = records[next]?.pid === pid ? records[next++] : records.find((r) => r.pid === pid);
       const record = rec?.record;
@@ -159,7 +160,7 @@ export function some<T>(items: readonly T[], show: (t: T) => string, max = 5): s
   return items.slice(0, max).map(show).join('; ') + (items.length > max ? `; and ${items.length - max} more` : '');
 }
 
-/** What a memcg handler of each behaviour must do (memcg OOM leaves memory for the helper). */
+/** What a handler of each behaviour must do, in a memcg OOM and (with the reserves patch) a global one. */
 function behavedAsDesigned(v: VictimResult): boolean {
   const exit = v.exit ? exitKey(v.exit) : undefined;
   switch (v.handler) {
@@ -191,6 +192,7 @@ export function soakChecks(report: GuestReport): Check[] {
   const notKilled = victims.filter((v) => v.status !== '137' || v.killTime === undefined);
   const unexplained = victims.filter((v) => v.outcome === 'unexplained');
   const memcgOdd = victims.filter((v) => v.kind === 'memcg' && !behavedAsDesigned(v));
+  const globalOdd = victims.filter((v) => v.kind === 'global' && !behavedAsDesigned(v));
   // A helper killed at the timeout before its exec finished logs exit signal=9: that is not a run.
   const missingRan = victims.filter((v) => v.handler === 'missing' &&
     (v.record !== undefined || v.exit?.fields.status !== undefined));
@@ -214,6 +216,8 @@ export function soakChecks(report: GuestReport): Check[] {
       memcgOdd.length === 0 && seen('record', 'before-kill') && seen('crash', 'before-kill') &&
       seen('hang', 'reason') && seen('missing', 'reason'),
       memcgOdd.length ? some(memcgOdd, describe) : 'not every behaviour was exercised'),
+    // The reserves patch (issue 12) makes a global OOM leave the handler what a memcg one does.
+    check('in global OOMs too every handler behaved as designed', globalOdd.length === 0, some(globalOdd, describe)),
     check('a handler deleted before the OOM never ran', missingRan.length === 0, some(missingRan, describe)),
     check(`every timeout's kill came within timeout_ms + ${KILL_SLACK_S} s of the start`,
       s.timeoutsHonoured === s.timeouts, `${s.timeoutsHonoured}/${s.timeouts} honoured`),
