@@ -44,6 +44,7 @@ test-debug: deps
 # Not part of `make test`: see README.md, Tests. SERIES=6.12 to change;
 # STOCK=1 for the stock-mode flow (install-module on Debian's own kernel).
 test-system: deps
+	$(if $(STOCK),,$(GS) setup-vm --kernel distro --package deb $(if $(CI),--yes,))
 	$(GS) vm system --series $(or $(SERIES),6.1) $(if $(STOCK),--stock,)
 
 # OOM soak: the trials and lifecycle boots on the debug kernel (README

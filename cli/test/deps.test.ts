@@ -1,5 +1,5 @@
 import test from 'ava';
-import { DEBIAN_PACKAGES, installedFromDpkgQuery, missingPackages } from '../src/lib/deps.js';
+import { DEBIAN_PACKAGES, debPackagingNeeds, installedFromDpkgQuery, missingPackages } from '../src/lib/deps.js';
 
 const DPKG_OUTPUT = [
   'bc install ok installed',
@@ -84,4 +84,14 @@ test('dpkg-query output feeds missingPackages end to end', (t) => {
 
 test('the bench group brings the other contenders and the memory hog, once each', (t) => {
   t.deepEqual(missingPackages(['bench', 'bench'], new Set(['stress-ng'])), ['earlyoom', 'nohang']);
+});
+
+test('bindeb-pkg needs are read off the tree\'s mkdebian: rsync from 6.1, debhelper from 6.12, neither on 5.4', (t) => {
+  const v54 = 'Build-Depends: bc, kmod, cpio, bison, flex | flex:native $extra_build_depends';
+  const v61 = 'Build-Depends: bc, rsync, kmod, cpio, bison, flex | flex:native $extra_build_depends';
+  const v612 = 'Build-Depends: debhelper-compat (= 12)\nBuild-Depends-Arch: bc, bison, cpio, flex,\n kmod, libelf-dev:native,\n rsync';
+  t.deepEqual(debPackagingNeeds(v54), []);
+  t.deepEqual(debPackagingNeeds(v61).map((n) => n.pkg), ['rsync']);
+  t.deepEqual(debPackagingNeeds(v612), [{ command: 'rsync', pkg: 'rsync' }, { command: 'dh', pkg: 'debhelper' }]);
+  t.true(debPackagingNeeds(v612).every((n) => DEBIAN_PACKAGES.package.includes(n.pkg)));
 });

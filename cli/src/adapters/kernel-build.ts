@@ -3,6 +3,7 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { cacheKey } from '../lib/cache-key.js';
+import { debPackagingNeeds } from '../lib/deps.js';
 import { fixupsFor, gccMajor } from '../lib/gcc-fixups.js';
 import { haveCommand, run } from './exec.js';
 import { GsError } from '../lib/errors.js';
@@ -242,6 +243,13 @@ export async function buildDebs(a: BuildArtifacts, jobs: number, onLine: (l: str
     throw new GsError('Building .deb packages needs dpkg-dev.', 'Install it: sudo apt-get install dpkg-dev.', 'dependency');
   }
   const src = join(a.buildDir, 'src');
+  const needs = debPackagingNeeds(await readFile(join(src, 'scripts/package/mkdebian'), 'utf8').catch(() => ''));
+  const missing: string[] = [];
+  for (const n of needs) if (!(await haveCommand(n.command))) missing.push(n.pkg);
+  if (missing.length) {
+    throw new GsError(`Building .deb packages of Linux ${a.release} needs ${missing.join(' and ')} (its debian/control build-depends on ${missing.length > 1 ? 'them' : 'it'}).`,
+      `Install them: sudo apt-get install ${missing.join(' ')} (or sudo gs-kit setup-vm --package deb).`, 'dependency');
+  }
   const r = await run(['make', `-j${jobs}`, 'bindeb-pkg'], { cwd: src, logFile: a.buildLog, onLine });
   if (r.exitCode !== 0) {
     const tail = (await readFile(a.buildLog, 'utf8')).split('\n').slice(-20).join('\n');

@@ -17,11 +17,12 @@ import type { Command } from './types.js';
 const spec: CommandSpec = {
   name: 'setup-vm',
   summary: `Prepare a build host: check and install the build and QEMU dependencies (apt on Debian/Ubuntu, dnf on Fedora-likes; listed and confirmed on a TTY), then fetch the kernel source: Linux ${DEFAULT_KERNEL_VERSION} from kernel.org by default, resumable and verified against the published sha256 sums.`,
-  usage: 'gs-kit setup-vm [--kernel X.Y.Z|distro] [--source PATH|URL] [--mirror URL] [--bench] [--yes] [--dry-run] [--root DIR]',
+  usage: 'gs-kit setup-vm [--kernel X.Y.Z|distro] [--source PATH|URL] [--mirror URL] [--package deb] [--bench] [--yes] [--dry-run] [--root DIR]',
   options: [
     { name: 'kernel', type: 'string', value: 'X.Y.Z|distro', description: 'Kernel to fetch: a kernel.org release, or the distribution\'s linux-source packages.', default: DEFAULT_KERNEL_VERSION },
     { name: 'source', type: 'string', value: 'PATH|URL', description: 'Use this tarball (a file, or a URL to download) instead.' },
     { name: 'mirror', type: 'string', value: 'URL', description: 'A kernel.org mirror (holding v5.x/ and the like).', default: 'https://cdn.kernel.org/pub/linux/kernel' },
+    { name: 'package', type: 'string', value: 'deb', description: 'Also install what `build-kernel --package deb` and `install-kernel --deb` need to make .deb packages: rsync and debhelper.', choices: ['deb'] },
     { name: 'bench', type: 'boolean', description: 'Also install what `gs-kit bench` runs in the guest: earlyoom, nohang, stress-ng. On a systemd host their packages may enable the daemons there too: disable them if you do not want them.' },
     { name: 'yes', type: 'boolean', description: 'Install without asking.' },
     { name: 'dry-run', type: 'boolean', description: 'Print what would be installed and fetched; change nothing.' },
@@ -114,6 +115,7 @@ export const setupVm: Command = {
     const groups: DepGroup[] = [
       'build', 'vm',
       ...(options.kernel === 'distro' && !options.source ? ['distroSource' as const] : []),
+      ...(options.package === 'deb' ? ['package' as const] : []),
       ...(options.bench ? ['bench' as const] : []),
     ];
     await ensurePackages(groups, root, options);

@@ -2,12 +2,14 @@
 const BENCH_TOOLS = ['earlyoom', 'nohang', 'stress-ng'];
 
 /** Debian packages each part of gs-kit needs on the build host. */
-export const DEBIAN_PACKAGES: Record<'build' | 'vm' | 'distroSource' | 'bench', readonly string[]> = {
+export const DEBIAN_PACKAGES: Record<'build' | 'vm' | 'distroSource' | 'bench' | 'package', readonly string[]> = {
   build: ['build-essential', 'bc', 'bison', 'flex', 'libelf-dev', 'libssl-dev', 'xz-utils', 'cpio', 'kmod', 'file', 'patch'],
   // dwarves (pahole): the stock guests build the module against Debian's headers, which generate BTF from 6.12 on.
   vm: ['qemu-system-x86', 'busybox-static', 'dwarves'],
   distroSource: ['linux-source-6.1', 'linux-source-6.12'],
   bench: BENCH_TOOLS,
+  // make bindeb-pkg: the generated debian/control build-depends on rsync, and from 6.12 on debhelper.
+  package: ['rsync', 'debhelper'],
 } as const;
 
 export type DepGroup = keyof typeof DEBIAN_PACKAGES;
@@ -34,6 +36,7 @@ export const FEDORA_PACKAGES: Record<DepGroup, readonly string[]> = {
   vm: ['qemu-system-x86', 'busybox', 'dwarves'],
   distroSource: [],
   bench: BENCH_TOOLS,
+  package: ['rsync', 'dpkg-dev', 'debhelper'],
 };
 
 export type PackageManager = 'apt' | 'dnf';
@@ -57,4 +60,16 @@ export function installCommands(pm: PackageManager, packages: readonly string[])
   return pm === 'apt'
     ? [['apt-get', 'update'], ['apt-get', 'install', '-y', '--no-install-recommends', ...packages]]
     : [['dnf', 'install', '-y', ...packages]];
+}
+
+/**
+ * The tools `make bindeb-pkg` needs beyond the build's, read off the tree's
+ * scripts/package/mkdebian (the Build-Depends it writes): each with the
+ * command that shows it is installed and the Debian package that has it.
+ */
+export function debPackagingNeeds(mkdebian: string): { command: string; pkg: string }[] {
+  const needs: { command: string; pkg: string }[] = [];
+  if (/\brsync\b/.test(mkdebian)) needs.push({ command: 'rsync', pkg: 'rsync' });
+  if (/\bdebhelper/.test(mkdebian)) needs.push({ command: 'dh', pkg: 'debhelper' });
+  return needs;
 }
