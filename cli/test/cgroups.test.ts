@@ -1,7 +1,7 @@
 import test from 'ava';
 import {
-  cgroupPlan, defaultReserve, detectCgroup, detectCgroupVersion, MiB, parseMeminfo, parseSize, parseSizeSpec,
-  renderSlice, workloadLimit,
+  cgroupPlan, defaultReserve, detectCgroup, detectCgroupVersion, keepWrittenLimit, MiB, parseMeminfo, parseSize, parseSizeSpec,
+  renderSlice, sliceLimit, workloadLimit,
 } from '../src/lib/cgroups.js';
 import { GsError } from '../src/lib/errors.js';
 
@@ -109,4 +109,16 @@ test('plain cgroup v2 and the v1 fallback', (t) => {
     { kind: 'file', path: '/sys/fs/cgroup/memory/gs-workload/memory.limit_in_bytes', content: '805306368', control: true },
   ]);
   t.deepEqual(cgroupPlan({ version: 'v1', limit, systemd: false, mountPoint: '/cg/mem' })[0], { kind: 'dir', path: '/cg/mem/gs-workload' });
+});
+
+test('a limit configure wrote is kept while MemTotal moves within 2% (at least 64 MiB), and recomputed beyond', (t) => {
+  const total = 2048 * MiB;
+  const computed = { limitBytes: 1790 * MiB, reserveBytes: 256 * MiB };
+  t.deepEqual(keepWrittenLimit(computed, 1792 * MiB, total), { limitBytes: 1792 * MiB, reserveBytes: 256 * MiB });
+  t.deepEqual(keepWrittenLimit(computed, 1790 * MiB + 64 * MiB, total), { limitBytes: 1854 * MiB, reserveBytes: 256 * MiB });
+  t.deepEqual(keepWrittenLimit(computed, 1790 * MiB + 65 * MiB, total), computed);
+  t.deepEqual(keepWrittenLimit(computed, undefined, total), computed);
+  t.deepEqual(keepWrittenLimit(computed, 3000 * MiB, total), computed); // more than there is
+  t.is(sliceLimit(renderSlice({ limitBytes: 1792 * MiB, reserveBytes: 256 * MiB }, 'v2')), 1792 * MiB);
+  t.is(sliceLimit('[Slice]\nMemoryMax=infinity\n'), undefined);
 });

@@ -219,3 +219,26 @@ test.serial('usage errors: a missing root, a bad size, both --reserve and --memo
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test.serial('systemd: after a kernel change moves MemTotal by a few MiB, configure again changes nothing; a real change of memory rewrites the limit', async (t) => {
+  const root = await sysroot({ systemd: true });
+  const meminfo = (kb: number) => put(root, '/proc/meminfo', `MemTotal:        ${kb} kB\n`);
+  const withoutMeminfo = (snap: Record<string, unknown>) => Object.fromEntries(Object.entries(snap).filter(([p]) => p !== '/proc/meminfo'));
+  const slice = () => readFile(join(root, 'etc/systemd/system/gs-workload.slice'), 'utf8');
+  try {
+    t.is((await runConfigure(['--root', root])).code, 0);
+    const written = withoutMeminfo(await snapshot(root));
+    for (const kb of [2097152 + 12 * 1024, 2097152 - 12 * 1024]) {
+      await meminfo(kb);
+      const again = await runConfigure(['--root', root]);
+      t.is(again.code, 0);
+      t.deepEqual(withoutMeminfo(await snapshot(root)), written, `MemTotal ${kb} kB`);
+    }
+    // 4 GiB: the default reserve is 10%, 409.6 MiB; the limit the rest, to a page.
+    await meminfo(4 * 1024 * 1024);
+    t.is((await runConfigure(['--root', root])).code, 0);
+    t.true((await slice()).includes('MemoryMax=3865468928\n'), await slice());
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -302,6 +302,30 @@ export interface CgroupPlanRequest {
   mountPoint?: string;
 }
 
+/** The limit in a slice file configure wrote (its MemoryMax=), if it has one. */
+export function sliceLimit(text: string): number | undefined {
+  const m = /^MemoryMax=(\d+)$/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** How far MemTotal may move before configure recomputes a limit it wrote: 2%, at least 64 MiB. */
+export function limitSlack(totalBytes: number): number {
+  return Math.max(64 * MiB, Math.floor(totalBytes * 0.02));
+}
+
+/**
+ * The default limit, or the one already written when it is within
+ * limitSlack of it: a new kernel reserves a few MiB more or less for
+ * itself, and configure run again after booting it should change nothing.
+ * The reserve (which sizes the handler cgroup) stays the computed one, for
+ * the same reason.
+ */
+export function keepWrittenLimit(computed: Limit, written: number | undefined, totalBytes: number): Limit {
+  if (written === undefined || written <= 0 || written > totalBytes) return computed;
+  if (Math.abs(written - computed.limitBytes) > limitSlack(totalBytes)) return computed;
+  return { limitBytes: written, reserveBytes: computed.reserveBytes };
+}
+
 /**
  * The plan for the workload cgroup: a slice unit under systemd (and a
  * daemon-reload when it changes); otherwise the cgroup itself in cgroupfs.

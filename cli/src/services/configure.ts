@@ -6,8 +6,8 @@
 import type { Host, Log } from '../adapters/host.js';
 import { color } from '../adapters/ui.js';
 import {
-  cgroupPlan, detectCgroup, formatBytes, handlerCgroupDir, handlerLimits, handlerPlan, HANDLER_CGROUP_PARAM, parseMeminfo,
-  workloadLimit, type CgroupVersion, type Limit, type Size,
+  cgroupPlan, detectCgroup, formatBytes, handlerCgroupDir, handlerLimits, handlerPlan, HANDLER_CGROUP_PARAM, keepWrittenLimit,
+  parseMeminfo, SLICE_PATH, sliceLimit, workloadLimit, type CgroupVersion, type Limit, type Size,
 } from '../lib/cgroups.js';
 import { GsError } from '../lib/errors.js';
 import { GRUB_DEFAULTS, GRUB_DROPIN, grubPlan } from '../lib/grub.js';
@@ -43,7 +43,13 @@ export async function configurePlan(host: Host, settings: ConfigureSettings, log
     }
     limit = { limitBytes: Math.floor(memoryMax.bytes / 4096) * 4096, reserveBytes: 0 };
   } else {
-    limit = workloadLimit({ totalBytes: parseMeminfo(meminfo), ...(reserve ? { reserve } : {}), ...(memoryMax ? { memoryMax } : {}) });
+    const totalBytes = parseMeminfo(meminfo);
+    limit = workloadLimit({ totalBytes, ...(reserve ? { reserve } : {}), ...(memoryMax ? { memoryMax } : {}) });
+    // Only the default moves with the memory; a slice is the one setting that outlives a reboot.
+    if (!reserve && !memoryMax && systemd) {
+      const slice = await host.readFile(SLICE_PATH);
+      limit = keepWrittenLimit(limit, slice === undefined ? undefined : sliceLimit(slice), totalBytes);
+    }
   }
 
   const how = wanted === 'auto' ? (detected ? 'mounted now' : 'none mounted; the default') : `asked for; ${detected ? `${detected.version} is mounted now` : 'none mounted now'}`;
