@@ -1793,6 +1793,15 @@ static bool gs_entry_covers(const struct gs_entry *e, struct task_struct *victim
 	return !e->user || gs_owns(e->cred->euid, __task_cred(victim));
 }
 
+/* The stable line for a registration whose handler does not run for @victim. */
+static void gs_log_skip(struct task_struct *victim, const struct gs_entry *e,
+			const char *why)
+{
+	pr_warn("event=skip victim=%d registered=%d handler=%s uid=%u reason=%s\n",
+		task_tgid_nr(victim), pid_nr(e->pid), e->argv[0],
+		from_kuid(&init_user_ns, e->cred->euid), why);
+}
+
 /*
  * The entry for @victim, taken out of the registry (it fires once): the
  * victim's own, else the nearest ancestor's "+<pid>" registration, among
@@ -1816,9 +1825,7 @@ static struct gs_entry *gs_claim(struct task_struct *victim)
 		e = NULL;
 	}
 	if (!e && refused)
-		pr_warn("event=skip victim=%d registered=%d handler=%s uid=%u reason=not_owner\n",
-			task_tgid_nr(victim), pid_nr(refused->pid), refused->argv[0],
-			from_kuid(&init_user_ns, refused->cred->euid));
+		gs_log_skip(victim, refused, "not_owner");
 	if (e && (test_and_set_bit(GS_FIRED, &e->flags) || !kref_get_unless_zero(&e->ref)))
 		e = NULL;
 	rcu_read_unlock();
@@ -1885,9 +1892,7 @@ void gs_victim_chosen(struct oom_control *oc)
 	}
 	kernel_param_unlock(THIS_MODULE);
 	if (!wait_ms) {
-		pr_warn("event=skip victim=%d registered=%d handler=%s uid=%u reason=%s\n",
-			task_tgid_nr(oc->chosen), pid_nr(e->pid), e->argv[0],
-			from_kuid(&init_user_ns, e->cred->euid), why);
+		gs_log_skip(oc->chosen, e, why);
 	} else {
 		gs_fire(e, oc, wait_ms);
 		gs_charge(e, e->start_ns);
