@@ -45,14 +45,20 @@ cp /gs/run_as /tmp/suid_run_as
 chmod 4755 /tmp/suid_run_as
 rm -f /tmp/family /tmp/child.pid /tmp/other.status
 
+# start_user_shell SCRIPT: SCRIPT run by a shell of user 1000 in the work
+# cgroup, with oom_score_adj 0, in the background. Sets USER_JOB.
+start_user_shell() {
+	sh -c 'echo $$ > /sys/fs/cgroup/work/cgroup.procs; echo 0 > /proc/self/oom_score_adj; exec /gs/run_as 1000 1000 sh -c "$0"' "$1" &
+	USER_JOB=$!
+}
+
 # A user's "+<pid>" shell whose first child becomes user 1001 and whose
 # second stays the user's; the registration passes over the first.
-sh -c 'echo $$ > /sys/fs/cgroup/work/cgroup.procs; echo 0 > /proc/self/oom_score_adj; exec /gs/run_as 1000 1000 sh -c "$0"' \
-	'echo $$ > /tmp/family
+start_user_shell 'echo $$ > /tmp/family
 	/tmp/suid_run_as 1001 1001 /gs/oom_condition_creator --wait > /tmp/child.pid
 	echo $? > /tmp/other.status
-	/gs/oom_condition_creator --wait > /tmp/own.pid' &
-FAMILY_JOB=$!
+	/gs/oom_condition_creator --wait > /tmp/own.pid'
+FAMILY_JOB=$USER_JOB
 wait_file /tmp/family
 wait_file /tmp/child.pid
 PARENT=$(cat /tmp/family)
@@ -76,11 +82,10 @@ say_file rec_own "/tmp/rec/$OWN.rec"
 
 # A user's own registered process that then execs a setuid program.
 rm -f /tmp/self.pid /tmp/go /tmp/self_oom.pid
-sh -c 'echo $$ > /sys/fs/cgroup/work/cgroup.procs; echo 0 > /proc/self/oom_score_adj; exec /gs/run_as 1000 1000 sh -c "$0"' \
-	'echo $$ > /tmp/self.pid
+start_user_shell 'echo $$ > /tmp/self.pid
 	while [ ! -e /tmp/go ]; do sleep 0.02; done
-	exec /tmp/suid_run_as 1001 1001 /gs/oom_condition_creator --wait > /tmp/self_oom.pid' &
-SELF_JOB=$!
+	exec /tmp/suid_run_as 1001 1001 /gs/oom_condition_creator --wait > /tmp/self_oom.pid'
+SELF_JOB=$USER_JOB
 wait_file /tmp/self.pid
 SELF=$(cat /tmp/self.pid)
 say victim_exec "$SELF"
