@@ -86,12 +86,13 @@ test('the bench group brings the other contenders and the memory hog, once each'
   t.deepEqual(missingPackages(['bench', 'bench'], new Set(['stress-ng'])), ['earlyoom', 'nohang']);
 });
 
-test('bindeb-pkg needs are read off the tree\'s mkdebian: rsync from 6.1, debhelper from 6.12, neither on 5.4', (t) => {
+test('bindeb-pkg needs dpkg-dev, and what the tree\'s mkdebian says: rsync from 6.1, debhelper from 6.12, neither on 5.4', (t) => {
   const v54 = 'Build-Depends: bc, kmod, cpio, bison, flex | flex:native $extra_build_depends';
   const v61 = 'Build-Depends: bc, rsync, kmod, cpio, bison, flex | flex:native $extra_build_depends';
   const v612 = 'Build-Depends: debhelper-compat (= 12)\nBuild-Depends-Arch: bc, bison, cpio, flex,\n kmod, libelf-dev:native,\n rsync';
-  t.deepEqual(debPackagingNeeds(v54), []);
-  t.deepEqual(debPackagingNeeds(v61).map((n) => n.pkg), ['rsync']);
-  t.deepEqual(debPackagingNeeds(v612), [{ command: 'rsync', pkg: 'rsync' }, { command: 'dh', pkg: 'debhelper' }]);
+  const dpkg = [{ command: 'dpkg-deb', pkg: 'dpkg-dev' }, { command: 'dpkg-gencontrol', pkg: 'dpkg-dev' }];
+  t.deepEqual(debPackagingNeeds(v54), dpkg);
+  t.deepEqual(debPackagingNeeds(v61).map((n) => n.pkg), ['dpkg-dev', 'dpkg-dev', 'rsync']);
+  t.deepEqual(debPackagingNeeds(v612), [...dpkg, { command: 'rsync', pkg: 'rsync' }, { command: 'dh', pkg: 'debhelper' }]);
   t.true(debPackagingNeeds(v612).every((n) => DEBIAN_PACKAGES.package.includes(n.pkg)));
 });

@@ -239,16 +239,14 @@ async function buildLocked(req: BuildRequest, report: BuildReporter, paths: Buil
 
 /** Installable .deb packages of a build (kernel image, headers), next to its tree. */
 export async function buildDebs(a: BuildArtifacts, jobs: number, onLine: (l: string) => void): Promise<string[]> {
-  if (!(await haveCommand('dpkg-deb') && await haveCommand('dpkg-gencontrol'))) {
-    throw new GsError('Building .deb packages needs dpkg-dev.', 'Install it: sudo apt-get install dpkg-dev.', 'dependency');
-  }
   const src = join(a.buildDir, 'src');
   const needs = debPackagingNeeds(await readFile(join(src, 'scripts/package/mkdebian'), 'utf8').catch(() => ''));
-  const missing: string[] = [];
-  for (const n of needs) if (!(await haveCommand(n.command))) missing.push(n.pkg);
-  if (missing.length) {
-    throw new GsError(`Building .deb packages of Linux ${a.release} needs ${missing.join(' and ')} (its debian/control build-depends on ${missing.length > 1 ? 'them' : 'it'}).`,
-      `Install them: sudo apt-get install ${missing.join(' ')} (or sudo gs-kit setup-vm --package deb).`, 'dependency');
+  const missing = new Set<string>();
+  for (const n of needs) if (!(await haveCommand(n.command))) missing.add(n.pkg);
+  if (missing.size) {
+    const pkgs = [...missing];
+    throw new GsError(`Building .deb packages of Linux ${a.release} needs ${pkgs.join(' and ')}.`,
+      `Install ${pkgs.length > 1 ? 'them' : 'it'}: sudo apt-get install ${pkgs.join(' ')} (or sudo gs-kit setup-vm --package deb).`, 'dependency');
   }
   const r = await run(['make', `-j${jobs}`, 'bindeb-pkg'], { cwd: src, logFile: a.buildLog, onLine });
   if (r.exitCode !== 0) {

@@ -22,7 +22,7 @@ const spec: CommandSpec = {
     { name: 'kernel', type: 'string', value: 'X.Y.Z|distro', description: 'Kernel to fetch: a kernel.org release, or the distribution\'s linux-source packages.', default: DEFAULT_KERNEL_VERSION },
     { name: 'source', type: 'string', value: 'PATH|URL', description: 'Use this tarball (a file, or a URL to download) instead.' },
     { name: 'mirror', type: 'string', value: 'URL', description: 'A kernel.org mirror (holding v5.x/ and the like).', default: 'https://cdn.kernel.org/pub/linux/kernel' },
-    { name: 'package', type: 'string', value: 'deb', description: 'Also install what `build-kernel --package deb` and `install-kernel --deb` need to make .deb packages: rsync and debhelper.', choices: ['deb'] },
+    { name: 'package', type: 'string', value: 'deb', description: 'Also install what `build-kernel --package deb` and `install-kernel --deb` need to make .deb packages: dpkg-dev, rsync and debhelper.', choices: ['deb'] },
     { name: 'bench', type: 'boolean', description: 'Also install what `gs-kit bench` runs in the guest: earlyoom, nohang, stress-ng. On a systemd host their packages may enable the daemons there too: disable them if you do not want them.' },
     { name: 'yes', type: 'boolean', description: 'Install without asking.' },
     { name: 'dry-run', type: 'boolean', description: 'Print what would be installed and fetched; change nothing.' },

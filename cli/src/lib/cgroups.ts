@@ -309,7 +309,7 @@ export function sliceLimit(text: string): number | undefined {
 }
 
 /** How far MemTotal may move before configure recomputes a limit it wrote: 2%, at least 64 MiB. */
-export function limitSlack(totalBytes: number): number {
+function limitSlack(totalBytes: number): number {
   return Math.max(64 * MiB, Math.floor(totalBytes * 0.02));
 }
 

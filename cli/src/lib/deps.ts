@@ -8,8 +8,9 @@ export const DEBIAN_PACKAGES: Record<'build' | 'vm' | 'distroSource' | 'bench' |
   vm: ['qemu-system-x86', 'busybox-static', 'dwarves'],
   distroSource: ['linux-source-6.1', 'linux-source-6.12'],
   bench: BENCH_TOOLS,
-  // make bindeb-pkg: the generated debian/control build-depends on rsync, and from 6.12 on debhelper.
-  package: ['rsync', 'debhelper'],
+  // make bindeb-pkg: dpkg-dev (build-essential has it), and the generated debian/control
+  // build-depends on rsync, and from 6.12 on debhelper.
+  package: ['dpkg-dev', 'rsync', 'debhelper'],
 } as const;
 
 export type DepGroup = keyof typeof DEBIAN_PACKAGES;
@@ -63,12 +64,13 @@ export function installCommands(pm: PackageManager, packages: readonly string[])
 }
 
 /**
- * The tools `make bindeb-pkg` needs beyond the build's, read off the tree's
- * scripts/package/mkdebian (the Build-Depends it writes): each with the
- * command that shows it is installed and the Debian package that has it.
+ * The tools `make bindeb-pkg` needs beyond the build's: dpkg-dev's always,
+ * the rest read off the tree's scripts/package/mkdebian (the Build-Depends
+ * it writes). Each with the command that shows it is installed and the
+ * Debian package that has it.
  */
 export function debPackagingNeeds(mkdebian: string): { command: string; pkg: string }[] {
-  const needs: { command: string; pkg: string }[] = [];
+  const needs = [{ command: 'dpkg-deb', pkg: 'dpkg-dev' }, { command: 'dpkg-gencontrol', pkg: 'dpkg-dev' }];
   if (/\brsync\b/.test(mkdebian)) needs.push({ command: 'rsync', pkg: 'rsync' });
   if (/\bdebhelper/.test(mkdebian)) needs.push({ command: 'dh', pkg: 'debhelper' });
   return needs;
