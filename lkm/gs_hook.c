@@ -21,7 +21,7 @@
 #include <linux/oom.h>
 #include <generated/utsrelease.h>
 
-#include "gs.h"
+#include "gs_internal.h"
 
 #ifdef GS_HAVE_OOM_VICTIM_NOTIFIER
 

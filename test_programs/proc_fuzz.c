@@ -54,14 +54,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PROC_FILE	"/proc/graceful_shutdown"
-#define PARAM_MAX	"/sys/module/proc_create_module/parameters/max_entries"
+#include "graceful_shutdown.h"
+
+#define PROC_FILE	GS_PROC_PATH
+#define PARAM_MAX	"/sys/module/" GS_MODULE_NAME "/parameters/max_entries"
 #define FZ_DIR		"/tmp/fz"
 #define USER_ID		1000
 
 /* The contract's bounds. */
-#define WRITE_MAX	(64 * 1024)
-#define LINE_MAX_LEN	4096
+#define WRITE_MAX	GS_WRITE_MAX
+#define LINE_MAX_LEN	GS_LINE_MAX
 /*
  * Words in a line after the pid that the module accepts: the handler and
  * up to 64 arguments (E2BIG beyond).

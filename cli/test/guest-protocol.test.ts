@@ -215,3 +215,10 @@ test('a handler record is read as key=value lines; the first "=" splits', (t) =>
 test('a later line in a record overrides an earlier one', (t) => {
   t.is(parseRecord('uid=0\nuid=1000').uid, '1000');
 });
+
+test('a value the module escaped reads back as written: a comm with a space and a newline stays one field', (t) => {
+  const [e] = moduleEvents('[    1.000000] graceful_shutdown: event=start victim=7 comm=a\\x20b\\x0ac handler=/gs/h uid=0');
+  t.is(e?.fields.comm, 'a b\nc');
+  t.is(e?.fields.handler, '/gs/h');
+  t.is(e?.fields.uid, '0');
+});

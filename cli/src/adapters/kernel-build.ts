@@ -17,6 +17,7 @@ import {
   hashFiles, inspectTree, patchFiles, sha256File, tarballVersion,
 } from './kernel-tree.js';
 import { cacheRoot, repoRoot } from './paths.js';
+import { MODULE_SOURCE_PATTERN } from '../lib/install-plans.js';
 
 export interface BuildRequest {
   /** A tarball path; resolved from --kernel distro by resolveSource(). */
@@ -227,7 +228,7 @@ async function buildLocked(req: BuildRequest, report: BuildReporter, paths: Buil
   }
 
   report.step('Build proc_create_module against the tree');
-  const lkmHash = await hashFiles(join(repoRoot(), 'lkm'), /^(Kbuild|Makefile|.*\.[ch])$/);
+  const lkmHash = await hashFiles(join(repoRoot(), 'lkm'), MODULE_SOURCE_PATTERN);
   const mod = req.moduleHook
     ? await buildModule(src, join(buildDir, `lkm-${req.moduleHook}-${lkmHash}`), req.moduleHook)
     : await buildModule(src, join(buildDir, `lkm-${lkmHash}`));

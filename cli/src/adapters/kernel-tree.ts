@@ -10,6 +10,7 @@ import { mergeFragments, profilePlan, unmetOptions, type Profile } from '../lib/
 import { seriesFor, versionFromMakefile, formatVersion, type KernelSeries, type KernelVersion } from '../lib/kernels.js';
 import { run } from './exec.js';
 import { repoRoot } from './paths.js';
+import { MODULE_SOURCE_PATTERN } from '../lib/install-plans.js';
 
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -168,7 +169,7 @@ export async function buildModule(src: string, outDir: string, hook?: 'stock'): 
   await mkdir(outDir, { recursive: true });
   const lkm = join(repoRoot(), 'lkm');
   for (const f of await readdir(lkm)) {
-    if (/^(Kbuild|Makefile|.*\.[ch])$/.test(f)) await cp(join(lkm, f), join(outDir, f));
+    if (MODULE_SOURCE_PATTERN.test(f)) await cp(join(lkm, f), join(outDir, f));
   }
   const logFile = join(outDir, 'build.log');
   await mustRun(['make', '-C', src, `M=${outDir}`, ...(hook ? [`GS_HOOK=${hook}`] : []), 'modules'], src, logFile);

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DKMS_FILES } from '../lib/install-plans.js';
+import { MODULE_SOURCE_PATTERN } from '../lib/install-plans.js';
 
 /** The gs-kit checkout or package this code runs from. */
 export function repoRoot(): string {
@@ -69,5 +69,7 @@ export async function handCacheBack(): Promise<void> {
 
 /** The module's source files DKMS builds from, by name, read from this checkout's lkm/. */
 export async function dkmsSources(): Promise<Map<string, Uint8Array>> {
-  return new Map(await Promise.all(DKMS_FILES.map(async (f) => [f, await readFile(join(repoRoot(), 'lkm', f))] as const)));
+  const lkm = join(repoRoot(), 'lkm');
+  const names = (await readdir(lkm)).filter((f) => MODULE_SOURCE_PATTERN.test(f)).sort();
+  return new Map(await Promise.all(names.map(async (f) => [f, await readFile(join(lkm, f))] as const)));
 }

@@ -14,6 +14,7 @@ import { run } from './exec.js';
 import { Host } from './host.js';
 import { buildModule, hashFiles } from './kernel-tree.js';
 import { cacheRoot, repoRoot } from './paths.js';
+import { MODULE_SOURCE_PATTERN } from '../lib/install-plans.js';
 
 export interface StockKernel {
   series: string;
@@ -92,7 +93,7 @@ export async function ensureStockKernel(series: string): Promise<StockKernel> {
         `Install it: apt-get install ${need.debian} (gs-kit setup-vm does).`, 'dependency');
     }
   }
-  const lkmHash = await hashFiles(join(repoRoot(), 'lkm'), /^(Kbuild|Makefile|.*\.[ch])$/);
+  const lkmHash = await hashFiles(join(repoRoot(), 'lkm'), MODULE_SOURCE_PATTERN);
   const mod = await buildModule(headers, join(dir, `lkm-${lkmHash}`));
   return { series, release, vmlinuz: join(tree, 'boot', `vmlinuz-${release}`), modules, module: mod.module, moduleWarnings: mod.warnings };
 }

@@ -98,12 +98,19 @@ export function reportedNumber(s: string | undefined): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
+/** A value of the module's log as written: bytes other than [A-Za-z0-9._/+:@,-] come as \\xHH. */
+export function unescapeLogValue(value: string): string {
+  return value.replace(/\\x([0-9a-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
 export function moduleEvents(dmesg: string): ModuleEvent[] {
   const events: ModuleEvent[] = [];
   for (const line of dmesg.split('\n')) {
     const m = /graceful_shutdown: event=(\S+)(.*)$/.exec(line);
     if (!m) continue;
-    events.push({ time: printkTime(line), event: m[1]!, fields: parseFields(m[2]!) });
+    const fields = parseFields(m[2]!);
+    for (const k of Object.keys(fields)) fields[k] = unescapeLogValue(fields[k]!);
+    events.push({ time: printkTime(line), event: m[1]!, fields });
   }
   return events;
 }

@@ -15,8 +15,12 @@ export const DKMS_VERSION = '0.1.0';
 export const MODULES_LOAD = '/etc/modules-load.d/gs-kit.conf';
 /** A kernel release as uname -r prints it, safe in a path (6.1.0-57-amd64, 6.12.117-gs). */
 export const RELEASE_PATTERN = /^[0-9A-Za-z][0-9A-Za-z._+~-]*$/;
-/** The files of lkm/ that DKMS builds from. */
-export const DKMS_FILES = ['Kbuild', 'Makefile', 'dkms.conf', 'gs.h', 'gs_hook.c', 'gs_main.c'] as const;
+/**
+ * The files of lkm/ the module builds from (DKMS copies them; build caches
+ * hash them): read by pattern, so that a file added to the module is never
+ * left out of a DKMS install.
+ */
+export const MODULE_SOURCE_PATTERN = /^(Kbuild|Makefile|dkms\.conf|.*\.[ch])$/;
 
 /** What install-kernel takes from a build directory. */
 export interface InstallSource {

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * proc_create_module's internal map: one concern per file, and what each
+ * file offers the others. Calls between files run one way only, down this
+ * list's arrows:
+ *
+ *   gs_main.c      load and unload                 -> every file below
+ *   gs_hook.c      hearing of a victim (patch or ftrace) -> gs_oom.c
+ *   gs_proc.c      /proc/graceful_shutdown         -> registry, budget, trust,
+ *                                                     park
+ *   gs_oom.c       the OOM path: fire, wait, kill  -> registry, budget, park,
+ *                                                     reserve, helper, log
+ *   gs_park.c      helpers forked ahead of time    -> helper, registry
+ *   gs_helper.c    the helper's start, before exec -> trust, cred, registry
+ *   gs_registry.c  registrations                   -> budget, log
+ *   gs_budget.c    registrants, budgets of time
+ *   gs_trust.c     which handler files may run
+ *   gs_cred.c      the registrant's identity for the helper
+ *   gs_reserve.c   memory held back for a global OOM
+ *   gs_log.c       the kernel log's event lines
+ *   gs_params.c    module parameters (data every file reads)
+ *
+ * Lock order (outermost first; a lock not listed under another is never
+ * taken while holding it):
+ *
+ *   oom_lock (the kernel's, held by every OOM-path caller)
+ *     gs_lock                 registry links, counts, registrants, budgets
+ *     gs_park_lock            the parked helpers
+ *     gs_reserve_lock         the reserve's pages
+ *       zone->lock            (inside __free_pages())
+ *     entry->helper_lock      one run's helper, cgroup, abandoned flag
+ *     gs_log_lock             the log line buffer
+ *   gs_write_mutex            writers of /proc/graceful_shutdown
+ *     rcu_read_lock()
+ *       gs_lock
+ *
+ * The OOM path never sleeps on a lock a writer or reader may hold while it
+ * allocates: it takes spinlocks for a few instructions at a time, and reads
+ * the registry under RCU.
+ */
+#ifndef GS_INTERNAL_H
+#define GS_INTERNAL_H
+
+#include <linux/completion.h>
+#include <linux/cred.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/resource.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
+#include "graceful_shutdown.h"
+
+struct cgroup;
+struct file;
+struct oom_control;
+struct pid;
+struct subprocess_info;
+struct task_struct;
+
+#define GS_ENV_MAX		13
+#define GS_ENV_SIZE		1024
+#define GS_CGROUP_PATH_MAX	256
+
+/* ---- gs_params.c: module parameters ---- */
+
+extern unsigned int gs_timeout_ms;
+extern unsigned int gs_start_timeout_ms;
+extern unsigned int gs_user_timeout_ms;
+extern unsigned int gs_max_entries;
+extern unsigned int gs_user_max_entries;
+extern unsigned int gs_hold_budget_ms;
+extern unsigned int gs_user_hold_budget_ms;
+extern unsigned int gs_reserve_kb;
+extern int gs_global_nice;
+extern bool gs_show_stuck;
+
+void gs_handler_cgroup(char *buf, size_t size);
+bool gs_handler_cgroup_set(void);
+
+/* ---- gs_log.c ---- */
+
+/* What the module logs about one registration's handler. */
+enum gs_event {
+	GS_EVENT_START,			/* the handler is being started */
+	GS_EVENT_EXIT_STATUS,		/* it exited with a status */
+	GS_EVENT_EXIT_SIGNAL,		/* it was ended by a signal */
+	GS_EVENT_TIMEOUT,		/* its time was up: killed */
+	GS_EVENT_ERROR,			/* it could not be started */
+	GS_EVENT_SKIP,			/* it was not started */
+	GS_EVENT_KILL_INCOMPLETE,	/* processes were left after every kill pass */
+	GS_EVENT_NR
+};
+
+/* The fields of an event line; each event writes the ones gs_log.c lists for it. */
+struct gs_log_fields {
+	pid_t victim;
+	pid_t registered;
+	pid_t helper;
+	const char *comm;
+	const char *handler;
+	uid_t uid;
+	const char *constraint;
+	unsigned int timeout_ms;
+	unsigned long reserve_kb;
+	const char *spawn;
+	int status;
+	int signal;
+	int err;
+	const char *reason;
+	const char *phase;
+	u64 duration_ms;
+	unsigned int killed;
+	unsigned int passes;
+};
+
+void gs_log(enum gs_event event, const struct gs_log_fields *f);
+
+/* ---- gs_budget.c: registrants and the time they may hold the OOM killer ---- */
+
+/* A budget of time to hold the OOM killer, refilled at its size per minute. */
+struct gs_bucket {
+	u64 stamp_ns;
+	s64 left_ms;
+};
+
+/*
+ * A non-root registrant: how many registrations it holds and how much of
+ * its budget is left. Referenced by the registrants' hash and by each entry.
+ */
+struct gs_user {
+	struct hlist_node node;		/* in gs_users, under gs_lock */
+	struct kref ref;
+	kuid_t uid;
+	unsigned int entries;		/* in the registry, under gs_lock */
+	struct gs_bucket hold;		/* under gs_lock */
+};
+
+extern spinlock_t gs_lock;
+
+void gs_budget_init(void);
+struct gs_user *gs_user_get(kuid_t uid);
+void gs_user_put(struct gs_user *u);
+void gs_users_sweep(bool all);
+unsigned int gs_wait_budget(struct gs_user *u, u64 now, const char **why);
+void gs_charge(struct gs_user *u, u64 since);
+
+/* ---- gs_registry.c: the registrations ---- */
+
+enum { GS_FIRED };
+
+/*
+ * A registration. The registry holds one reference while it is linked;
+ * the OOM path takes its own when it claims the entry. Freed after an RCU
+ * grace period, as readers walk the registry without a lock.
+ */
+struct gs_entry {
+	struct hlist_node hnode;	/* in the registry, under gs_lock */
+	struct rcu_head rcu;
+	struct kref ref;
+	unsigned long flags;		/* GS_FIRED: claimed by the OOM path */
+	struct pid *pid;		/* the registered process (its TGID) */
+	const struct cred *cred;	/* the registrant's, for the handler */
+	struct gs_user *user;		/* NULL for an admin registrant */
+	bool no_new_privs;		/* the registrant could not gain privileges */
+	bool tree;			/* "+<pid>": its descendants too */
+	dev_t dev;			/* the handler file that was checked */
+	unsigned long ino;
+	char *cmdline;			/* "handler arg...", as listed */
+	char **argv;
+	int argc;
+
+	/* Used once, when the entry fires. */
+	struct subprocess_info *info;
+	struct work_struct work;
+	struct completion started;	/* about to exec, or failed to */
+	struct completion done;		/* the forked helper has exited */
+	spinlock_t helper_lock;		/* protects helper, helper_task, cgrp, abandoned */
+	struct pid *helper;		/* set by the helper as it starts */
+	struct task_struct *helper_task;	/* the same, for its exit status */
+	struct cgroup *cgrp;		/* the handler cgroup it joined */
+	bool abandoned;			/* the OOM killer stopped waiting */
+	bool global;			/* a global OOM, not a memcg one */
+	bool metered;			/* the reserve is lent a block at a time */
+	bool parked;			/* run by a parked helper */
+	int status;			/* wait(2) status, or a negative errno */
+	const char *why;		/* why the helper did not exec */
+	pid_t victim_nr;
+	short oom_score_adj;		/* the victim's, for the helper */
+	short oom_score_adj_min;
+	struct rlimit rlim[RLIM_NLIMITS];
+	u64 start_ns;
+	u64 end_ns;
+	char *envp[GS_ENV_MAX + 1];
+	char env[GS_ENV_SIZE];
+};
+
+void gs_entry_put(struct gs_entry *e);
+struct gs_entry *gs_lookup(struct pid *pid);
+void gs_link(struct gs_entry *e);
+bool gs_unlink(struct gs_entry *e);
+void gs_unlink_put(struct gs_entry *e);
+unsigned int gs_registry_count(void);
+unsigned int gs_registry_count_locked(void);
+bool gs_process_gone(struct pid *pid);
+void gs_prune(void);
+void gs_registry_clear(void);
+void gs_registry_for_each(void (*fn)(struct gs_entry *e, void *data), void *data);
+struct gs_entry *gs_claim(struct task_struct *victim);
+bool gs_owns(kuid_t euid, const struct cred *tcred);
+void gs_log_skip(struct task_struct *victim, const struct gs_entry *e, const char *why);
+
+/* ---- gs_trust.c: which handler files may run ---- */
+
+int gs_check_handler(const char *path, const struct cred *cred, dev_t *dev,
+		     unsigned long *ino);
+bool gs_same_root_as_kernel(void);
+int gs_check_handler_cgroup(void);
+
+/* ---- gs_cred.c: the registrant's identity, for the helper ---- */
+
+int gs_take_identity(struct cred *new, const struct cred *reg);
+int gs_umh_caps_now(struct cred *new);
+
+/* ---- gs_helper.c: the helper process, from its fork to exec ---- */
+
+int gs_helper_wq_init(void);
+void gs_helper_wq_exit(void);
+int gs_helper_start(struct gs_entry *e, struct cred *new);
+int gs_helper_setup(struct gs_entry *e);
+void gs_helper_fork(struct gs_entry *e);
+bool gs_helper_exited(struct pid *pid);
+int gs_helper_status(struct task_struct *task);
+void gs_helper_queue_delayed(struct delayed_work *work, unsigned long delay);
+
+/* ---- gs_park.c: helpers forked ahead of time ---- */
+
+extern const bool gs_can_park;
+
+int gs_park_init(void);
+void gs_park_exit(void);
+void gs_park_again(unsigned long delay);
+bool gs_park_claim(struct gs_entry *e);
+
+/* ---- gs_reserve.c: memory held back for a global OOM ---- */
+
+/* Retry a refill, or a park, this long after memory was short. */
+#define GS_REFILL_DELAY		(HZ / 10)
+
+bool gs_reserve_fill(gfp_t gfp);
+unsigned long gs_reserve_release(void);
+unsigned long gs_reserve_meter(void);
+void gs_reserve_refill_later(void);
+void gs_reserve_exit(void);
+void gs_drop_watermark_boost(void);
+bool gs_handler_reserves(void);
+
+/* ---- gs_oom.c: the OOM path ---- */
+
+void gs_victim_chosen(struct oom_control *oc);
+const char *gs_constraint_name(int constraint);
+
+/* ---- gs_proc.c: /proc/graceful_shutdown ---- */
+
+int gs_proc_init(void);
+void gs_proc_exit(void);
+void gs_proc_clear(void);
+
+/* ---- gs_hook.c: how the module hears of a victim ---- */
+
+int gs_hook_init(void);
+void gs_hook_exit(void);
+const char *gs_hook_mode(void);
+void gs_stock_trampoline(void);
+void gs_stock_entry(struct oom_control *oc);
+
+#endif /* GS_INTERNAL_H */

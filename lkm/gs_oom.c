@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The OOM path: the OOM killer has chosen a victim and kills it once
+ * gs_victim_chosen() returns. If the victim is registered, start its
+ * handler (waking a parked helper, or forking one), wait for it within its
+ * bounds, then kill everything the handler left. Called with oom_lock held:
+ * every wait here is bounded, and nothing here sleeps on a lock that a
+ * task allocating memory could hold.
+ */
+#define pr_fmt(fmt) "graceful_shutdown: " fmt
+
+#include <linux/cgroup.h>
+#include <linux/completion.h>
+#include <linux/jiffies.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/oom.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/sched/debug.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+
+#include "gs_internal.h"
+
+/* Passes over the handler cgroup; each kills all it finds, so forks die out. */
+#define GS_KILL_PASSES	16
+/*
+ * A global OOM's wait for its handler drops the watermark boost, and tops
+ * up the lent reserve, this often (see gs_drop_watermark_boost()).
+ */
+#define GS_BOOST_SLICE	msecs_to_jiffies(20)
+/* A wait(2) status: the signal that ended the process, or its exit code. */
+#define GS_WTERMSIG(status)	((status) & 0x7f)
+#define GS_WEXITSTATUS(status)	(((status) >> 8) & 0xff)
+
+/**
+ * gs_constraint_name - the kind of OOM, as the handler's environment says it
+ * @constraint: an enum oom_constraint
+ *
+ * Context: any.
+ * Return: "global", "cpuset", "mempolicy", "memcg" or "unknown".
+ */
+const char *gs_constraint_name(int constraint)
+{
+	switch (constraint) {
+	case CONSTRAINT_NONE:
+		return "global";
+	case CONSTRAINT_CPUSET:
+		return "cpuset";
+	case CONSTRAINT_MEMORY_POLICY:
+		return "mempolicy";
+	case CONSTRAINT_MEMCG:
+		return "memcg";
+	}
+	return "unknown";
+}
+
+/* Append one "NAME=value" to the entry's environment block. */
+static __printf(2, 3) void gs_env_add(struct gs_entry *e, const char *fmt, ...)
+{
+	size_t used = 0;
+	va_list args;
+	int n;
+
+	for (n = 0; e->envp[n]; n++)
+		used += strlen(e->envp[n]) + 1;
+	if (n >= GS_ENV_MAX || used >= sizeof(e->env) - 1)
+		return;
+	va_start(args, fmt);
+	vscnprintf(e->env + used, sizeof(e->env) - used, fmt, args);
+	va_end(args);
+	e->envp[n] = e->env + used;
+}
+
+/*
+ * Describe the victim to the handler, and keep what the helper takes from
+ * it (rlimits, OOM score adjustment). No allocation: the OOM path.
+ */
+static void gs_victim_snapshot(struct gs_entry *e, struct oom_control *oc,
+			       unsigned int wait_ms)
+{
+	struct task_struct *victim = oc->chosen;
+	unsigned long rss_kb = 0;
+	char comm[TASK_COMM_LEN];
+	char cgroup[GS_CGROUP_PATH_MAX] = "";
+
+	memset(e->envp, 0, sizeof(e->envp));
+	task_lock(victim);
+	if (victim->mm)
+		rss_kb = get_mm_rss(victim->mm) << (PAGE_SHIFT - 10);
+	strscpy(comm, victim->comm, sizeof(comm));
+	task_unlock(victim);
+	task_lock(victim->group_leader);
+	memcpy(e->rlim, victim->signal->rlim, sizeof(e->rlim));
+	task_unlock(victim->group_leader);
+	e->oom_score_adj = victim->signal->oom_score_adj;
+	e->oom_score_adj_min = victim->signal->oom_score_adj_min;
+#ifdef CONFIG_CGROUPS
+	rcu_read_lock();
+	cgroup_path(task_dfl_cgroup(victim), cgroup, sizeof(cgroup));
+	rcu_read_unlock();
+#endif
+
+	gs_env_add(e, "HOME=/");
+	gs_env_add(e, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	gs_env_add(e, GS_ENV_PID "=%d", e->victim_nr);
+	gs_env_add(e, GS_ENV_REGISTERED_PID "=%d", pid_nr(e->pid));
+	gs_env_add(e, GS_ENV_COMM "=%s", comm);
+	gs_env_add(e, GS_ENV_RSS_KB "=%lu", rss_kb);
+	gs_env_add(e, GS_ENV_OOM_SCORE_ADJ "=%d", e->oom_score_adj);
+	gs_env_add(e, GS_ENV_CONSTRAINT "=%s", gs_constraint_name(oc->constraint));
+	gs_env_add(e, GS_ENV_CGROUP "=%s", cgroup);
+	gs_env_add(e, GS_ENV_TIMEOUT_MS "=%u", wait_ms);
+	gs_env_add(e, GS_ENV_CHOSEN_NS "=%llu", e->start_ns);
+}
+
+/*
+ * Kill every process in the handler cgroup @cgrp, and the helper @helper
+ * should it not have joined it yet; take back their access to the memory
+ * reserves. A process can leave that cgroup only with root's help, so a
+ * double fork, setsid() or a re-parented orphan stays in reach. Passes
+ * repeat until one finds no live process left unkilled: a process killed
+ * cannot fork again, so each pass can meet only children forked before
+ * the last. Returns how many processes were killed.
+ */
+static unsigned int gs_kill_handler_tree(struct cgroup *cgrp, struct pid *helper)
+{
+	struct task_struct *p;
+	unsigned int killed = 0, fresh;
+	int pass;
+
+	rcu_read_lock();
+	p = helper ? pid_task(helper, PIDTYPE_PID) : NULL;
+	if (p && !p->exit_state &&
+	    (!cgrp || !cgroup_is_descendant(task_dfl_cgroup(p), cgrp))) {
+#ifdef GS_HAVE_OOM_RESERVES
+		/* It may have them from its first step (gs_helper_start()). */
+		oom_set_reserves(p, false);
+#endif
+		if (!send_sig(SIGKILL, p, 1))
+			killed++;
+	}
+	rcu_read_unlock();
+	if (!cgrp)
+		return killed;
+
+	for (pass = 0; pass < GS_KILL_PASSES; pass++) {
+		fresh = 0;
+		rcu_read_lock();
+		for_each_process(p) {
+			if (p->exit_state || !cgroup_is_descendant(task_dfl_cgroup(p), cgrp))
+				continue;
+#ifdef GS_HAVE_OOM_RESERVES
+			oom_set_reserves(p, false);
+#endif
+			if (__fatal_signal_pending(p) || (p->signal->flags & SIGNAL_GROUP_EXIT))
+				continue;
+			if (!send_sig(SIGKILL, p, 1))
+				fresh++;
+		}
+		rcu_read_unlock();
+		killed += fresh;
+		if (!fresh)
+			break;
+	}
+	if (fresh) {
+		struct gs_log_fields f = { .passes = GS_KILL_PASSES };
+
+		gs_log(GS_EVENT_KILL_INCOMPLETE, &f);
+	}
+	return killed;
+}
+
+/* Where the helper of a timed-out handler is stuck, before it is killed. */
+static void gs_print_stuck(struct pid *helper)
+{
+	struct task_struct *task = get_pid_task(helper, PIDTYPE_PID);
+	struct task_struct *g, *t;
+
+	if (task) {
+		sched_show_task(task);
+		put_task_struct(task);
+		return;
+	}
+	/* Not forked yet: whoever runs or is blocked may be what holds the fork up. */
+	rcu_read_lock();
+	for_each_process_thread(g, t) {
+		char state = task_state_to_char(t);
+
+		if (state == 'R' || state == 'D')
+			sched_show_task(t);
+	}
+	rcu_read_unlock();
+}
+
+static unsigned long gs_jiffies_left(unsigned long deadline)
+{
+	return time_before(jiffies, deadline) ? deadline - jiffies : 0;
+}
+
+/*
+ * The next stretch of a wait for the handler of @e with @left jiffies to
+ * go. In a global OOM, first drop the watermark boost that the helper's
+ * allocations may have raised again since the last stretch, and keep the
+ * stretch short so that it does not stand for long.
+ */
+static unsigned long gs_wait_slice(struct gs_entry *e, unsigned long left)
+{
+	if (!e->global)
+		return left;
+	gs_drop_watermark_boost();
+	if (e->metered)
+		gs_reserve_meter();
+	return min(left, GS_BOOST_SLICE);
+}
+
+/* Wait until @deadline for @c, which @e's helper completes; false if it did not. */
+static bool gs_wait_completion(struct gs_entry *e, struct completion *c,
+			       unsigned long deadline)
+{
+	unsigned long left;
+
+	while ((left = gs_jiffies_left(deadline)))
+		if (wait_for_completion_timeout(c, gs_wait_slice(e, left)))
+			return true;
+	return try_wait_for_completion(c);
+}
+
+/*
+ * Wait until @deadline for the exit of the parked helper that started for
+ * @e; false if it is still running. Its status is the error that stopped
+ * it before it ran the handler, if any, else its exit status.
+ */
+static bool gs_wait_exit(struct gs_entry *e, unsigned long deadline)
+{
+	struct task_struct *task = NULL;
+	struct pid *pid;
+	bool exited;
+
+	spin_lock(&e->helper_lock);
+	pid = get_pid(e->helper);
+	if (e->helper_task)
+		task = get_task_struct(e->helper_task);
+	spin_unlock(&e->helper_lock);
+	if (!pid) {			/* it failed before it was named */
+		e->end_ns = ktime_get_ns();
+		return true;
+	}
+	do {
+		exited = wait_event_timeout(pid->wait_pidfd, gs_helper_exited(pid),
+					    gs_wait_slice(e, gs_jiffies_left(deadline)));
+	} while (!exited && gs_jiffies_left(deadline));
+	if (exited) {
+		e->end_ns = ktime_get_ns();
+		if (!e->status)
+			e->status = gs_helper_status(task);
+	}
+	put_task_struct(task);
+	put_pid(pid);
+	return exited;
+}
+
+/* The line that ends a run: timed out, failed to start, or exited. */
+static void gs_log_end(struct gs_entry *e, struct pid *helper, unsigned int wait_ms,
+		       bool abandoned, bool started, unsigned int killed)
+{
+	struct gs_log_fields f = {
+		.victim = e->victim_nr,
+		.handler = e->argv[0],
+		.helper = pid_nr(helper),
+		.timeout_ms = wait_ms,
+		.phase = started ? "run" : "start",
+		.err = -e->status,
+		.reason = e->why ?: "exec",
+		.duration_ms = div_u64(e->end_ns - e->start_ns, NSEC_PER_MSEC),
+		.killed = killed,
+		.signal = GS_WTERMSIG(e->status),
+		.status = GS_WEXITSTATUS(e->status),
+	};
+
+	if (abandoned)
+		gs_log(GS_EVENT_TIMEOUT, &f);
+	else if (e->status < 0)
+		gs_log(GS_EVENT_ERROR, &f);
+	else if (GS_WTERMSIG(e->status))
+		gs_log(GS_EVENT_EXIT_SIGNAL, &f);
+	else
+		gs_log(GS_EVENT_EXIT_STATUS, &f);
+}
+
+/*
+ * Start the handler of @e for the victim in @oc and wait for it, at most
+ * @wait_ms; then nothing it started is left.
+ */
+static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wait_ms)
+{
+	unsigned long deadline, start_deadline, released = 0;
+	struct cgroup *cgrp;
+	bool abandoned, started, parked;
+	struct pid *helper;
+	unsigned int killed;
+	struct gs_log_fields f = {};
+
+	e->global = !oc->memcg;
+	e->victim_nr = task_tgid_nr(oc->chosen);
+	gs_victim_snapshot(e, oc, wait_ms);
+	init_completion(&e->started);
+	init_completion(&e->done);
+	spin_lock_init(&e->helper_lock);
+
+	parked = gs_park_claim(e);
+
+	/*
+	 * A global OOM has no memory for the handler: lend the reserve. Only
+	 * a parked helper has the OOM reserves from its first step; a fork
+	 * is the usermode-helper worker's, which has not, so then give it
+	 * all back at once, within reach of every allocation.
+	 */
+	if (e->global) {
+		gs_drop_watermark_boost();
+		e->metered = gs_handler_reserves() && parked;
+		released = e->metered ? gs_reserve_meter() : gs_reserve_release();
+	}
+	f.victim = e->victim_nr;
+	f.handler = e->argv[0];
+	if (!parked && gs_helper_setup(e)) {
+		f.err = ENOMEM;
+		f.reason = "nomem";
+		gs_log(GS_EVENT_ERROR, &f);
+		goto out;
+	}
+	f.registered = pid_nr(e->pid);
+	f.comm = oc->chosen->comm;
+	f.uid = from_kuid(&init_user_ns, e->cred->euid);
+	f.constraint = gs_constraint_name(oc->constraint);
+	f.timeout_ms = wait_ms;
+	f.reserve_kb = released << (PAGE_SHIFT - 10);
+	f.spawn = parked ? "parked" : "fork";
+	gs_log(GS_EVENT_START, &f);
+	if (!parked)
+		gs_helper_fork(e);
+	/*
+	 * A helper that cannot even be forked (a global OOM with no memory
+	 * left) would hold up the kill for its whole wait: give up on it after
+	 * start_timeout_ms.
+	 */
+	deadline = jiffies + msecs_to_jiffies(wait_ms);
+	start_deadline = jiffies + msecs_to_jiffies(min(READ_ONCE(gs_start_timeout_ms), wait_ms));
+	started = gs_wait_completion(e, &e->started, start_deadline);
+	if (!started)
+		abandoned = true;
+	else if (parked)
+		abandoned = !gs_wait_exit(e, deadline);
+	else
+		abandoned = !gs_wait_completion(e, &e->done, deadline);
+
+	spin_lock(&e->helper_lock);
+	e->abandoned = abandoned;
+	helper = get_pid(e->helper);
+	cgrp = e->cgrp;
+	if (cgrp)
+		css_get(&cgrp->self);
+	spin_unlock(&e->helper_lock);
+
+	if (abandoned && READ_ONCE(gs_show_stuck))
+		gs_print_stuck(helper);
+	killed = gs_kill_handler_tree(cgrp, abandoned ? helper : NULL);
+	gs_log_end(e, helper, wait_ms, abandoned, started, killed);
+	if (cgrp)
+		css_put(&cgrp->self);
+	put_pid(helper);
+out:
+	if (e->global)
+		gs_reserve_refill_later();
+	/* Park the next helper once the kill has given memory back. */
+	if (parked)
+		gs_park_again(GS_REFILL_DELAY);
+}
+
+/**
+ * gs_victim_chosen - run the victim's handler before the OOM killer kills it
+ * @oc: the OOM killer's control, with oc->chosen the victim
+ *
+ * The OOM killer kills oc->chosen once this returns. If the victim (or an
+ * ancestor, for a "+<pid>" registration) is registered, its handler runs
+ * first, for at most its registrant's timeout within the budgets.
+ *
+ * Context: process context, oom_lock held; may sleep, every wait bounded.
+ */
+void gs_victim_chosen(struct oom_control *oc)
+{
+	unsigned int wait_ms;
+	struct gs_entry *e;
+	const char *why;
+
+	e = gs_claim(oc->chosen);
+	if (!e)
+		return;
+
+	e->start_ns = ktime_get_ns();
+	wait_ms = gs_wait_budget(e->user, e->start_ns, &why);
+	/* No allocation here (no path lookup): the helper checks the cgroup itself. */
+	if (!gs_handler_cgroup_set()) {
+		wait_ms = 0;
+		why = "no_handler_cgroup";
+	}
+	if (!wait_ms) {
+		gs_log_skip(oc->chosen, e, why);
+	} else {
+		gs_fire(e, oc, wait_ms);
+		gs_charge(e->user, e->start_ns);
+	}
+	gs_entry_put(e);
+}

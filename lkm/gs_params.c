@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * proc_create_module's parameters, under /sys/module/proc_create_module/
+ * parameters/: every bound the module keeps (waits, registrations, budgets,
+ * the reserve), the handler cgroup, and the read-only hook in use.
+ */
+#define pr_fmt(fmt) "graceful_shutdown: " fmt
+
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/string.h>
+
+#include "gs_internal.h"
+
+unsigned int gs_timeout_ms = 5000;
+module_param_named(timeout_ms, gs_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(timeout_ms,
+		 "Longest wait for a handler before the kill (ms, default 5000)");
+
+unsigned int gs_start_timeout_ms = 1000;
+module_param_named(start_timeout_ms, gs_start_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(start_timeout_ms,
+		 "Longest wait for a handler to start, within its wait (ms, default 1000)");
+
+unsigned int gs_user_timeout_ms = 2000;
+module_param_named(user_timeout_ms, gs_user_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(user_timeout_ms,
+		 "Longest wait for the handler of a non-root registrant (ms, default 2000)");
+
+unsigned int gs_max_entries = 1024;
+module_param_named(max_entries, gs_max_entries, uint, 0644);
+MODULE_PARM_DESC(max_entries, "Most registrations in all (default 1024)");
+
+unsigned int gs_user_max_entries = 64;
+module_param_named(user_max_entries, gs_user_max_entries, uint, 0644);
+MODULE_PARM_DESC(user_max_entries, "Most registrations a non-root registrant holds (default 64)");
+
+unsigned int gs_hold_budget_ms = 10000;
+module_param_named(hold_budget_ms, gs_hold_budget_ms, uint, 0644);
+MODULE_PARM_DESC(hold_budget_ms,
+		 "Most time all handlers together may hold the OOM killer in one OOM episode; spent time comes back at this much per minute (ms, default 10000, 0 no limit)");
+
+unsigned int gs_user_hold_budget_ms = 4000;
+module_param_named(user_hold_budget_ms, gs_user_hold_budget_ms, uint, 0644);
+MODULE_PARM_DESC(user_hold_budget_ms,
+		 "The same budget for the handlers of one non-root registrant (ms, default 4000, 0 no limit)");
+
+unsigned int gs_reserve_kb = 4096;
+module_param_named(reserve_kb, gs_reserve_kb, uint, 0444);
+MODULE_PARM_DESC(reserve_kb,
+		 "Memory held back for forking handlers in a global OOM (KiB, default 4096, 0 disables)");
+
+/*
+ * In a global OOM every task that wants a page loops in reclaim while the
+ * OOM killer waits for the handler, and at an equal share of the CPU the
+ * handler is the slowest to finish. It acts for the victim whose memory
+ * they wait for, for a bounded time: let it go first.
+ */
+int gs_global_nice = -10;
+module_param_named(global_nice, gs_global_nice, int, 0644);
+MODULE_PARM_DESC(global_nice,
+		 "Nice value of a handler's process tree in a global OOM, for its bounded run (-20 to 19, default -10)");
+
+bool gs_show_stuck;
+module_param_named(show_stuck, gs_show_stuck, bool, 0644);
+MODULE_PARM_DESC(show_stuck,
+		 "At a handler's timeout, print its helper's kernel stack first, or every running and blocked task's if it was not forked (diagnosis; default off)");
+
+/* Read and written under kernel_param_lock(THIS_MODULE). */
+static char handler_cgroup[GS_CGROUP_PATH_MAX];
+
+static int gs_set_cgroup(const char *val, const struct kernel_param *kp)
+{
+	size_t len = strcspn(val, "\n");
+
+	if (len && val[0] != '/')
+		return -EINVAL;
+	if (len >= sizeof(handler_cgroup))
+		return -ENAMETOOLONG;
+	memcpy(handler_cgroup, val, len);
+	handler_cgroup[len] = '\0';
+	return 0;
+}
+
+static const struct kernel_param_ops gs_cgroup_ops = {
+	.set = gs_set_cgroup,
+	.get = param_get_string,
+};
+
+static struct kparam_string gs_cgroup_param = {
+	.maxlen = sizeof(handler_cgroup),
+	.string = handler_cgroup,
+};
+
+module_param_cb(handler_cgroup, &gs_cgroup_ops, &gs_cgroup_param, 0644);
+MODULE_PARM_DESC(handler_cgroup,
+		 "The cgroup v2 directory handlers run in, e.g. /sys/fs/cgroup/gs-handlers (required)");
+
+/**
+ * gs_handler_cgroup - the handler cgroup's directory
+ * @buf: where to copy it
+ * @size: size of @buf
+ *
+ * Context: process context; takes the module's parameter lock (a mutex).
+ */
+void gs_handler_cgroup(char *buf, size_t size)
+{
+	kernel_param_lock(THIS_MODULE);
+	strscpy(buf, handler_cgroup, size);
+	kernel_param_unlock(THIS_MODULE);
+}
+
+/**
+ * gs_handler_cgroup_set - whether a handler cgroup is named at all
+ *
+ * Context: process context; takes the module's parameter lock (a mutex).
+ * Return: true if handler_cgroup is not empty.
+ */
+bool gs_handler_cgroup_set(void)
+{
+	bool set;
+
+	kernel_param_lock(THIS_MODULE);
+	set = handler_cgroup[0];
+	kernel_param_unlock(THIS_MODULE);
+	return set;
+}
+
+/* Read-only: which hook this build of the module uses, for gs-kit status. */
+static int gs_set_hook(const char *val, const struct kernel_param *kp)
+{
+	return -EPERM;
+}
+
+static int gs_get_hook(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%s\n", gs_hook_mode());
+}
+
+static const struct kernel_param_ops gs_hook_ops = {
+	.set = gs_set_hook,
+	.get = gs_get_hook,
+};
+
+module_param_cb(hook, &gs_hook_ops, NULL, 0444);
+MODULE_PARM_DESC(hook,
+		 "How victims are heard of: patched (the gs-kit kernel patch) or stock (an ftrace direct call); read-only");
