@@ -14,12 +14,19 @@
  *   gs_handler_fail DIR CODE   record, then exit with CODE
  *   gs_handler_crash DIR       record, then die of SIGSEGV
  *   gs_handler_alloc DIR MB    touch MB MiB of memory, then record and exit 0
+ *   gs_handler_thread DIR      record, start a thread that appends a line to
+ *                              DIR/<GS_PID>.beat every 20 ms, then end the
+ *                              main thread alone (exit(2), not exit_group):
+ *                              the process lives on in the other thread
+ *   gs_thread_sleeper          not a handler: start a thread, print its
+ *                              thread id, and sleep (a thread to register)
  *
  * The record is DIR/<GS_PID>.rec, one "key=value" per line: the time the
  * handler started (CLOCK_MONOTONIC ns), its uid and gid, whether
  * /proc/<GS_PID> existed when it started, what it runs with (LSM label,
  * capability bounding and effective sets, no_new_privs, supplementary
- * groups, oom_score_adj, cgroup, RLIMIT_NOFILE, nice), and every GS_*
+ * groups, oom_score_adj, cgroup, audit login uid, RLIMIT_NOFILE, nice),
+ * and every GS_*
  * variable.
  * It is written to DIR/.<GS_PID>.tmp, synced and renamed, so a reader sees
  * all of it or nothing.
@@ -28,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +43,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -106,6 +115,8 @@ static void describe_self(FILE *f)
 	fprintf(f, "oom_score_adj=%s\n", buf);
 	first_line("/proc/self/cgroup", buf, sizeof(buf));
 	fprintf(f, "cgroup=%s\n", buf);
+	first_line("/proc/self/loginuid", buf, sizeof(buf));
+	fprintf(f, "loginuid=%s\n", buf);
 	if (!getrlimit(RLIMIT_NOFILE, &rl))
 		fprintf(f, "rlimit_nofile=%llu\n", (unsigned long long)rl.rlim_cur);
 	errno = 0;
@@ -195,9 +206,45 @@ static int hang(const char *dir)
 		pause();
 }
 
+/* The heartbeat of gs_handler_thread's second thread: a line every 20 ms. */
+static void *beat(void *path)
+{
+	const struct timespec tick = { 0, 20 * 1000 * 1000 };
+	FILE *f;
+
+	for (;;) {
+		f = fopen(path, "a");
+		if (f) {
+			fputs("x\n", f);
+			fclose(f);
+		}
+		nanosleep(&tick, NULL);
+	}
+	return NULL;
+}
+
+static void *sleeper(void *unused)
+{
+	(void)unused;
+	printf("%ld\n", (long)syscall(SYS_gettid));
+	fflush(stdout);
+	for (;;)
+		pause();
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *name = basename(argv[0]);
+
+	if (!strcmp(name, "gs_thread_sleeper")) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, sleeper, NULL))
+			return 1;
+		for (;;)
+			pause();
+	}
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s DIR [ARG]\n", name);
@@ -232,6 +279,16 @@ int main(int argc, char **argv)
 		for (off = 0; off < len; off += 4096)
 			mem[off] = 1;
 		return record(argv[1], "alloc") ? 1 : 0;
+	}
+	if (!strcmp(name, "gs_handler_thread")) {
+		static char path[4096];
+		pthread_t t;
+
+		snprintf(path, sizeof(path), "%s/%s.beat", argv[1], getenv("GS_PID") ?: "unknown");
+		if (record(argv[1], "thread") || pthread_create(&t, NULL, beat, path))
+			return 1;
+		/* This thread alone: the process lives on, its leader a zombie. */
+		syscall(SYS_exit, 0);
 	}
 	if (!strcmp(name, "gs_handler_crash")) {
 		record(argv[1], "crash");

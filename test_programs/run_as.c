@@ -8,13 +8,15 @@
  * With no supplementary groups, unless RUN_AS_GROUPS lists them
  * ("4242,4243"). RUN_AS_LABEL=LABEL first takes that LSM label (written to
  * /proc/self/attr/current, which needs CAP_MAC_ADMIN); RUN_AS_NNP=1 sets
- * no_new_privs before the command runs.
+ * no_new_privs before the command runs; RUN_AS_NICE=N sets its nice value
+ * (busybox-static has no nice).
  */
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define MAX_GROUPS 16
@@ -67,6 +69,10 @@ int main(int argc, char **argv)
 		perror("run_as");
 		return 126;
 	}
+	if (getenv("RUN_AS_NICE") && setpriority(PRIO_PROCESS, 0, atoi(getenv("RUN_AS_NICE")))) {
+		perror("run_as: nice");
+		return 126;
+	}
 	if (getenv("RUN_AS_NNP") && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
 		perror("run_as: no_new_privs");
 		return 126;
@@ -74,6 +80,7 @@ int main(int argc, char **argv)
 	unsetenv("RUN_AS_LABEL");
 	unsetenv("RUN_AS_GROUPS");
 	unsetenv("RUN_AS_NNP");
+	unsetenv("RUN_AS_NICE");
 	execvp(argv[3], argv + 3);
 	perror(argv[3]);
 	return 127;

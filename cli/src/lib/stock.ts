@@ -48,8 +48,11 @@ export function stockPackages(s: StockSeries, abi: string): string[] {
   ];
 }
 
-/** What the guests load: virtio and 9p, for the scenario that runs the host's tools. */
-export const GUEST_MODULES: readonly string[] = ['virtio_pci', '9pnet_virtio', '9p'];
+/**
+ * What the guests load: virtio and 9p, for the scenario that runs the host's
+ * tools; FUSE, for the one with a stalled FUSE mount.
+ */
+export const GUEST_MODULES: readonly string[] = ['virtio_pci', '9pnet_virtio', '9p', 'fuse'];
 
 function moduleName(path: string): string {
   return path.split('/').pop()!.replace(/\.ko(\.[a-z]+)?$/, '');
