@@ -3,9 +3,10 @@
  * The helper: the process that becomes the handler. Forked by the kernel as
  * a user-mode helper (at the OOM, or ahead of time by gs_park.c), it runs
  * gs_helper_start() before its credentials are committed and before exec:
- * it joins the handler cgroup, checks that the handler path still leads to
- * the file checked at registration, and takes the victim's limits and the
- * registrant's identity. Also how the waiting side sees a helper's exit.
+ * it joins its principal's handler cgroup, checks that the handler path
+ * still leads to the file checked at registration, and takes its
+ * registrant's confinement and identity. Also how the waiting side sees a
+ * helper's exit.
  */
 #define pr_fmt(fmt) "graceful_shutdown: " fmt
 
@@ -63,48 +64,6 @@ void gs_helper_queue_delayed(struct delayed_work *work, unsigned long delay)
 	queue_delayed_work(gs_wq, work, delay);
 }
 
-/*
- * Move the calling helper into the handler cgroup, and return that cgroup
- * with a reference. Written as root would write it: the helper still has
- * the kernel's credentials.
- */
-static struct cgroup *gs_join_handler_cgroup(void)
-{
-	char dir[GS_CGROUP_PATH_MAX];
-	char procs[GS_CGROUP_PATH_MAX + 16];
-	struct cgroup *cgrp;
-	struct file *file;
-	loff_t pos = 0;
-	ssize_t n;
-
-	gs_handler_cgroup(dir, sizeof(dir));
-	if (!dir[0])
-		return ERR_PTR(-EOPNOTSUPP);
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-	file = filp_open(procs, O_WRONLY, 0);
-	if (IS_ERR(file))
-		return ERR_CAST(file);
-	/*
-	 * A helper forked by a workqueue worker on older kernels inherits
-	 * PF_NO_SETAFFINITY, which cgroup.procs refuses; exec would clear it.
-	 */
-	current->flags &= ~PF_NO_SETAFFINITY;
-	n = kernel_write(file, "0", 1, &pos);
-	fput(file);
-	if (n < 0)
-		return ERR_PTR(n);
-
-	rcu_read_lock();
-	cgrp = task_dfl_cgroup(current);
-	css_get(&cgrp->self);
-	rcu_read_unlock();
-	if (!cgroup_parent(cgrp)) {	/* still in the root cgroup */
-		css_put(&cgrp->self);
-		return ERR_PTR(-EINVAL);
-	}
-	return cgrp;
-}
-
 /* Runs in the helper: fail with @err for @why. */
 static int gs_helper_fail(struct gs_entry *e, int err, const char *why)
 {
@@ -117,17 +76,18 @@ static int gs_helper_fail(struct gs_entry *e, int err, const char *why)
  * @e: the registration that fired
  * @new: the helper's credentials, committed after this returns 0
  *
- * Join the handler cgroup, check that the handler path still leads to the
- * file that was checked at registration, take the victim's limits and the
- * registrant's identity; on a kernel that allows it, let the process tree
- * use the victim's memory reserves for its run.
+ * Join the principal's handler cgroup (a parked helper may be there
+ * already), check that the handler path still leads to the file that was
+ * checked at registration, take the registrant's confinement, the victim's
+ * OOM score adjustment and the registrant's identity; on a kernel that
+ * allows it, let the process tree use the victim's memory reserves for
+ * its run.
  *
  * Context: the new helper, before exec (a usermode helper's init callback).
  * Return: 0, or the error that keeps it from running the handler.
  */
 int gs_helper_start(struct gs_entry *e, struct cred *new)
 {
-	struct cgroup *cgrp;
 	unsigned long ino;
 	dev_t dev;
 	int err;
@@ -150,29 +110,28 @@ int gs_helper_start(struct gs_entry *e, struct cred *new)
 #endif
 	spin_unlock(&e->helper_lock);
 
-	if (e->global)
+	/* Its setup competes with the allocators too (see gs_confinement_apply()). */
+	if (e->global && e->principal->admin)
 		set_user_nice(current, clamp_t(int, READ_ONCE(gs_global_nice), MIN_NICE, MAX_NICE));
 
-	cgrp = gs_join_handler_cgroup();
-	if (IS_ERR(cgrp))
-		return gs_helper_fail(e, PTR_ERR(cgrp), "handler_cgroup");
+	err = gs_hcg_join(e->hcg);
+	if (!err && !gs_hcg_holds_current(e->hcg))
+		err = -EINVAL;
+	if (err)
+		return gs_helper_fail(e, err, "handler_cgroup");
 	spin_lock(&e->helper_lock);
-	e->cgrp = cgrp;
+	e->cgrp = e->hcg->run;
 	spin_unlock(&e->helper_lock);
 
-	err = gs_check_handler(e->argv[0], e->cred, &dev, &ino);
+	err = gs_check_handler(e->exec_path, e->cred, &dev, &ino, NULL);
 	if (err)
 		return gs_helper_fail(e, err, "handler_check");
 	if (dev != e->dev || ino != e->ino)
 		return gs_helper_fail(e, -ESTALE, "handler_replaced");
 
-	task_lock(current->group_leader);
-	memcpy(current->signal->rlim, e->rlim, sizeof(e->rlim));
-	task_unlock(current->group_leader);
+	gs_confinement_apply(&e->confine, e->global, e->principal->admin);
 	current->signal->oom_score_adj = e->oom_score_adj;
 	current->signal->oom_score_adj_min = e->oom_score_adj_min;
-	if (e->no_new_privs)
-		task_set_no_new_privs(current);
 
 	if (e->parked) {
 		err = gs_umh_caps_now(new);
@@ -219,7 +178,7 @@ static void gs_helper_work(struct work_struct *work)
  */
 int gs_helper_setup(struct gs_entry *e)
 {
-	e->info = call_usermodehelper_setup(e->argv[0], e->argv, e->envp,
+	e->info = call_usermodehelper_setup(e->exec_path, e->argv, e->envp,
 					    GFP_ATOMIC | __GFP_NOWARN,
 					    gs_helper_init, NULL, e);
 	return e->info ? 0 : -ENOMEM;

@@ -159,16 +159,26 @@ int gs_hook_init(void)
 void gs_hook_exit(void)
 {
 	gs_unregister_direct(&gs_ops, (unsigned long)gs_stock_trampoline);
-	/* No new calls now; a call in flight may be waiting for its handler (bounded). */
+#ifdef CONFIG_TASKS_RCU
+	/*
+	 * No new calls now. A task may have entered the trampoline before and
+	 * been preempted there, before gs_stock_entry() counted it in flight:
+	 * a tasks-RCU grace period waits until each such task has been through
+	 * a voluntary switch, which it can make only inside the module's wait
+	 * (counted by then) or after it has left the module.
+	 */
+	synchronize_rcu_tasks();
+#endif
+	/* A call in flight may be waiting for its handler (bounded). */
 	wait_event(gs_inflight_wq, !atomic_read(&gs_inflight));
 #ifdef CONFIG_TASKS_RCU
 	/* ... and may still be on its way out through the trampoline. */
 	synchronize_rcu_tasks();
 #endif
 	/*
-	 * Without TASKS_RCU the kernel is not preemptible: that way out has
-	 * no schedule point, and module unload waits for an RCU grace period
-	 * (a context switch on every CPU) before it frees our text.
+	 * Without TASKS_RCU the kernel is not preemptible: the way in and out
+	 * has no schedule point, and module unload waits for an RCU grace
+	 * period (a context switch on every CPU) before it frees our text.
 	 */
 }
 

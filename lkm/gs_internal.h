@@ -4,47 +4,59 @@
  * file offers the others. Calls between files run one way only, down this
  * list's arrows:
  *
- *   gs_main.c      load and unload                 -> every file below
- *   gs_hook.c      hearing of a victim (patch or ftrace) -> gs_oom.c
- *   gs_proc.c      /proc/graceful_shutdown         -> registry, budget, trust,
- *                                                     park
- *   gs_oom.c       the OOM path: fire, wait, kill  -> registry, budget, park,
- *                                                     reserve, helper, log
- *   gs_park.c      helpers forked ahead of time    -> helper, registry
- *   gs_helper.c    the helper's start, before exec -> trust, cred, registry
- *   gs_registry.c  registrations                   -> budget, log
- *   gs_budget.c    registrants, budgets of time
- *   gs_trust.c     which handler files may run
- *   gs_cred.c      the registrant's identity for the helper
- *   gs_reserve.c   memory held back for a global OOM
- *   gs_log.c       the kernel log's event lines
- *   gs_params.c    module parameters (data every file reads)
+ *   gs_main.c       load and unload                 -> every file below
+ *   gs_hook.c       hearing of a victim (patch or ftrace) -> gs_oom.c
+ *   gs_proc.c       /proc/graceful_shutdown         -> registry, principal,
+ *                                                      cgroup, confine, trust,
+ *                                                      park
+ *   gs_oom.c        the OOM path: fire, wait, kill  -> registry, principal,
+ *                                                      park, reserve, helper,
+ *                                                      cgroup, log
+ *   gs_park.c       helpers forked ahead of time    -> helper, registry,
+ *                                                      principal, cgroup
+ *   gs_helper.c     the helper's start, before exec -> trust, cred, confine,
+ *                                                      cgroup, registry
+ *   gs_registry.c   registrations                   -> principal, cgroup, log
+ *   gs_principal.c  who answers for a registration: its share of the table
+ *                   and of the time handlers may hold the OOM killer
+ *                                                   -> cgroup
+ *   gs_cgroup.c     handler cgroups, one per principal -> log
+ *   gs_confine.c    the registrant's confinement, carried or refused
+ *   gs_trust.c      which handler files may run
+ *   gs_cred.c       the registrant's identity for the helper
+ *   gs_reserve.c    memory held back for a global OOM
+ *   gs_log.c        the kernel log's event lines
+ *   gs_params.c     module parameters (data every file reads)
  *
  * Lock order (outermost first; a lock not listed under another is never
  * taken while holding it):
  *
+ *   gs_write_mutex            writers of /proc/graceful_shutdown, applying
+ *     rcu_read_lock()
+ *       gs_lock               registry links, counts, principals, budgets
+ *   principal->cg_mutex       making a principal's handler cgroup
  *   oom_lock (the kernel's, held by every OOM-path caller)
- *     gs_lock                 registry links, counts, registrants, budgets
+ *     gs_lock
  *     gs_park_lock            the parked helpers
  *     gs_reserve_lock         the reserve's pages
  *       zone->lock            (inside __free_pages())
  *     entry->helper_lock      one run's helper, cgroup, abandoned flag
+ *     gs_leftover_lock        the leftover checks waiting for a run to end
  *     gs_log_lock             the log line buffer
- *   gs_write_mutex            writers of /proc/graceful_shutdown
- *     rcu_read_lock()
- *       gs_lock
  *
- * The OOM path never sleeps on a lock a writer or reader may hold while it
- * allocates: it takes spinlocks for a few instructions at a time, and reads
- * the registry under RCU.
+ * The OOM path takes no mutex and never waits for a lock that a task
+ * allocating memory could hold: it takes spinlocks for a few instructions
+ * at a time, and reads the registry under RCU.
  */
 #ifndef GS_INTERNAL_H
 #define GS_INTERNAL_H
 
+#include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/cred.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/resource.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -69,15 +81,18 @@ extern unsigned int gs_timeout_ms;
 extern unsigned int gs_start_timeout_ms;
 extern unsigned int gs_user_timeout_ms;
 extern unsigned int gs_max_entries;
+extern unsigned int gs_users_max_entries;
 extern unsigned int gs_user_max_entries;
 extern unsigned int gs_hold_budget_ms;
+extern unsigned int gs_users_hold_budget_ms;
 extern unsigned int gs_user_hold_budget_ms;
+extern unsigned int gs_user_handler_memory_kb;
 extern unsigned int gs_reserve_kb;
 extern int gs_global_nice;
 extern bool gs_show_stuck;
 
-void gs_handler_cgroup(char *buf, size_t size);
-bool gs_handler_cgroup_set(void);
+unsigned int gs_handler_cgroup(char *buf, size_t size);
+bool gs_handler_cgroup_none(void);
 
 /* ---- gs_log.c ---- */
 
@@ -90,6 +105,7 @@ enum gs_event {
 	GS_EVENT_ERROR,			/* it could not be started */
 	GS_EVENT_SKIP,			/* it was not started */
 	GS_EVENT_KILL_INCOMPLETE,	/* processes were left after every kill pass */
+	GS_EVENT_LEFTOVER,		/* memory its run left charged, and to whom */
 	GS_EVENT_NR
 };
 
@@ -113,11 +129,39 @@ struct gs_log_fields {
 	u64 duration_ms;
 	unsigned int killed;
 	unsigned int passes;
+	const char *cgroup;
+	unsigned long leftover_kb;
 };
 
 void gs_log(enum gs_event event, const struct gs_log_fields *f);
 
-/* ---- gs_budget.c: registrants and the time they may hold the OOM killer ---- */
+/* ---- gs_cgroup.c: handler cgroups, one per principal ---- */
+
+/*
+ * A principal's handler cgroup, as made for one value of handler_cgroup:
+ * <handler_cgroup>/<name>/run, the leaf its handlers (and the helpers
+ * parked for it) run in. Immutable once made; referenced by the principal,
+ * by each registration made meanwhile, and by helpers parked in it.
+ */
+struct gs_hcg {
+	struct kref ref;
+	struct cgroup *run;		/* the leaf, with a css reference */
+	unsigned int gen;		/* handler_cgroup's generation it was made for */
+	char name[32];			/* "admin" or "user-<uid>" */
+	char dir[GS_CGROUP_PATH_MAX];	/* <handler_cgroup>/<name> */
+	char run_dir[GS_CGROUP_PATH_MAX + 8];	/* dir + "/run" */
+};
+
+int gs_cgroup_init(void);
+void gs_cgroup_exit(void);
+struct gs_hcg *gs_hcg_make(const char *name, bool admin, int *err);
+struct gs_hcg *gs_hcg_get(struct gs_hcg *h);
+void gs_hcg_put(struct gs_hcg *h);
+int gs_hcg_join(struct gs_hcg *h);
+bool gs_hcg_holds_current(const struct gs_hcg *h);
+void gs_hcg_leftover_later(struct gs_hcg *h, pid_t victim, uid_t uid);
+
+/* ---- gs_principal.c: who answers for registrations, and their shares ---- */
 
 /* A budget of time to hold the OOM killer, refilled at its size per minute. */
 struct gs_bucket {
@@ -126,25 +170,54 @@ struct gs_bucket {
 };
 
 /*
- * A non-root registrant: how many registrations it holds and how much of
- * its budget is left. Referenced by the registrants' hash and by each entry.
+ * Who answers for a registration: the admins together (CAP_SYS_ADMIN in
+ * the initial user namespace), or one user, counted by its uid outside
+ * every user namespace (the owner of the outermost one it is in), so that
+ * the uids a user maps into its own namespaces are not more users.
+ * Referenced by the principals' hash, by each registration and by each
+ * helper parked for it.
  */
-struct gs_user {
-	struct hlist_node node;		/* in gs_users, under gs_lock */
+struct gs_principal {
+	struct hlist_node node;		/* in gs_principals, under gs_lock */
 	struct kref ref;
-	kuid_t uid;
+	kuid_t uid;			/* in init_user_ns */
+	bool admin;
 	unsigned int entries;		/* in the registry, under gs_lock */
 	struct gs_bucket hold;		/* under gs_lock */
+	atomic_t parked;		/* helpers parked for it */
+	struct mutex cg_mutex;		/* making its handler cgroup */
+	struct gs_hcg *hcg;		/* under cg_mutex */
 };
 
 extern spinlock_t gs_lock;
 
-void gs_budget_init(void);
-struct gs_user *gs_user_get(kuid_t uid);
-void gs_user_put(struct gs_user *u);
-void gs_users_sweep(bool all);
-unsigned int gs_wait_budget(struct gs_user *u, u64 now, const char **why);
-void gs_charge(struct gs_user *u, u64 since);
+void gs_principal_init(void);
+struct gs_principal *gs_principal_get(const struct cred *cred, bool admin);
+struct gs_principal *gs_principal_ref(struct gs_principal *pr);
+void gs_principal_put(struct gs_principal *pr);
+struct gs_hcg *gs_principal_hcg(struct gs_principal *pr, int *err);
+void gs_principals_sweep(bool all);
+int gs_principal_may_grow(struct gs_principal *pr, int grow);
+int gs_table_may_grow(int total_grow, int users_grow);
+struct gs_principal *gs_principal_to_park(void);
+unsigned int gs_wait_budget(struct gs_principal *pr, u64 now, const char **why);
+void gs_charge(struct gs_principal *pr, u64 since);
+void gs_principal_linked(struct gs_principal *pr, int delta);
+
+/* ---- gs_confine.c: the registrant's confinement ---- */
+
+/* What of its registrant a handler runs with, besides its identity. */
+struct gs_confinement {
+	int nice;
+	bool no_new_privs;
+	struct rlimit rlim[RLIM_NLIMITS];
+	kuid_t loginuid;
+	unsigned int sessionid;
+};
+
+int gs_confinement_check(struct task_struct *task);
+void gs_confinement_take(struct gs_confinement *c, struct task_struct *task);
+void gs_confinement_apply(const struct gs_confinement *c, bool global, bool admin);
 
 /* ---- gs_registry.c: the registrations ---- */
 
@@ -162,11 +235,13 @@ struct gs_entry {
 	unsigned long flags;		/* GS_FIRED: claimed by the OOM path */
 	struct pid *pid;		/* the registered process (its TGID) */
 	const struct cred *cred;	/* the registrant's, for the handler */
-	struct gs_user *user;		/* NULL for an admin registrant */
-	bool no_new_privs;		/* the registrant could not gain privileges */
+	struct gs_principal *principal;	/* who answers for it */
+	struct gs_hcg *hcg;		/* where its handler runs */
+	struct gs_confinement confine;	/* the registrant's, for the handler */
 	bool tree;			/* "+<pid>": its descendants too */
 	dev_t dev;			/* the handler file that was checked */
 	unsigned long ino;
+	char *exec_path;		/* its path, without symbolic links: what runs */
 	char *cmdline;			/* "handler arg...", as listed */
 	char **argv;
 	int argc;
@@ -179,9 +254,9 @@ struct gs_entry {
 	spinlock_t helper_lock;		/* protects helper, helper_task, cgrp, abandoned */
 	struct pid *helper;		/* set by the helper as it starts */
 	struct task_struct *helper_task;	/* the same, for its exit status */
-	struct cgroup *cgrp;		/* the handler cgroup it joined */
+	struct cgroup *cgrp;		/* the handler cgroup it ran in */
 	bool abandoned;			/* the OOM killer stopped waiting */
-	bool global;			/* a global OOM, not a memcg one */
+	bool global;			/* a global OOM (not memcg, cpuset or mempolicy) */
 	bool metered;			/* the reserve is lent a block at a time */
 	bool parked;			/* run by a parked helper */
 	int status;			/* wait(2) status, or a negative errno */
@@ -189,7 +264,6 @@ struct gs_entry {
 	pid_t victim_nr;
 	short oom_score_adj;		/* the victim's, for the helper */
 	short oom_score_adj_min;
-	struct rlimit rlim[RLIM_NLIMITS];
 	u64 start_ns;
 	u64 end_ns;
 	char *envp[GS_ENV_MAX + 1];
@@ -214,9 +288,8 @@ void gs_log_skip(struct task_struct *victim, const struct gs_entry *e, const cha
 /* ---- gs_trust.c: which handler files may run ---- */
 
 int gs_check_handler(const char *path, const struct cred *cred, dev_t *dev,
-		     unsigned long *ino);
-bool gs_same_root_as_kernel(void);
-int gs_check_handler_cgroup(void);
+		     unsigned long *ino, char **real_path);
+bool gs_same_root_as_kernel(struct task_struct *task);
 
 /* ---- gs_cred.c: the registrant's identity, for the helper ---- */
 

@@ -35,6 +35,8 @@ enum gs_field {
 	GS_F_DURATION_MS,
 	GS_F_KILLED,
 	GS_F_PASSES,
+	GS_F_CGROUP,
+	GS_F_LEFTOVER_KB,
 };
 
 #define F(x)	BIT(GS_F_##x)
@@ -58,6 +60,8 @@ static const struct {
 	[GS_EVENT_SKIP] = { "skip", true,
 		F(VICTIM) | F(REGISTERED) | F(HANDLER) | F(UID) | F(REASON) },
 	[GS_EVENT_KILL_INCOMPLETE] = { "kill_incomplete", true, F(PASSES) },
+	[GS_EVENT_LEFTOVER] = { "leftover", false,
+		F(VICTIM) | F(UID) | F(CGROUP) | F(LEFTOVER_KB) },
 };
 
 #undef F
@@ -144,6 +148,10 @@ void gs_log(enum gs_event event, const struct gs_log_fields *f)
 		n += scnprintf(buf + n, size - n, " killed=%u", f->killed);
 	if (want & BIT(GS_F_PASSES))
 		n += scnprintf(buf + n, size - n, " passes=%u", f->passes);
+	if (want & BIT(GS_F_CGROUP))
+		n = gs_log_str(buf, n, size, "cgroup", f->cgroup);
+	if (want & BIT(GS_F_LEFTOVER_KB))
+		n += scnprintf(buf + n, size - n, " leftover_kb=%lu", f->leftover_kb);
 	if (gs_events[event].warn)
 		pr_warn("%s\n", buf);
 	else

@@ -30,10 +30,13 @@ static int __init gs_init(void)
 	char cgroup[GS_CGROUP_PATH_MAX];
 	int err;
 
-	gs_budget_init();
-	err = gs_helper_wq_init();
+	gs_principal_init();
+	err = gs_cgroup_init();
 	if (err)
 		return err;
+	err = gs_helper_wq_init();
+	if (err)
+		goto err_cgroup;
 	if (!gs_reserve_fill(GFP_KERNEL | __GFP_NOWARN)) {
 		err = -ENOMEM;
 		goto err_reserve;
@@ -48,9 +51,10 @@ static int __init gs_init(void)
 	if (err)
 		goto err_hook;
 	gs_handler_cgroup(cgroup, sizeof(cgroup));
-	pr_info("loaded: hook=%s timeout_ms=%u user_timeout_ms=%u start_timeout_ms=%u max_entries=%u user_max_entries=%u hold_budget_ms=%u user_hold_budget_ms=%u reserve_kb=%u global_nice=%d handler_cgroup=%s reserves=%s parked=%s\n",
+	pr_info("loaded: hook=%s timeout_ms=%u user_timeout_ms=%u start_timeout_ms=%u max_entries=%u users_max_entries=%u user_max_entries=%u hold_budget_ms=%u users_hold_budget_ms=%u user_hold_budget_ms=%u user_handler_memory_kb=%u reserve_kb=%u global_nice=%d handler_cgroup=%s reserves=%s parked=%s\n",
 		gs_hook_mode(), gs_timeout_ms, gs_user_timeout_ms, gs_start_timeout_ms,
-		gs_max_entries, gs_user_max_entries, gs_hold_budget_ms, gs_user_hold_budget_ms,
+		gs_max_entries, gs_users_max_entries, gs_user_max_entries, gs_hold_budget_ms,
+		gs_users_hold_budget_ms, gs_user_hold_budget_ms, gs_user_handler_memory_kb,
 		gs_reserve_kb, gs_global_nice,
 		cgroup[0] ? cgroup : "(none)",
 		gs_handler_reserves() ? "yes" : "no", gs_can_park ? "yes" : "no");
@@ -63,6 +67,8 @@ err_proc:
 err_reserve:
 	gs_reserve_release();
 	gs_helper_wq_exit();
+err_cgroup:
+	gs_cgroup_exit();
 	return err;
 }
 
@@ -77,9 +83,11 @@ static void __exit gs_exit(void)
 	gs_helper_wq_exit();
 	gs_reserve_exit();
 	gs_proc_clear();
-	/* Entries are freed after a grace period; their registrants with them. */
+	/* Entries are freed after a grace period; their principals with them. */
 	rcu_barrier();
-	gs_users_sweep(true);
+	gs_principals_sweep(true);
+	/* Leftover checks still pending hold handler cgroups. */
+	gs_cgroup_exit();
 	pr_info("unloaded\n");
 }
 

@@ -78,7 +78,7 @@ static __printf(2, 3) void gs_env_add(struct gs_entry *e, const char *fmt, ...)
 
 /*
  * Describe the victim to the handler, and keep what the helper takes from
- * it (rlimits, OOM score adjustment). No allocation: the OOM path.
+ * it (its OOM score adjustment). No allocation: the OOM path.
  */
 static void gs_victim_snapshot(struct gs_entry *e, struct oom_control *oc,
 			       unsigned int wait_ms)
@@ -94,9 +94,6 @@ static void gs_victim_snapshot(struct gs_entry *e, struct oom_control *oc,
 		rss_kb = get_mm_rss(victim->mm) << (PAGE_SHIFT - 10);
 	strscpy(comm, victim->comm, sizeof(comm));
 	task_unlock(victim);
-	task_lock(victim->group_leader);
-	memcpy(e->rlim, victim->signal->rlim, sizeof(e->rlim));
-	task_unlock(victim->group_leader);
 	e->oom_score_adj = victim->signal->oom_score_adj;
 	e->oom_score_adj_min = victim->signal->oom_score_adj_min;
 #ifdef CONFIG_CGROUPS
@@ -120,28 +117,33 @@ static void gs_victim_snapshot(struct gs_entry *e, struct oom_control *oc,
 
 /*
  * Kill every process in the handler cgroup @cgrp, and the helper @helper
- * should it not have joined it yet; take back their access to the memory
- * reserves. A process can leave that cgroup only with root's help, so a
- * double fork, setsid() or a re-parented orphan stays in reach. Passes
- * repeat until one finds no live process left unkilled: a process killed
- * cannot fork again, so each pass can meet only children forked before
- * the last. Returns how many processes were killed.
+ * wherever it is; take back their access to the memory reserves. A
+ * process can leave that cgroup only with root's help, so a double fork,
+ * setsid() or a re-parented orphan stays in reach. The walk is by thread,
+ * since a process whose leader has exited (a thread group whose first
+ * thread called exit()) lives on in its other threads, and a thread
+ * dumping core has no SIGKILL pending until it is sent one. Parked helpers
+ * waiting in the same cgroup have no memory of their own yet (no mm) and
+ * are passed over. Passes repeat until one finds no live thread left
+ * unkilled: a process killed cannot fork again, so each pass can meet only
+ * children forked before the last. No lock but RCU: cgroup.kill would take
+ * cgroup_mutex, which a task allocating memory may hold while it waits for
+ * this OOM to end. Returns how many kills were sent, one per process.
  */
 static unsigned int gs_kill_handler_tree(struct cgroup *cgrp, struct pid *helper)
 {
-	struct task_struct *p;
+	struct task_struct *g, *t;
 	unsigned int killed = 0, fresh;
 	int pass;
 
 	rcu_read_lock();
-	p = helper ? pid_task(helper, PIDTYPE_PID) : NULL;
-	if (p && !p->exit_state &&
-	    (!cgrp || !cgroup_is_descendant(task_dfl_cgroup(p), cgrp))) {
+	t = helper ? pid_task(helper, PIDTYPE_PID) : NULL;
+	if (t && !t->exit_state) {
 #ifdef GS_HAVE_OOM_RESERVES
 		/* It may have them from its first step (gs_helper_start()). */
-		oom_set_reserves(p, false);
+		oom_set_reserves(t, false);
 #endif
-		if (!send_sig(SIGKILL, p, 1))
+		if (!__fatal_signal_pending(t) && !send_sig(SIGKILL, t, 1))
 			killed++;
 	}
 	rcu_read_unlock();
@@ -151,15 +153,17 @@ static unsigned int gs_kill_handler_tree(struct cgroup *cgrp, struct pid *helper
 	for (pass = 0; pass < GS_KILL_PASSES; pass++) {
 		fresh = 0;
 		rcu_read_lock();
-		for_each_process(p) {
-			if (p->exit_state || !cgroup_is_descendant(task_dfl_cgroup(p), cgrp))
+		for_each_process_thread(g, t) {
+			if (t->exit_state || !READ_ONCE(t->mm) ||
+			    !cgroup_is_descendant(task_dfl_cgroup(t), cgrp))
 				continue;
 #ifdef GS_HAVE_OOM_RESERVES
-			oom_set_reserves(p, false);
+			oom_set_reserves(t, false);
 #endif
-			if (__fatal_signal_pending(p) || (p->signal->flags & SIGNAL_GROUP_EXIT))
+			if (__fatal_signal_pending(t))
 				continue;
-			if (!send_sig(SIGKILL, p, 1))
+			/* To the thread group: every thread of it gets SIGKILL. */
+			if (!send_sig(SIGKILL, t, 1))
 				fresh++;
 		}
 		rcu_read_unlock();
@@ -305,7 +309,8 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 	unsigned int killed;
 	struct gs_log_fields f = {};
 
-	e->global = !oc->memcg;
+	/* Only a global OOM leaves the handler no memory: not a cpuset or mempolicy one. */
+	e->global = oc->constraint == CONSTRAINT_NONE;
 	e->victim_nr = task_tgid_nr(oc->chosen);
 	gs_victim_snapshot(e, oc, wait_ms);
 	init_completion(&e->started);
@@ -370,6 +375,9 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 		gs_print_stuck(helper);
 	killed = gs_kill_handler_tree(cgrp, abandoned ? helper : NULL);
 	gs_log_end(e, helper, wait_ms, abandoned, started, killed);
+	if (started)
+		gs_hcg_leftover_later(e->hcg, e->victim_nr,
+				      from_kuid(&init_user_ns, e->principal->uid));
 	if (cgrp)
 		css_put(&cgrp->self);
 	put_pid(helper);
@@ -402,9 +410,8 @@ void gs_victim_chosen(struct oom_control *oc)
 		return;
 
 	e->start_ns = ktime_get_ns();
-	wait_ms = gs_wait_budget(e->user, e->start_ns, &why);
-	/* No allocation here (no path lookup): the helper checks the cgroup itself. */
-	if (!gs_handler_cgroup_set()) {
+	wait_ms = gs_wait_budget(e->principal, e->start_ns, &why);
+	if (gs_handler_cgroup_none()) {
 		wait_ms = 0;
 		why = "no_handler_cgroup";
 	}
@@ -412,7 +419,7 @@ void gs_victim_chosen(struct oom_control *oc)
 		gs_log_skip(oc->chosen, e, why);
 	} else {
 		gs_fire(e, oc, wait_ms);
-		gs_charge(e->user, e->start_ns);
+		gs_charge(e->principal, e->start_ns);
 	}
 	gs_entry_put(e);
 }

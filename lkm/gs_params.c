@@ -32,19 +32,36 @@ unsigned int gs_max_entries = 1024;
 module_param_named(max_entries, gs_max_entries, uint, 0644);
 MODULE_PARM_DESC(max_entries, "Most registrations in all (default 1024)");
 
+/* What users may hold together: the rest of max_entries is root's. */
+unsigned int gs_users_max_entries = 768;
+module_param_named(users_max_entries, gs_users_max_entries, uint, 0644);
+MODULE_PARM_DESC(users_max_entries,
+		 "Most registrations all non-root users hold together; the rest of max_entries stays root's (default 768)");
+
 unsigned int gs_user_max_entries = 64;
 module_param_named(user_max_entries, gs_user_max_entries, uint, 0644);
-MODULE_PARM_DESC(user_max_entries, "Most registrations a non-root registrant holds (default 64)");
+MODULE_PARM_DESC(user_max_entries,
+		 "Most registrations one non-root user holds, counted by its uid outside every user namespace (default 64)");
 
 unsigned int gs_hold_budget_ms = 10000;
 module_param_named(hold_budget_ms, gs_hold_budget_ms, uint, 0644);
 MODULE_PARM_DESC(hold_budget_ms,
-		 "Most time all handlers together may hold the OOM killer in one OOM episode; spent time comes back at this much per minute (ms, default 10000, 0 no limit)");
+		 "Most time root's handlers together may hold the OOM killer; spent time comes back at this much per minute (ms, default 10000, 0 no limit)");
+
+unsigned int gs_users_hold_budget_ms = 10000;
+module_param_named(users_hold_budget_ms, gs_users_hold_budget_ms, uint, 0644);
+MODULE_PARM_DESC(users_hold_budget_ms,
+		 "The same budget for all non-root users' handlers together, never root's (ms, default 10000, 0 no limit)");
 
 unsigned int gs_user_hold_budget_ms = 4000;
 module_param_named(user_hold_budget_ms, gs_user_hold_budget_ms, uint, 0644);
 MODULE_PARM_DESC(user_hold_budget_ms,
-		 "The same budget for the handlers of one non-root registrant (ms, default 4000, 0 no limit)");
+		 "The same budget for the handlers of one non-root user (ms, default 4000, 0 no limit)");
+
+unsigned int gs_user_handler_memory_kb = 32768;
+module_param_named(user_handler_memory_kb, gs_user_handler_memory_kb, uint, 0644);
+MODULE_PARM_DESC(user_handler_memory_kb,
+		 "memory.max of each non-root user's handler cgroup, which holds what its handlers leave charged (KiB, default 32768)");
 
 unsigned int gs_reserve_kb = 4096;
 module_param_named(reserve_kb, gs_reserve_kb, uint, 0444);
@@ -69,6 +86,10 @@ MODULE_PARM_DESC(show_stuck,
 
 /* Read and written under kernel_param_lock(THIS_MODULE). */
 static char handler_cgroup[GS_CGROUP_PATH_MAX];
+/* Counts the values handler_cgroup has had: a principal's cgroup is made anew for a new one. */
+static unsigned int handler_cgroup_gen;
+/* Whether it is empty, for the OOM path, which takes no mutex. */
+static bool handler_cgroup_none = true;
 
 static int gs_set_cgroup(const char *val, const struct kernel_param *kp)
 {
@@ -78,8 +99,11 @@ static int gs_set_cgroup(const char *val, const struct kernel_param *kp)
 		return -EINVAL;
 	if (len >= sizeof(handler_cgroup))
 		return -ENAMETOOLONG;
+	if (len != strlen(handler_cgroup) || memcmp(handler_cgroup, val, len))
+		handler_cgroup_gen++;
 	memcpy(handler_cgroup, val, len);
 	handler_cgroup[len] = '\0';
+	WRITE_ONCE(handler_cgroup_none, !len);
 	return 0;
 }
 
@@ -98,33 +122,35 @@ MODULE_PARM_DESC(handler_cgroup,
 		 "The cgroup v2 directory handlers run in, e.g. /sys/fs/cgroup/gs-handlers (required)");
 
 /**
- * gs_handler_cgroup - the handler cgroup's directory
- * @buf: where to copy it
+ * gs_handler_cgroup - the handler cgroup's directory, the parent of every
+ * principal's handler cgroup
+ * @buf: where to copy it ("" when none is set)
  * @size: size of @buf
  *
- * Context: process context; takes the module's parameter lock (a mutex).
+ * Context: process context, never the OOM path: takes the module's
+ * parameter lock (a mutex).
+ * Return: the generation of the value, which changes with every write.
  */
-void gs_handler_cgroup(char *buf, size_t size)
+unsigned int gs_handler_cgroup(char *buf, size_t size)
 {
+	unsigned int gen;
+
 	kernel_param_lock(THIS_MODULE);
 	strscpy(buf, handler_cgroup, size);
+	gen = handler_cgroup_gen;
 	kernel_param_unlock(THIS_MODULE);
+	return gen;
 }
 
 /**
- * gs_handler_cgroup_set - whether a handler cgroup is named at all
+ * gs_handler_cgroup_none - whether handler_cgroup is empty now
  *
- * Context: process context; takes the module's parameter lock (a mutex).
- * Return: true if handler_cgroup is not empty.
+ * Context: any, the OOM path included: takes no lock.
+ * Return: true if no handler cgroup is named (no handler may run).
  */
-bool gs_handler_cgroup_set(void)
+bool gs_handler_cgroup_none(void)
 {
-	bool set;
-
-	kernel_param_lock(THIS_MODULE);
-	set = handler_cgroup[0];
-	kernel_param_unlock(THIS_MODULE);
-	return set;
+	return READ_ONCE(handler_cgroup_none);
 }
 
 /* Read-only: which hook this build of the module uses, for gs-kit status. */

@@ -13,6 +13,14 @@
  * a kill; another is parked after each OOM that used one. Without one at
  * hand the OOM path forks as before.
  *
+ * A helper is parked for a principal (root's registrations first, then the
+ * user whose registrations have the fewest) and waits in that principal's
+ * handler cgroup: moving a process between cgroups waits for an RCU grace
+ * period, which would otherwise be most of a handler's start. An OOM takes
+ * the helper parked for its registration's principal, else any (which then
+ * moves). Parked helpers have no memory of their own (no mm), which is how
+ * the end of a run, killing everything in that cgroup, passes them over.
+ *
  * A parked helper is started with UMH_NO_WAIT, so that no worker sits in
  * an uninterruptible wait for as long as it is parked; the OOM path watches
  * its pid for the exit instead. It waits interruptibly: a signal, the
@@ -66,6 +74,14 @@ struct gs_parked_helper {
 	bool reached;			/* it got as far as parking: no longer gs_park_busy's */
 	struct completion go;
 	struct gs_entry *e;		/* set when claimed, under gs_park_lock */
+	/*
+	 * The principal it was parked for, and the handler cgroup it waits
+	 * in (in_hcg), so that an OOM of that principal need not move it.
+	 */
+	struct gs_principal *pr;
+	struct gs_hcg *hcg;
+	bool in_hcg;
+	bool counted;			/* in pr->parked, under gs_park_lock */
 	/* The kernel's root when it was forked (compared, never dereferenced). */
 	struct vfsmount *root_mnt;
 	struct dentry *root_dentry;
@@ -85,6 +101,16 @@ static DECLARE_DELAYED_WORK(gs_park_next, gs_park_work);
 /* Placeholders: the parked helper takes the entry's before it execs. */
 static char *gs_park_argv[] = { "/proc/graceful_shutdown/parked", NULL };
 static char *gs_park_envp[] = { NULL };
+
+/* @p no longer waits for its principal's registrations. */
+static void gs_park_uncount(struct gs_parked_helper *p)
+{
+	lockdep_assert_held(&gs_park_lock);
+	if (p->counted) {
+		atomic_dec(&p->pr->parked);
+		p->counted = false;
+	}
+}
 
 /* How many helpers to keep parked: one per registration, at least one. */
 static unsigned int gs_park_wanted(void)
@@ -132,6 +158,9 @@ static int gs_park_wait(struct subprocess_info *info, struct cred *new)
 	p->root_mnt = current->fs->root.mnt;
 	p->root_dentry = current->fs->root.dentry;
 	spin_unlock(&current->fs->lock);
+	/* Wait where its principal's handlers run: the move is slow (gs_hcg_join()). */
+	if (p->hcg)
+		p->in_hcg = !gs_hcg_join(p->hcg) && gs_hcg_holds_current(p->hcg);
 
 	spin_lock(&gs_park_lock);
 	gs_park_busy = false;
@@ -155,11 +184,12 @@ static int gs_park_wait(struct subprocess_info *info, struct cred *new)
 		list_del_init(&p->node);
 		gs_parked_count--;
 	}
+	gs_park_uncount(p);
 	e = p->e;
 	spin_unlock(&gs_park_lock);
 	if (!e)
 		return err ?: -ECANCELED;
-	info->path = e->argv[0];
+	info->path = e->exec_path;
 	info->argv = e->argv;
 	info->envp = e->envp;
 	err = gs_helper_start(e, new);
@@ -191,6 +221,11 @@ static void gs_park_cleanup(struct subprocess_info *info)
 		/* Never parked: its fork failed. */
 		gs_park_retry_later();
 	}
+	spin_lock(&gs_park_lock);
+	gs_park_uncount(p);
+	spin_unlock(&gs_park_lock);
+	gs_hcg_put(p->hcg);
+	gs_principal_put(p->pr);
 	kfree(p);
 	if (atomic_dec_and_test(&gs_park_live))
 		wake_up_all(&gs_park_wq);
@@ -201,6 +236,7 @@ static void gs_park_work(struct work_struct *work)
 	struct subprocess_info *info;
 	struct gs_parked_helper *p;
 	bool go;
+	int err;
 
 	if (si_mem_available() < GS_PARK_MIN_AVAILABLE) {
 		gs_park_again(GS_PARK_WAIT);
@@ -222,6 +258,15 @@ static void gs_park_work(struct work_struct *work)
 		kfree(p);
 		gs_park_retry_later();
 		return;
+	}
+	/* For the principal that lacks one most; for none if none does. */
+	p->pr = gs_principal_to_park();
+	if (p->pr) {
+		p->hcg = gs_principal_hcg(p->pr, &err);
+		if (p->hcg) {
+			atomic_inc(&p->pr->parked);
+			p->counted = true;
+		}
 	}
 	INIT_LIST_HEAD(&p->node);
 	init_completion(&p->go);
@@ -268,10 +313,17 @@ static void gs_park_dismiss(void)
  */
 bool gs_park_claim(struct gs_entry *e)
 {
-	struct gs_parked_helper *p;
+	struct gs_parked_helper *p, *q;
 
 	spin_lock(&gs_park_lock);
 	p = list_first_entry_or_null(&gs_park_list, struct gs_parked_helper, node);
+	/* One waiting in the entry's handler cgroup already, if any. */
+	list_for_each_entry(q, &gs_park_list, node) {
+		if (q->in_hcg && q->hcg == e->hcg) {
+			p = q;
+			break;
+		}
+	}
 	if (p && !gs_park_root_current(p)) {
 		/* Stale, and so are the others: send them away and fork this time. */
 		gs_park_dismiss();
@@ -280,6 +332,7 @@ bool gs_park_claim(struct gs_entry *e)
 	if (p) {
 		list_del_init(&p->node);
 		gs_parked_count--;
+		gs_park_uncount(p);
 		kref_get(&e->ref);	/* the helper's, put by gs_park_cleanup() */
 		e->parked = true;
 		p->e = e;

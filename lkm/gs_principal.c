@@ -1,11 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Registrants and their budgets: how long handlers may hold the OOM killer
- * (all of them together, and those of one non-root registrant), refilled
- * at their size per minute, and the registrants themselves (how many
- * registrations each holds). gs_lock, defined here, also guards the
- * registry's links (gs_registry.c): the OOM path takes it for a few
- * instructions at a time, never across an allocation.
+ * Principals: who answers for a registration. The admins (CAP_SYS_ADMIN in
+ * the initial user namespace) are one principal; every other registrant is
+ * counted as the user it is outside every user namespace (the owner of the
+ * outermost namespace it is in), so that the 65,536 uids a user may map
+ * into namespaces of its own are one user here. Each principal has:
+ *
+ *   - a share of the table: max_entries in all, of which users together
+ *     hold at most users_max_entries and each user user_max_entries, so
+ *     that root can always register;
+ *   - budgets of time its handlers may hold the OOM killer, refilled at
+ *     their size per minute: root's (hold_budget_ms), all users' together
+ *     (users_hold_budget_ms) and each user's (user_hold_budget_ms); users
+ *     never spend root's;
+ *   - a handler cgroup of its own (gs_cgroup.c).
+ *
+ * gs_lock, defined here, also guards the registry's links (gs_registry.c):
+ * the OOM path takes it for a few instructions at a time, never across an
+ * allocation.
  */
 #define pr_fmt(fmt) "graceful_shutdown: " fmt
 
@@ -15,6 +27,7 @@
 #include <linux/math64.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/user_namespace.h>
 
 #include "gs_internal.h"
 
@@ -22,12 +35,15 @@
 #define GS_BUDGET_PERIOD_MS	60000U
 /* Less than this is no time to run a handler in: skip it. */
 #define GS_MIN_WAIT_MS		100U
-#define GS_USER_HASH_BITS	6
+#define GS_PRINCIPAL_HASH_BITS	6
+/* Helpers parked for one user's registrations at most; root's take the rest. */
+#define GS_PARK_PER_USER	2
 
 DEFINE_SPINLOCK(gs_lock);
-static DEFINE_HASHTABLE(gs_users, GS_USER_HASH_BITS);
-/* Every handler's hold, whoever registered it; under gs_lock. */
-static struct gs_bucket gs_hold;
+static DEFINE_HASHTABLE(gs_principals, GS_PRINCIPAL_HASH_BITS);
+/* All users' handlers' hold, and their registrations; under gs_lock. */
+static struct gs_bucket gs_users_hold;
+static unsigned int gs_users_entries;
 
 static void gs_bucket_init(struct gs_bucket *b, unsigned int cap_ms)
 {
@@ -59,135 +75,296 @@ static s64 gs_bucket_level(struct gs_bucket *b, unsigned int cap_ms, u64 now)
 	return b->left_ms;
 }
 
-static bool gs_bucket_full(struct gs_bucket *b, unsigned int cap_ms, u64 now)
+static unsigned int gs_hold_cap(const struct gs_principal *pr)
 {
-	return gs_bucket_level(b, cap_ms, now) >= cap_ms;
+	return pr->admin ? READ_ONCE(gs_hold_budget_ms) : READ_ONCE(gs_user_hold_budget_ms);
 }
 
 /**
- * gs_budget_init - start with every budget whole
+ * gs_principal_init - start with every budget whole
  *
  * Context: module load, before anything else runs.
  */
-void gs_budget_init(void)
+void gs_principal_init(void)
 {
-	gs_bucket_init(&gs_hold, gs_hold_budget_ms);
+	gs_bucket_init(&gs_users_hold, gs_users_hold_budget_ms);
 }
 
-static void gs_user_release(struct kref *ref)
+/* The uid that answers for @cred: outside every user namespace it is in. */
+static kuid_t gs_outer_uid(const struct cred *cred)
 {
-	kfree(container_of(ref, struct gs_user, ref));
+	struct user_namespace *ns = cred->user_ns;
+	kuid_t uid = cred->euid;
+
+	for (; ns != &init_user_ns; ns = ns->parent)
+		uid = ns->owner;
+	return uid;
+}
+
+static void gs_principal_release(struct kref *ref)
+{
+	struct gs_principal *pr = container_of(ref, struct gs_principal, ref);
+
+	gs_hcg_put(pr->hcg);
+	kfree(pr);
 }
 
 /**
- * gs_user_put - drop a reference to a registrant
- * @u: the registrant, or NULL (an admin, who has none)
+ * gs_principal_put - drop a reference to a principal
+ * @pr: the principal, or NULL
  *
  * Context: any context that may free memory.
  */
-void gs_user_put(struct gs_user *u)
+void gs_principal_put(struct gs_principal *pr)
 {
-	if (u)
-		kref_put(&u->ref, gs_user_release);
+	if (pr)
+		kref_put(&pr->ref, gs_principal_release);
 }
 
-static struct gs_user *gs_user_lookup(kuid_t uid)
+/**
+ * gs_principal_ref - take another reference to a principal
+ * @pr: the principal
+ *
+ * Context: any.
+ * Return: @pr.
+ */
+struct gs_principal *gs_principal_ref(struct gs_principal *pr)
 {
-	struct gs_user *u;
+	kref_get(&pr->ref);
+	return pr;
+}
+
+static struct gs_principal *gs_principal_lookup(kuid_t uid, bool admin)
+{
+	struct gs_principal *pr;
 
 	lockdep_assert_held(&gs_lock);
-	hash_for_each_possible(gs_users, u, node, __kuid_val(uid))
-		if (uid_eq(u->uid, uid))
-			return u;
+	hash_for_each_possible(gs_principals, pr, node, __kuid_val(uid))
+		if (uid_eq(pr->uid, uid) && pr->admin == admin)
+			return pr;
 	return NULL;
 }
 
 /**
- * gs_user_get - the registrant @uid, made if new
- * @uid: its effective uid
+ * gs_principal_get - the principal that answers for a registrant, made if new
+ * @cred: the registrant's credentials
+ * @admin: whether the registrant is an admin
  *
  * Context: process context; may sleep (allocates).
- * Return: the registrant with a reference for the caller, or NULL on ENOMEM.
+ * Return: the principal with a reference for the caller, or NULL on ENOMEM.
  */
-struct gs_user *gs_user_get(kuid_t uid)
+struct gs_principal *gs_principal_get(const struct cred *cred, bool admin)
 {
-	struct gs_user *u, *fresh;
+	kuid_t uid = admin ? GLOBAL_ROOT_UID : gs_outer_uid(cred);
+	struct gs_principal *pr, *fresh;
 
 	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL);
 	if (!fresh)
 		return NULL;
 	kref_init(&fresh->ref);		/* the hash's */
 	fresh->uid = uid;
-	gs_bucket_init(&fresh->hold, READ_ONCE(gs_user_hold_budget_ms));
+	fresh->admin = admin;
+	atomic_set(&fresh->parked, 0);
+	mutex_init(&fresh->cg_mutex);
+	gs_bucket_init(&fresh->hold, gs_hold_cap(fresh));
 
 	spin_lock(&gs_lock);
-	u = gs_user_lookup(uid);
-	if (!u) {
-		hash_add(gs_users, &fresh->node, __kuid_val(uid));
-		u = fresh;
+	pr = gs_principal_lookup(uid, admin);
+	if (!pr) {
+		hash_add(gs_principals, &fresh->node, __kuid_val(uid));
+		pr = fresh;
 		fresh = NULL;
 	}
-	kref_get(&u->ref);
+	kref_get(&pr->ref);
 	spin_unlock(&gs_lock);
 	kfree(fresh);
-	return u;
+	return pr;
 }
 
 /**
- * gs_users_sweep - forget registrants that hold nothing
- * @all: every registrant (unload), not only those whose budget is whole
+ * gs_principal_hcg - the principal's handler cgroup, made if new
+ * @pr: the principal
+ * @err: set on failure
+ *
+ * Made again when handler_cgroup has changed since.
+ *
+ * Context: process context, never the OOM path; takes pr->cg_mutex.
+ * Return: the handler cgroup with a reference for the caller, or NULL.
+ */
+struct gs_hcg *gs_principal_hcg(struct gs_principal *pr, int *err)
+{
+	char name[32], dir[GS_CGROUP_PATH_MAX];
+	unsigned int gen = gs_handler_cgroup(dir, sizeof(dir));
+	struct gs_hcg *h;
+
+	mutex_lock(&pr->cg_mutex);
+	if (!pr->hcg || pr->hcg->gen != gen) {
+		if (pr->admin)
+			strscpy(name, "admin", sizeof(name));
+		else
+			snprintf(name, sizeof(name), "user-%u", from_kuid(&init_user_ns, pr->uid));
+		h = gs_hcg_make(name, pr->admin, err);
+		if (h) {
+			gs_hcg_put(pr->hcg);
+			pr->hcg = h;
+		}
+	}
+	h = gs_hcg_get(pr->hcg);
+	if (h && h->gen != gen) {	/* a stale one, and no new one could be made */
+		gs_hcg_put(h);
+		h = NULL;
+	}
+	mutex_unlock(&pr->cg_mutex);
+	if (h)
+		*err = 0;
+	return h;
+}
+
+/**
+ * gs_principals_sweep - forget principals that hold nothing
+ * @all: every principal (unload), not only those whose budget is whole
  *
  * One that spent its budget is kept until it has come back, so that
- * unregistering and registering again does not refill it. A registrant is
+ * unregistering and registering again does not refill it. A principal is
  * found and referenced under gs_lock, and dropped from the hash here only
  * while the hash's is its one reference, under the same lock.
  *
  * Context: process context.
  */
-void gs_users_sweep(bool all)
+void gs_principals_sweep(bool all)
 {
-	unsigned int cap = READ_ONCE(gs_user_hold_budget_ms);
 	u64 now = ktime_get_ns();
+	struct gs_principal *pr;
 	struct hlist_node *tmp;
-	struct gs_user *u;
 	HLIST_HEAD(idle);
 	int bkt;
 
 	spin_lock(&gs_lock);
-	hash_for_each_safe(gs_users, bkt, tmp, u, node) {
-		if (!all && (kref_read(&u->ref) > 1 || !gs_bucket_full(&u->hold, cap, now)))
+	hash_for_each_safe(gs_principals, bkt, tmp, pr, node) {
+		if (!all && (kref_read(&pr->ref) > 1 ||
+			     gs_bucket_level(&pr->hold, gs_hold_cap(pr), now) < gs_hold_cap(pr)))
 			continue;
-		hash_del(&u->node);
-		hlist_add_head(&u->node, &idle);
+		hash_del(&pr->node);
+		hlist_add_head(&pr->node, &idle);
 	}
 	spin_unlock(&gs_lock);
-	hlist_for_each_entry_safe(u, tmp, &idle, node)
-		gs_user_put(u);
+	hlist_for_each_entry_safe(pr, tmp, &idle, node)
+		gs_principal_put(pr);
+}
+
+/**
+ * gs_principal_linked - count registrations linked (@delta 1) or unlinked (-1)
+ * @pr: their principal
+ * @delta: the change
+ *
+ * Context: caller holds gs_lock.
+ */
+void gs_principal_linked(struct gs_principal *pr, int delta)
+{
+	lockdep_assert_held(&gs_lock);
+	pr->entries += delta;
+	if (!pr->admin)
+		gs_users_entries += delta;
+}
+
+/**
+ * gs_principal_may_grow - whether a user's own share of the table fits more
+ * @pr: the principal of some of a write's registrations
+ * @grow: how many more of its registrations the write would leave
+ *
+ * Context: caller holds gs_lock.
+ * Return: 0, or -EDQUOT (a user's share is full).
+ */
+int gs_principal_may_grow(struct gs_principal *pr, int grow)
+{
+	lockdep_assert_held(&gs_lock);
+	if (pr->admin || grow <= 0)
+		return 0;
+	return pr->entries + grow > READ_ONCE(gs_user_max_entries) ? -EDQUOT : 0;
+}
+
+/**
+ * gs_table_may_grow - whether the table, and the users' share of it, fit more
+ * @total_grow: how many more registrations a write would leave in all
+ * @users_grow: how many more of those would be users'
+ *
+ * Only a write that grows the table, or the users' share, can overflow it:
+ * removals always work.
+ *
+ * Context: caller holds gs_lock.
+ * Return: 0, or -ENOSPC.
+ */
+int gs_table_may_grow(int total_grow, int users_grow)
+{
+	lockdep_assert_held(&gs_lock);
+	if (total_grow > 0 && gs_registry_count_locked() + total_grow > READ_ONCE(gs_max_entries))
+		return -ENOSPC;
+	if (users_grow > 0 && gs_users_entries + users_grow > READ_ONCE(gs_users_max_entries))
+		return -ENOSPC;
+	return 0;
+}
+
+/**
+ * gs_principal_to_park - the principal a helper should be parked for next
+ *
+ * The one whose registrations have the fewest helpers parked for them:
+ * root's first, then a user's, at most GS_PARK_PER_USER each.
+ *
+ * Context: process context; takes gs_lock.
+ * Return: the principal with a reference, or NULL if none lacks one.
+ */
+struct gs_principal *gs_principal_to_park(void)
+{
+	struct gs_principal *pr, *best = NULL;
+	int want, best_want = 0, bkt;
+
+	spin_lock(&gs_lock);
+	hash_for_each(gs_principals, bkt, pr, node) {
+		want = pr->admin ? pr->entries : min_t(unsigned int, pr->entries, GS_PARK_PER_USER);
+		want -= atomic_read(&pr->parked);
+		if (want <= 0)
+			continue;
+		if (pr->admin) {
+			best = pr;
+			break;
+		}
+		if (want > best_want) {
+			best = pr;
+			best_want = want;
+		}
+	}
+	if (best)
+		kref_get(&best->ref);
+	spin_unlock(&gs_lock);
+	return best;
 }
 
 /**
  * gs_wait_budget - how long a handler may hold the OOM killer
- * @u: its registrant, NULL for an admin
+ * @pr: its principal
  * @now: ktime_get_ns() at the victim's choice
  * @why: set to the budget that limits it
  *
- * Its registrant's timeout, within what is left of the budgets.
+ * Its principal's timeout, within what is left of its budgets: root's
+ * own, or the user's own and all users' together.
  *
  * Context: process context; takes gs_lock.
  * Return: the wait in ms, or 0 if the handler must not run at all.
  */
-unsigned int gs_wait_budget(struct gs_user *u, u64 now, const char **why)
+unsigned int gs_wait_budget(struct gs_principal *pr, u64 now, const char **why)
 {
-	s64 wait = READ_ONCE(gs_timeout_ms), left;
+	s64 wait = READ_ONCE(gs_timeout_ms), left, users;
 
-	if (u)
-		wait = min_t(s64, wait, READ_ONCE(gs_user_timeout_ms));
 	spin_lock(&gs_lock);
-	left = gs_bucket_level(&gs_hold, READ_ONCE(gs_hold_budget_ms), now);
-	*why = "budget";
-	if (u && gs_bucket_level(&u->hold, READ_ONCE(gs_user_hold_budget_ms), now) < left) {
-		left = u->hold.left_ms;
-		*why = "user_budget";
+	left = gs_bucket_level(&pr->hold, gs_hold_cap(pr), now);
+	*why = pr->admin ? "budget" : "user_budget";
+	if (!pr->admin) {
+		wait = min_t(s64, wait, READ_ONCE(gs_user_timeout_ms));
+		users = gs_bucket_level(&gs_users_hold, READ_ONCE(gs_users_hold_budget_ms), now);
+		if (users < left) {
+			left = users;
+			*why = "users_budget";
+		}
 	}
 	spin_unlock(&gs_lock);
 	wait = min(wait, left);
@@ -196,18 +373,18 @@ unsigned int gs_wait_budget(struct gs_user *u, u64 now, const char **why)
 
 /**
  * gs_charge - count the time a handler held the OOM killer
- * @u: its registrant, NULL for an admin
+ * @pr: its principal
  * @since: ktime_get_ns() when its hold began
  *
  * Context: process context; takes gs_lock.
  */
-void gs_charge(struct gs_user *u, u64 since)
+void gs_charge(struct gs_principal *pr, u64 since)
 {
 	s64 held = div_u64(ktime_get_ns() - since, NSEC_PER_MSEC);
 
 	spin_lock(&gs_lock);
-	gs_hold.left_ms -= held;
-	if (u)
-		u->hold.left_ms -= held;
+	pr->hold.left_ms -= held;
+	if (!pr->admin)
+		gs_users_hold.left_ms -= held;
 	spin_unlock(&gs_lock);
 }

@@ -3,7 +3,16 @@
  * /proc/graceful_shutdown: a write registers "<pid> <handler> [args...]"
  * ("+<pid>" for the process and every process descended from it) or
  * removes "-<pid>", one a line, all lines or none; a read lists the
- * registrations the reader may see, in the same format.
+ * registrations the reader may see, in the same format. A registration the
+ * reader did not make is listed with its registrant first, "<uid>:<pid>
+ * ...", so that a listing written back never changes whose it is: root
+ * writing "<uid>:<pid> ..." keeps that user's registration as it is, or
+ * makes one that runs as the process's owner, never as root.
+ *
+ * Every line is parsed and checked (handler path, confinement, the
+ * principal's handler cgroup) before the writers' mutex is taken, and that
+ * mutex is taken killably: a handler path on a stalled FUSE mount holds up
+ * its own writer only.
  */
 #define pr_fmt(fmt) "graceful_shutdown: " fmt
 
@@ -20,10 +29,12 @@
 #include <linux/proc_fs.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/uidgid.h>
 
 #include "gs_internal.h"
 
@@ -33,12 +44,28 @@
  */
 #define GS_PROC_MODE	0666
 
-/* Serialises writers, so that a multi-line write is checked and applied as one. */
+/* Serialises writers' checks against the registry and their changes to it. */
 static DEFINE_MUTEX(gs_write_mutex);
 
 static bool gs_is_admin(struct file *file)
 {
 	return file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
+}
+
+/*
+ * The writer must be who opened the file: the handler gets the writer's
+ * credentials and confinement, and whether it may act at all is the
+ * opener's. A descriptor passed from root to a user, or written to by a
+ * setuid program on a user's behalf, registers nothing.
+ */
+static int gs_writer_is_opener(struct file *file)
+{
+	const struct cred *opener = file->f_cred;
+
+	if (!uid_eq(current_euid(), opener->euid) || !uid_eq(current_uid(), opener->uid) ||
+	    gs_is_admin(file) != ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN))
+		return -EPERM;
+	return 0;
 }
 
 /* Root may act on any process; a user on its own processes only. */
@@ -58,11 +85,13 @@ static int gs_may_act_on(struct file *file, struct pid *pid)
 	return err;
 }
 
-/* One parsed line of a write: an entry to add, or a pid to remove. */
+/* One parsed line of a write. */
 struct gs_op {
 	struct list_head node;
 	struct pid *pid;
-	struct gs_entry *add;		/* NULL for a removal */
+	struct gs_entry *add;		/* a registration to make */
+	bool remove;			/* "-<pid>" */
+	/* neither: "<uid>:<pid> ..." naming a registration there already, kept */
 };
 
 static void gs_ops_free(struct list_head *ops)
@@ -78,17 +107,23 @@ static void gs_ops_free(struct list_head *ops)
 	}
 }
 
+/* A process's pid from a number in the writer's pid namespace; a thread's is its process's. */
 static int gs_parse_pid(const char *s, struct pid **pidp)
 {
-	struct pid *pid;
+	struct task_struct *task;
+	struct pid *pid = NULL;
 	int nr;
 
 	if (!isdigit(*s) || kstrtoint(s, 10, &nr) || nr <= 0)
 		return -EINVAL;
-	pid = find_get_pid(nr);
+	rcu_read_lock();
+	task = pid_task(find_vpid(nr), PIDTYPE_PID);
+	if (task && !(task->flags & PF_EXITING))
+		pid = get_task_pid(task, PIDTYPE_TGID);
+	rcu_read_unlock();
 	if (!pid)
 		return -ESRCH;
-	if (gs_process_gone(pid)) {	/* a thread id, or an exiting process */
+	if (gs_process_gone(pid)) {	/* an exiting process */
 		put_pid(pid);
 		return -ESRCH;
 	}
@@ -96,8 +131,13 @@ static int gs_parse_pid(const char *s, struct pid **pidp)
 	return 0;
 }
 
-static struct gs_entry *gs_entry_new(struct file *file, struct pid *pid,
-				     const char *cmd)
+/*
+ * A registration of @pid with handler line @cmd, made by @registrant with
+ * @cred (a reference of its own is taken), answered for by the admins or
+ * by the user @cred is.
+ */
+static struct gs_entry *gs_entry_new(struct task_struct *registrant, const struct cred *cred,
+				     bool admin, struct pid *pid, const char *cmd)
 {
 	struct gs_entry *e;
 	int err, i;
@@ -113,26 +153,28 @@ static struct gs_entry *gs_entry_new(struct file *file, struct pid *pid,
 		return ERR_PTR(-ENOMEM);
 	}
 	e->pid = pid;
-	e->cred = get_cred(file->f_cred);
-	e->no_new_privs = task_no_new_privs(current);
+	e->cred = get_cred(cred);
 	err = -EINVAL;
 	if (e->argc < 1)
-		goto fail;
-	err = -EXDEV;
-	if (!gs_same_root_as_kernel())
 		goto fail;
 	err = -E2BIG;
 	if (e->argc > GS_ARGS_MAX + 1)
 		goto fail;
-	err = gs_check_handler(e->argv[0], e->cred, &e->dev, &e->ino);
+	err = gs_confinement_check(registrant);
 	if (err)
 		goto fail;
-	if (!gs_is_admin(file)) {
-		err = -ENOMEM;
-		e->user = gs_user_get(e->cred->euid);
-		if (!e->user)
-			goto fail;
-	}
+	gs_confinement_take(&e->confine, registrant);
+	err = gs_check_handler(e->argv[0], e->cred, &e->dev, &e->ino, &e->exec_path);
+	if (err)
+		goto fail;
+	err = -ENOMEM;
+	e->principal = gs_principal_get(e->cred, admin);
+	if (!e->principal)
+		goto fail;
+	/* Handlers run only in a handler cgroup: without one, none can. */
+	e->hcg = gs_principal_hcg(e->principal, &err);
+	if (!e->hcg)
+		goto fail;
 	/* The listed form: arguments joined by single spaces. */
 	err = -ENOMEM;
 	e->cmdline = kzalloc(strlen(cmd) + 1, GFP_KERNEL);
@@ -150,25 +192,103 @@ fail:
 	return ERR_PTR(err);
 }
 
+/* Whether @e is registered as "<owner>:[+]<pid> @cmd" would make it. */
+static bool gs_entry_is(const struct gs_entry *e, kuid_t owner, bool tree, const char *cmd)
+{
+	char **argv;
+	int argc, i;
+	bool same;
+
+	if (test_bit(GS_FIRED, &e->flags) || e->tree != tree || !uid_eq(e->cred->euid, owner))
+		return false;
+	argv = argv_split(GFP_KERNEL, cmd, &argc);
+	if (!argv)
+		return false;
+	same = argc == e->argc;
+	for (i = 0; same && i < argc; i++)
+		same = !strcmp(argv[i], e->argv[i]);
+	argv_free(argv);
+	return same;
+}
+
+/*
+ * "<uid>:[+]<pid> <handler>..." for another user's process, written by an
+ * admin (a listing written back): keep the registration if it is there as
+ * written, else make one with the process's own credentials, never the
+ * writer's. The process must be wholly the user's.
+ */
+static int gs_parse_restore(struct gs_op *op, kuid_t owner, bool tree, const char *cmd)
+{
+	struct task_struct *task;
+	const struct cred *cred;
+	struct gs_entry *e;
+	bool kept;
+	int err;
+
+	rcu_read_lock();
+	e = gs_lookup(op->pid);
+	kept = e && kref_get_unless_zero(&e->ref);
+	rcu_read_unlock();
+	if (kept) {
+		kept = gs_entry_is(e, owner, tree, cmd);
+		gs_entry_put(e);
+		if (kept)
+			return 0;
+	}
+
+	task = get_pid_task(op->pid, PIDTYPE_TGID);
+	if (!task)
+		return -ESRCH;
+	cred = get_task_cred(task);
+	err = -EPERM;
+	if (gs_owns(owner, cred)) {
+		e = gs_entry_new(task, cred, false, op->pid, cmd);
+		err = PTR_ERR_OR_ZERO(e);
+		if (!err)
+			op->add = e;
+	}
+	put_cred(cred);
+	put_task_struct(task);
+	return err;
+}
+
 /* Parse one non-empty line into @ops; count registrations in @adds. */
 static int gs_parse_line(struct file *file, char *line, struct list_head *ops,
 			 unsigned int *adds)
 {
+	bool admin = gs_is_admin(file), tree, remove;
+	kuid_t owner = INVALID_UID;
+	char *word, *pidstr, *rest;
 	struct gs_op *op, *other;
-	char *pidstr, *rest;
-	struct gs_entry *e;
+	unsigned int nr;
 	int err;
 
-	pidstr = strsep(&line, " \t");
+	word = strsep(&line, " \t");
 	rest = line ? skip_spaces(line) : NULL;
+	pidstr = strchr(word, ':');
+	if (pidstr) {		/* "<uid>:...": whose registration it is */
+		*pidstr++ = '\0';
+		if (!isdigit(*word) || kstrtouint(word, 10, &nr))
+			return -EINVAL;
+		owner = make_kuid(current_user_ns(), nr);
+		if (!uid_valid(owner))
+			return -EINVAL;
+		if (uid_eq(owner, current_euid()))
+			owner = INVALID_UID;	/* the writer's own: as without */
+	} else {
+		pidstr = word;
+	}
+	remove = pidstr[0] == '-';
+	tree = pidstr[0] == '+';
+	/* "-<pid>" has nothing after it, nor an owner; the others need a handler. */
+	if (remove == (rest && *rest) || (remove && uid_valid(owner)))
+		return -EINVAL;
+	if (uid_valid(owner) && !admin)
+		return -EPERM;
 	op = kzalloc(sizeof(*op), GFP_KERNEL);
 	if (!op)
 		return -ENOMEM;
-	/* "-<pid>" has nothing after it; "<pid>" and "+<pid>" need a handler. */
-	if ((pidstr[0] == '-') == (rest && *rest))
-		err = -EINVAL;
-	else
-		err = gs_parse_pid(pidstr + (pidstr[0] == '-' || pidstr[0] == '+'), &op->pid);
+	err = gs_parse_pid(pidstr + (remove || tree), &op->pid);
 	if (err)
 		goto fail;
 	err = gs_may_act_on(file, op->pid);
@@ -179,13 +299,20 @@ static int gs_parse_line(struct file *file, char *line, struct list_head *ops,
 	list_for_each_entry(other, ops, node)
 		if (other->pid == op->pid)
 			goto fail_pid;
-	if (pidstr[0] != '-') {
-		e = gs_entry_new(file, op->pid, rest);
-		err = PTR_ERR_OR_ZERO(e);
+	op->remove = remove;
+	err = 0;
+	if (uid_valid(owner)) {
+		err = gs_parse_restore(op, owner, tree, rest);
+	} else if (!remove) {
+		op->add = gs_entry_new(current, current_cred(), admin, op->pid, rest);
+		err = PTR_ERR_OR_ZERO(op->add);
 		if (err)
-			goto fail_pid;
-		e->tree = pidstr[0] == '+';
-		op->add = e;
+			op->add = NULL;
+	}
+	if (err)
+		goto fail_pid;
+	if (op->add) {
+		op->add->tree = tree;
 		(*adds)++;
 	}
 	list_add_tail(&op->node, ops);
@@ -197,55 +324,80 @@ fail:
 	return err;
 }
 
-/*
- * Check every op against the registry and the limits, then apply them all.
- * Writers are serialised, so only the OOM path can change the registry
- * meanwhile, and it only takes entries out: what was checked still holds.
- * The lock the OOM path takes is held for one op at a time.
- */
-static int gs_apply(struct list_head *ops)
+/* How much a write grows one principal's registrations. */
+struct gs_growth {
+	struct gs_principal *pr;
+	int grow;
+};
+
+static void gs_grow(struct gs_growth *g, unsigned int *n, struct gs_principal *pr, int by)
 {
-	int grow = 0, user_grow = 0;
-	struct gs_user *user = NULL;
+	unsigned int i;
+
+	for (i = 0; i < *n && g[i].pr != pr; i++)
+		;
+	if (i == *n) {
+		g[i].pr = pr;
+		g[i].grow = 0;
+		(*n)++;
+	}
+	g[i].grow += by;
+}
+
+/*
+ * Check every op against the registry and the shares of the table, then
+ * apply them all. Writers are serialised, so only the OOM path can change
+ * the registry meanwhile, and it only takes entries out: what was checked
+ * still holds. The lock the OOM path takes is held for one op at a time.
+ */
+static int gs_apply(struct list_head *ops, unsigned int nr_ops)
+{
+	int total = 0, users = 0, err = 0;
+	struct gs_growth *growth;
 	struct gs_entry *old;
+	unsigned int n = 0, i;
 	struct gs_op *op;
-	bool fits;
 
 	lockdep_assert_held(&gs_write_mutex);
-	/* All the registrations of one write are the same registrant's. */
-	list_for_each_entry(op, ops, node)
-		if (op->add)
-			user = op->add->user;
-
+	growth = kcalloc(2 * nr_ops + 1, sizeof(*growth), GFP_KERNEL);
+	if (!growth)
+		return -ENOMEM;
 	gs_prune();
 	rcu_read_lock();
 	list_for_each_entry(op, ops, node) {
+		if (!op->add && !op->remove)
+			continue;	/* kept as it is */
 		old = gs_lookup(op->pid);
 		if (old && test_bit(GS_FIRED, &old->flags))
 			old = NULL;
-		if (!op->add && !old) {
-			rcu_read_unlock();
-			return -ENOENT;
+		if (op->remove && !old) {
+			err = -ENOENT;
+			break;
 		}
-		grow += !!op->add - !!old;
-		if (user)
-			user_grow += !!op->add - (old && old->user == user);
+		if (op->add)
+			gs_grow(growth, &n, op->add->principal, 1);
+		if (old)
+			gs_grow(growth, &n, old->principal, -1);
+		total += !!op->add - !!old;
 	}
 	rcu_read_unlock();
 
 	spin_lock(&gs_lock);
-	/* Only a write that grows the registry can overflow it. */
-	fits = grow <= 0 || gs_registry_count_locked() + grow <= READ_ONCE(gs_max_entries);
-	if (fits && user_grow > 0 &&
-	    user->entries + user_grow > READ_ONCE(gs_user_max_entries)) {
-		spin_unlock(&gs_lock);
-		return -EDQUOT;
+	for (i = 0; !err && i < n; i++) {
+		if (!growth[i].pr->admin)
+			users += growth[i].grow;
+		err = gs_principal_may_grow(growth[i].pr, growth[i].grow);
 	}
+	if (!err)
+		err = gs_table_may_grow(total, users);
 	spin_unlock(&gs_lock);
-	if (!fits)
-		return -ENOSPC;
+	kfree(growth);
+	if (err)
+		return err;
 
 	list_for_each_entry(op, ops, node) {
+		if (!op->add && !op->remove)
+			continue;
 		rcu_read_lock();
 		spin_lock(&gs_lock);
 		old = gs_lookup(op->pid);
@@ -268,13 +420,16 @@ static int gs_apply(struct list_head *ops)
 static ssize_t gs_proc_write(struct file *file, const char __user *ubuf,
 			     size_t count, loff_t *ppos)
 {
+	unsigned int adds = 0, nr_ops = 0;
 	char *buf, *cursor, *line;
-	unsigned int adds = 0;
 	LIST_HEAD(ops);
-	int err = 0;
+	int err;
 
 	if (count > GS_WRITE_MAX)
 		return -E2BIG;
+	err = gs_writer_is_opener(file);
+	if (err)
+		return err;
 	buf = memdup_user_nul(ubuf, count);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
@@ -283,23 +438,24 @@ static ssize_t gs_proc_write(struct file *file, const char __user *ubuf,
 		return -EILSEQ;
 	}
 
-	mutex_lock(&gs_write_mutex);
 	cursor = buf;
 	while (!err && (line = strsep(&cursor, "\n"))) {
-		if (strlen(line) > GS_LINE_MAX)
+		if (strlen(line) > GS_LINE_MAX) {
 			err = -ENAMETOOLONG;
-		else if (*strim(line))
+		} else if (*strim(line)) {
 			err = gs_parse_line(file, strim(line), &ops, &adds);
+			nr_ops++;
+		}
 	}
-	/* Handlers run only in the handler cgroup: without one, none can. */
-	if (!err && adds)
-		err = gs_check_handler_cgroup();
-	if (!err)
-		err = gs_apply(&ops);
+	if (!err) {
+		err = mutex_lock_killable(&gs_write_mutex);
+		if (!err) {
+			err = gs_apply(&ops, nr_ops);
+			mutex_unlock(&gs_write_mutex);
+		}
+	}
 	gs_ops_free(&ops);
-	gs_users_sweep(false);
-	mutex_unlock(&gs_write_mutex);
-
+	gs_principals_sweep(false);
 	kfree(buf);
 	if (!err && adds)
 		gs_park_again(0);	/* one parked helper per registration */
@@ -323,8 +479,11 @@ static void gs_show_entry(struct gs_entry *e, void *data)
 	if (!s->admin && !uid_eq(e->cred->euid, s->reader->euid))
 		return;
 	nr = pid_nr_ns(e->pid, s->ns);
-	if (nr)
-		seq_printf(s->m, "%s%d %s\n", e->tree ? "+" : "", nr, e->cmdline);
+	if (!nr)
+		return;
+	if (!uid_eq(e->cred->euid, s->reader->euid))
+		seq_printf(s->m, "%u:", from_kuid_munged(s->reader->user_ns, e->cred->euid));
+	seq_printf(s->m, "%s%d %s\n", e->tree ? "+" : "", nr, e->cmdline);
 }
 
 /*
@@ -381,10 +540,9 @@ int gs_proc_init(void)
 }
 
 /**
- * gs_proc_exit - remove /proc/graceful_shutdown, and every registration
+ * gs_proc_exit - remove /proc/graceful_shutdown
  *
- * Returns once no writer is left; the entries are freed after an RCU grace
- * period.
+ * Returns once no reader or writer is left in it.
  *
  * Context: module unload.
  */

@@ -31,15 +31,16 @@ static void gs_entry_free(struct rcu_head *rcu)
 {
 	struct gs_entry *e = container_of(rcu, struct gs_entry, rcu);
 
-	if (e->cgrp)
-		css_put(&e->cgrp->self);
 	if (e->helper_task)
 		put_task_struct(e->helper_task);
 	put_pid(e->helper);
 	put_pid(e->pid);
-	put_cred(e->cred);
-	gs_user_put(e->user);
+	if (e->cred)
+		put_cred(e->cred);
+	gs_hcg_put(e->hcg);
+	gs_principal_put(e->principal);
 	argv_free(e->argv);
+	kfree(e->exec_path);
 	kfree(e->cmdline);
 	kfree(e);
 }
@@ -93,8 +94,7 @@ void gs_link(struct gs_entry *e)
 	lockdep_assert_held(&gs_lock);
 	hash_add_rcu(gs_registry, &e->hnode, (unsigned long)e->pid);
 	gs_count++;
-	if (e->user)
-		e->user->entries++;
+	gs_principal_linked(e->principal, 1);
 }
 
 /**
@@ -112,8 +112,7 @@ bool gs_unlink(struct gs_entry *e)
 		return false;
 	hlist_del_init_rcu(&e->hnode);
 	gs_count--;
-	if (e->user)
-		e->user->entries--;
+	gs_principal_linked(e->principal, -1);
 	return true;
 }
 
@@ -260,7 +259,7 @@ bool gs_owns(kuid_t euid, const struct cred *tcred)
 static bool gs_entry_covers(const struct gs_entry *e, struct task_struct *victim)
 {
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "a victim's credentials read without RCU");
-	return !e->user || gs_owns(e->cred->euid, __task_cred(victim));
+	return e->principal->admin || gs_owns(e->cred->euid, __task_cred(victim));
 }
 
 /**

@@ -3,15 +3,14 @@
  * Which handler files may run: an absolute path to a regular file the
  * registrant may execute, which only root or the registrant can change,
  * through directories only root or the registrant can change (sudo's rule
- * for what it runs), reached from the kernel's own root directory; and a
- * handler cgroup to run it in.
+ * for what it runs), reached from the kernel's own root directory, and run
+ * by its path without symbolic links.
  */
 #define pr_fmt(fmt) "graceful_shutdown: " fmt
 
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
-#include <linux/magic.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
 #include <linux/path.h>
@@ -101,17 +100,54 @@ static int gs_path_may_exec(const struct path *path)
 #endif
 }
 
+/*
+ * The path of @file from the caller's root, with no symbolic link in it:
+ * what the helper execs, so that the lookup at exec passes only through
+ * the directories checked here, which only root or the registrant can
+ * change. It must lead back to @file.
+ */
+static int gs_real_path(const struct path *file, char **real_path)
+{
+	struct path again;
+	char *buf, *p;
+	int err;
+
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	p = d_path(file, buf, PATH_MAX);
+	err = PTR_ERR_OR_ZERO(p);
+	if (!err && p[0] != '/')	/* not reachable from our root */
+		err = -EPERM;
+	if (!err)
+		err = kern_path(p, 0, &again);
+	if (!err) {
+		if (!path_equal(&again, file))
+			err = -EPERM;
+		path_put(&again);
+	}
+	if (!err) {
+		*real_path = kstrdup(p, GFP_KERNEL);
+		if (!*real_path)
+			err = -ENOMEM;
+	}
+	kfree(buf);
+	return err;
+}
+
 /**
  * gs_check_handler - whether a handler file may run for a registrant
  * @path: the handler path as registered
  * @cred: the registrant's credentials, which resolve and check it
  * @dev: set to the device of the file checked
  * @ino: set to its inode number
+ * @real_path: if not NULL, set to the file's path without symbolic links
+ *	(kmalloc'ed), which is what runs
  *
- * Resolved from the caller's root (the kernel's: see
- * gs_same_root_as_kernel()); the file and every directory on the way to
- * it, as named and as reached through symbolic links, must be changeable
- * by root or the registrant only.
+ * Resolved from the caller's root (the kernel's: gs_confinement_check()
+ * refuses another); the file and every directory on the way to it, as
+ * named and as reached through symbolic links, must be changeable by root
+ * or the registrant only.
  *
  * Context: process context; may sleep.
  * Return: 0, or -EINVAL (not absolute), -ENOENT/-ENOTDIR (lookup),
@@ -119,7 +155,7 @@ static int gs_path_may_exec(const struct path *path)
  * (someone else may change it), -ENOMEM.
  */
 int gs_check_handler(const char *path, const struct cred *cred,
-		     dev_t *dev, unsigned long *ino)
+		     dev_t *dev, unsigned long *ino, char **real_path)
 {
 	const struct cred *old;
 	struct inode *inode;
@@ -152,59 +188,13 @@ int gs_check_handler(const char *path, const struct cred *cred,
 	path_put(&root);
 	if (err)
 		goto out_file;
+	if (real_path)
+		err = gs_real_path(&file, real_path);
 	*dev = inode->i_sb->s_dev;
 	*ino = inode->i_ino;
 out_file:
 	path_put(&file);
 out_creds:
 	revert_creds(old);
-	return err;
-}
-
-/**
- * gs_same_root_as_kernel - whether the caller's root directory is the kernel's
- *
- * Handlers run from the kernel's root directory: a writer under another
- * root (a chroot or a container's) would name a different file there.
- *
- * Context: process context.
- * Return: true if the caller and init_task share their root.
- */
-bool gs_same_root_as_kernel(void)
-{
-	struct path mine, kernels;
-	bool same;
-
-	get_fs_root(current->fs, &mine);
-	get_fs_root(init_task.fs, &kernels);
-	same = path_equal(&mine, &kernels);
-	path_put(&kernels);
-	path_put(&mine);
-	return same;
-}
-
-/**
- * gs_check_handler_cgroup - whether handlers have a cgroup to run in
- *
- * Context: process context; may sleep.
- * Return: 0 if handler_cgroup names a cgroup v2 directory, else -EOPNOTSUPP.
- */
-int gs_check_handler_cgroup(void)
-{
-	char dir[GS_CGROUP_PATH_MAX];
-	char procs[GS_CGROUP_PATH_MAX + 16];
-	struct path p;
-	int err;
-
-	gs_handler_cgroup(dir, sizeof(dir));
-	if (!dir[0])
-		return -EOPNOTSUPP;
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-	err = kern_path(procs, LOOKUP_FOLLOW, &p);
-	if (err)
-		return -EOPNOTSUPP;
-	if (p.mnt->mnt_sb->s_magic != CGROUP2_SUPER_MAGIC)
-		err = -EOPNOTSUPP;
-	path_put(&p);
 	return err;
 }

@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Handler cgroups, one per principal, under the handler_cgroup directory:
+ *
+ *   <handler_cgroup>/admin/run       root's handlers (memory.min: max)
+ *   <handler_cgroup>/user-<uid>/run  one user's (memory.max: user_handler_memory_kb)
+ *
+ * A handler's memory, and whatever its run leaves charged (tmpfs, shm and
+ * memfd pages outlive the processes that made them), is charged to its
+ * principal's cgroup: a user's handlers cannot take more than that user's
+ * cap, and what they leave counts against that user's later handlers only,
+ * never root's or another user's. The handlers run in the "run" leaf, so
+ * that the principal's directory is never a leaf itself: systemd, which
+ * may rewrite the subtree_control of a slice it manages, cannot turn the
+ * memory controller off under a cgroup that uses it below.
+ *
+ * The cgroups are made at registration, never in the OOM path, as the
+ * kernel (root) would make them; after each run, once its processes are
+ * gone, what the principal's cgroup still holds is logged.
+ */
+#define pr_fmt(fmt) "graceful_shutdown: " fmt
+
+#include <linux/cgroup.h>
+#include <linux/cred.h>
+#include <linux/dcache.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/magic.h>
+#include <linux/mount.h>
+#include <linux/namei.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "gs_internal.h"
+
+/* How long, and how often, the leftover check waits for a run's processes to go. */
+#define GS_LEFTOVER_TRIES	100
+#define GS_LEFTOVER_DELAY	msecs_to_jiffies(20)
+
+/* The kernel's own credentials: the handler cgroups are root's. */
+static const struct cred *gs_kernel_cred;
+/*
+ * Leftover checks, on a workqueue of the module's own so that unload can
+ * wait until none is running. Each waits on gs_leftovers until it is done;
+ * unload runs those still waiting at once, and none waits again.
+ */
+struct gs_leftover {
+	struct list_head node;		/* in gs_leftovers */
+	struct delayed_work work;
+	struct gs_hcg *hcg;
+	pid_t victim;
+	uid_t uid;
+	int tries;
+};
+
+static struct workqueue_struct *gs_leftover_wq;
+static LIST_HEAD(gs_leftovers);
+static DEFINE_SPINLOCK(gs_leftover_lock);	/* gs_leftovers, gs_unloading */
+static bool gs_unloading;
+
+/**
+ * gs_cgroup_init - take the credentials the handler cgroups are made with
+ *
+ * Context: module load.
+ * Return: 0, or -ENOMEM.
+ */
+int gs_cgroup_init(void)
+{
+	gs_kernel_cred = prepare_kernel_cred(&init_task);
+	if (!gs_kernel_cred)
+		return -ENOMEM;
+	gs_leftover_wq = alloc_workqueue("graceful_shutdown_leftover", 0, 0);
+	if (!gs_leftover_wq) {
+		put_cred(gs_kernel_cred);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * gs_cgroup_exit - finish the leftover checks, drop the credentials
+ *
+ * Context: module unload, once no run can start.
+ */
+void gs_cgroup_exit(void)
+{
+	struct gs_leftover *l;
+
+	spin_lock(&gs_leftover_lock);
+	gs_unloading = true;
+	list_for_each_entry(l, &gs_leftovers, node)
+		mod_delayed_work(gs_leftover_wq, &l->work, 0);
+	spin_unlock(&gs_leftover_lock);
+	/* Waits for every check, now queued to run at once. */
+	destroy_workqueue(gs_leftover_wq);
+	put_cred(gs_kernel_cred);
+}
+
+static int gs_cg_path(char *buf, size_t size, const char *dir, const char *file)
+{
+	return snprintf(buf, size, "%s/%s", dir, file) >= size ? -ENAMETOOLONG : 0;
+}
+
+/* Write @val to the file @dir/@file of a cgroup, as the kernel. */
+static int gs_cg_write(const char *dir, const char *file, const char *val)
+{
+	char path[GS_CGROUP_PATH_MAX + 32];
+	const struct cred *old;
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t n;
+	int err;
+
+	err = gs_cg_path(path, sizeof(path), dir, file);
+	if (err)
+		return err;
+	old = override_creds(gs_kernel_cred);
+	f = filp_open(path, O_WRONLY, 0);
+	if (IS_ERR(f)) {
+		n = PTR_ERR(f);
+	} else {
+		n = kernel_write(f, val, strlen(val), &pos);
+		fput(f);
+	}
+	revert_creds(old);
+	return n < 0 ? n : 0;
+}
+
+/* The number at the start of the file @dir/@file of a cgroup. */
+static int gs_cg_read_u64(const char *dir, const char *file, u64 *val)
+{
+	char path[GS_CGROUP_PATH_MAX + 32], buf[32];
+	const struct cred *old;
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t n;
+	int err;
+
+	err = gs_cg_path(path, sizeof(path), dir, file);
+	if (err)
+		return err;
+	old = override_creds(gs_kernel_cred);
+	f = filp_open(path, O_RDONLY, 0);
+	if (IS_ERR(f)) {
+		n = PTR_ERR(f);
+	} else {
+		n = kernel_read(f, buf, sizeof(buf) - 1, &pos);
+		fput(f);
+	}
+	revert_creds(old);
+	if (n < 0)
+		return n;
+	buf[n] = '\0';
+	return kstrtoull(strim(buf), 10, val);
+}
+
+/* Make the directory @path, as the kernel; one that exists is fine. */
+static int gs_cg_mkdir(const char *path)
+{
+	const struct cred *old;
+	struct dentry *dentry;
+	struct path parent;
+	int err;
+
+	old = override_creds(gs_kernel_cred);
+	dentry = kern_path_create(AT_FDCWD, path, &parent, LOOKUP_DIRECTORY);
+	err = PTR_ERR_OR_ZERO(dentry);
+	if (!err) {
+#if defined(GS_HAVE_MKDIR_IDMAP)
+		err = vfs_mkdir(&nop_mnt_idmap, d_inode(parent.dentry), dentry, 0755);
+#elif defined(GS_HAVE_MKDIR_USERNS)
+		err = vfs_mkdir(&init_user_ns, d_inode(parent.dentry), dentry, 0755);
+#else
+		err = vfs_mkdir(d_inode(parent.dentry), dentry, 0755);
+#endif
+		done_path_create(&parent, dentry);
+	}
+	revert_creds(old);
+	return err == -EEXIST ? 0 : err;
+}
+
+/*
+ * The cgroup at @dir, a directory of the cgroup v2 hierarchy as the caller
+ * sees it, with a reference; or an ERR_PTR.
+ */
+static struct cgroup *gs_cg_get(const char *dir)
+{
+	struct cgroup *cgrp;
+	struct path p;
+	char *buf, *rel;
+	int err;
+
+	err = kern_path(dir, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p);
+	if (err)
+		return ERR_PTR(err);
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!buf) {
+		cgrp = ERR_PTR(-ENOMEM);
+	} else if (p.mnt->mnt_sb->s_magic != CGROUP2_SUPER_MAGIC) {
+		cgrp = ERR_PTR(-EOPNOTSUPP);
+	} else {
+		/* Its path within the hierarchy, as cgroup_get_from_path() wants it. */
+		rel = dentry_path_raw(p.dentry, buf, PATH_MAX);
+		cgrp = IS_ERR(rel) ? ERR_CAST(rel) : cgroup_get_from_path(rel);
+	}
+	kfree(buf);
+	path_put(&p);
+	return cgrp;
+}
+
+/**
+ * gs_hcg_make - make a principal's handler cgroup under handler_cgroup
+ * @name: its directory's name, "admin" or "user-<uid>"
+ * @admin: root's (protected), else a user's (capped)
+ * @err: set on failure
+ *
+ * The memory controller is turned on for handler_cgroup's children; a
+ * user's cgroup gets memory.max user_handler_memory_kb, root's memory.min
+ * max (all the protection handler_cgroup has). A user's handlers run only
+ * where their memory is capped: without the memory controller, a user's
+ * cgroup is refused (-EOPNOTSUPP), root's is not.
+ *
+ * Context: process context, never the OOM path; may sleep.
+ * Return: the cgroup with a reference for the caller, or NULL.
+ */
+struct gs_hcg *gs_hcg_make(const char *name, bool admin, int *err)
+{
+	char parent[GS_CGROUP_PATH_MAX], bytes[24];
+	struct gs_hcg *h;
+	int mem;
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	kref_init(&h->ref);
+	h->gen = gs_handler_cgroup(parent, sizeof(parent));
+	strscpy(h->name, name, sizeof(h->name));
+	*err = -EOPNOTSUPP;
+	if (!parent[0] || gs_cg_path(h->dir, sizeof(h->dir), parent, name) ||
+	    gs_cg_path(h->run_dir, sizeof(h->run_dir), h->dir, "run"))
+		goto fail;
+	h->run = gs_cg_get(parent);	/* is it a cgroup v2 directory? */
+	if (IS_ERR(h->run))
+		goto fail_run;
+	cgroup_put(h->run);
+
+	mem = gs_cg_write(parent, "cgroup.subtree_control", "+memory");
+	*err = gs_cg_mkdir(h->dir);
+	if (*err)
+		goto fail;
+	if (!mem) {
+		snprintf(bytes, sizeof(bytes), "%llu",
+			 (unsigned long long)READ_ONCE(gs_user_handler_memory_kb) << 10);
+		mem = admin ? gs_cg_write(h->dir, "memory.min", "max") :
+			      gs_cg_write(h->dir, "memory.max", bytes);
+	}
+	if (!mem)
+		mem = gs_cg_write(h->dir, "cgroup.subtree_control", "+memory");
+	if (mem && !admin) {
+		*err = -EOPNOTSUPP;
+		goto fail;
+	}
+	*err = gs_cg_mkdir(h->run_dir);
+	if (*err)
+		goto fail;
+	h->run = gs_cg_get(h->run_dir);
+	if (IS_ERR(h->run))
+		goto fail_run;
+	*err = 0;
+	return h;
+
+fail_run:
+	*err = PTR_ERR(h->run) == -ENOMEM ? -ENOMEM : -EOPNOTSUPP;
+fail:
+	h->run = NULL;
+	gs_hcg_put(h);
+	return NULL;
+}
+
+/**
+ * gs_hcg_get - take a reference to a handler cgroup
+ * @h: the cgroup, or NULL
+ *
+ * Context: any.
+ * Return: @h.
+ */
+struct gs_hcg *gs_hcg_get(struct gs_hcg *h)
+{
+	if (h)
+		kref_get(&h->ref);
+	return h;
+}
+
+static void gs_hcg_release(struct kref *ref)
+{
+	struct gs_hcg *h = container_of(ref, struct gs_hcg, ref);
+
+	if (h->run)
+		cgroup_put(h->run);
+	kfree(h);
+}
+
+/**
+ * gs_hcg_put - drop a reference to a handler cgroup
+ * @h: the cgroup, or NULL
+ *
+ * Context: any context that may free memory.
+ */
+void gs_hcg_put(struct gs_hcg *h)
+{
+	if (h)
+		kref_put(&h->ref, gs_hcg_release);
+}
+
+/**
+ * gs_hcg_holds_current - whether the caller is in @h's leaf already
+ * @h: a handler cgroup
+ *
+ * Context: any.
+ * Return: true if current's cgroup is h->run.
+ */
+bool gs_hcg_holds_current(const struct gs_hcg *h)
+{
+	bool in;
+
+	rcu_read_lock();
+	in = task_dfl_cgroup(current) == h->run;
+	rcu_read_unlock();
+	return in;
+}
+
+/**
+ * gs_hcg_join - move the calling helper into @h's leaf
+ * @h: a handler cgroup
+ *
+ * Written as root would write it: the helper still has the kernel's
+ * credentials. Moving takes the cgroup hierarchy's thread-group lock for
+ * writing, which waits for an RCU grace period: parked helpers do it
+ * ahead of time.
+ *
+ * Context: a helper, before exec; may sleep.
+ * Return: 0, or the error writing cgroup.procs.
+ */
+int gs_hcg_join(struct gs_hcg *h)
+{
+	if (gs_hcg_holds_current(h))
+		return 0;
+	/*
+	 * A helper forked by a workqueue worker on older kernels inherits
+	 * PF_NO_SETAFFINITY, which cgroup.procs refuses; exec would clear it.
+	 */
+	current->flags &= ~PF_NO_SETAFFINITY;
+	return gs_cg_write(h->run_dir, "cgroup.procs", "0");
+}
+
+/* Whether a process that ran (it has memory) is still in @cgrp. */
+static bool gs_hcg_busy(struct cgroup *cgrp)
+{
+	struct task_struct *g, *t;
+	bool busy = false;
+
+	rcu_read_lock();
+	for_each_process_thread(g, t) {
+		if (!t->exit_state && READ_ONCE(t->mm) &&
+		    task_dfl_cgroup(t) == cgrp) {
+			busy = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return busy;
+}
+
+static void gs_leftover_check(struct work_struct *work)
+{
+	struct gs_leftover *l = container_of(to_delayed_work(work), struct gs_leftover, work);
+	struct gs_log_fields f = {
+		.victim = l->victim,
+		.uid = l->uid,
+		.cgroup = l->hcg->name,
+	};
+	bool again = false;
+	u64 bytes;
+
+	if (gs_hcg_busy(l->hcg->run) && ++l->tries < GS_LEFTOVER_TRIES) {
+		spin_lock(&gs_leftover_lock);
+		again = !gs_unloading;
+		if (again)
+			queue_delayed_work(gs_leftover_wq, &l->work, GS_LEFTOVER_DELAY);
+		spin_unlock(&gs_leftover_lock);
+		if (again)
+			return;
+	}
+	if (!gs_cg_read_u64(l->hcg->dir, "memory.current", &bytes)) {
+		f.leftover_kb = bytes >> 10;
+		gs_log(GS_EVENT_LEFTOVER, &f);
+	}
+	spin_lock(&gs_leftover_lock);
+	list_del(&l->node);
+	spin_unlock(&gs_leftover_lock);
+	gs_hcg_put(l->hcg);
+	kfree(l);
+}
+
+/**
+ * gs_hcg_leftover_later - log what a run left charged, once it is gone
+ * @h: the handler cgroup it ran in
+ * @victim: its victim, for the log
+ * @uid: its principal's uid, for the log
+ *
+ * Context: any context that may allocate atomically (the OOM path).
+ */
+void gs_hcg_leftover_later(struct gs_hcg *h, pid_t victim, uid_t uid)
+{
+	struct gs_leftover *l = kzalloc(sizeof(*l), GFP_ATOMIC | __GFP_NOWARN);
+
+	if (!l)
+		return;
+	INIT_DELAYED_WORK(&l->work, gs_leftover_check);
+	l->hcg = gs_hcg_get(h);
+	l->victim = victim;
+	l->uid = uid;
+	spin_lock(&gs_leftover_lock);
+	list_add(&l->node, &gs_leftovers);
+	queue_delayed_work(gs_leftover_wq, &l->work, gs_unloading ? 0 : GS_LEFTOVER_DELAY);
+	spin_unlock(&gs_leftover_lock);
+}
