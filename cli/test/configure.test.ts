@@ -66,23 +66,24 @@ test.serial('systemd + cgroup v2: the slice and the GRUB drop-in, live-system co
     t.is(await readFile(join(root, 'etc/systemd/system/gs-workload.slice'), 'utf8'),
       renderSlice({ limitBytes: LIMIT, reserveBytes: 256 * 1024 * 1024 }, 'v2'));
     t.true(renderSlice({ limitBytes: LIMIT, reserveBytes: 256 * 1024 * 1024 }, 'v2').includes(`MemoryMax=${LIMIT}\n`));
-    t.is(await readFile(join(root, 'etc/systemd/system/gs-handlers.slice'), 'utf8'), `# Written by gs-kit configure: the cgroup proc_create_module runs OOM
-# handlers in. Nothing else belongs here: everything in it is killed when
-# a handler's run ends.
+    t.is(await readFile(join(root, 'etc/systemd/system/gs-handlers.slice'), 'utf8'), `# Written by gs-kit configure: the cgroup proc_create_module makes each
+# registrant's handler cgroup in. Nothing else belongs here: everything in
+# a handler cgroup is killed when a handler's run ends.
 [Unit]
-Description=gs-kit OOM handlers (at most 256 MiB)
+Description=gs-kit OOM handlers (each user's at most 32 MiB)
 
 [Slice]
 MemoryAccounting=yes
 MemoryMin=${64 * 1024 * 1024}
-MemoryMax=${256 * 1024 * 1024}
 MemorySwapMax=0
 
 [Install]
 WantedBy=slices.target
 `);
     t.is(await readFile(join(root, 'etc/modprobe.d/gs-kit.conf'), 'utf8'),
-      '# Written by gs-kit configure: where proc_create_module runs OOM handlers.\noptions proc_create_module handler_cgroup=/sys/fs/cgroup/gs-handlers.slice\n');
+      '# Written by gs-kit configure: where proc_create_module runs OOM handlers,\n'
+      + '# and how much memory each non-root user\'s handlers may hold.\n'
+      + 'options proc_create_module handler_cgroup=/sys/fs/cgroup/gs-handlers.slice user_handler_memory_kb=32768\n');
     t.is(await readFile(join(root, 'etc/default/grub.d/gs-kit.cfg'), 'utf8'), renderGrubDropIn('v2'));
     t.is(after['/etc/default/grub.d/gs-kit.cfg']!.mode & 0o777, 0o644);
     t.is(await readFile(join(root, 'etc/default/grub'), 'utf8'), GRUB);
@@ -95,9 +96,9 @@ WantedBy=slices.target
     t.is(after['/etc/systemd/system/slices.target.wants/gs-handlers.slice']?.link, '/etc/systemd/system/gs-handlers.slice');
     // systemd makes a slice's cgroup only once a unit runs in it: tmpfiles makes it at boot.
     t.regex(await readFile(join(root, 'etc/tmpfiles.d/gs-kit.conf'), 'utf8'),
-      /^d \/sys\/fs\/cgroup\/gs-handlers\.slice 0755 root root -\nw \/sys\/fs\/cgroup\/gs-handlers\.slice\/memory\.max - - - - \d+\nw \/sys\/fs\/cgroup\/gs-handlers\.slice\/memory\.min - - - - \d+$/m);
+      /^d \/sys\/fs\/cgroup\/gs-handlers\.slice 0755 root root -\nw \/sys\/fs\/cgroup\/gs-handlers\.slice\/memory\.min - - - - \d+$/m);
     t.regex(first.out, /^skipped systemctl start gs-handlers\.slice: /m);
-    t.regex(first.out, /handler cgroup \/sys\/fs\/cgroup\/gs-handlers\.slice: memory\.max 256 MiB, memory\.min 64 MiB/);
+    t.regex(first.out, /handler cgroup \/sys\/fs\/cgroup\/gs-handlers\.slice: memory\.min 64 MiB, each user's handlers at most 32 MiB/);
     t.regex(first.out, /\b6 changes\./);
 
     const second = await runConfigure(['--root', root]);
@@ -119,18 +120,20 @@ test.serial('plain cgroup v2 without systemd: the cgroup itself, with the memory
     t.is(await readFile(join(root, 'sys/fs/cgroup/gs-workload/memory.max'), 'utf8'), String(1536 * 1024 * 1024));
     t.regex(first.out, /^set \/sys\/fs\/cgroup\/gs-workload\/memory\.max to 1610612736$/m);
     t.regex(first.out, /^mkdir \/sys\/fs\/cgroup\/gs-workload$/m);
-    // The handler cgroup beside it holds the reserve, a quarter of it protected.
-    t.is(await readFile(join(root, 'sys/fs/cgroup/gs-handlers/memory.max'), 'utf8'), String(512 * 1024 * 1024));
+    // The handler cgroup beside it: a quarter of the reserve protected, no
+    // limit of its own (each user's handler cgroup in it has one).
+    t.false(existsSync(join(root, 'sys/fs/cgroup/gs-handlers/memory.max')));
     t.is(await readFile(join(root, 'sys/fs/cgroup/gs-handlers/memory.min'), 'utf8'), String(64 * 1024 * 1024));
-    t.regex(await readFile(join(root, 'etc/modprobe.d/gs-kit.conf'), 'utf8'), /handler_cgroup=\/sys\/fs\/cgroup\/gs-handlers\n/);
-    // subtree_control, mkdir, memory.max; mkdir, memory.max, memory.min, modprobe.d; drop-in
-    t.regex(first.out, /\b8 changes\./);
+    t.regex(await readFile(join(root, 'etc/modprobe.d/gs-kit.conf'), 'utf8'),
+      /handler_cgroup=\/sys\/fs\/cgroup\/gs-handlers user_handler_memory_kb=65536\n/);
+    // subtree_control, mkdir, memory.max; mkdir, memory.min, modprobe.d; drop-in
+    t.regex(first.out, /\b7 changes\./);
     const snap = await snapshot(root);
     t.regex((await runConfigure(['--root', root, '--reserve', '512M'])).out, /\b0 changes\./);
     t.deepEqual(await snapshot(root), snap);
     // A different limit changes memory.max only.
     const third = await runConfigure(['--root', root, '--memory-max', '1G']);
-    t.regex(third.out, /\b2 changes\./); // the workload's memory.max and the handlers' (memory.min stays at its 64 MiB cap)
+    t.regex(third.out, /\b1 changes?\./); // the workload's memory.max (memory.min and the user cap stay at their caps)
     t.is(await readFile(join(root, 'sys/fs/cgroup/gs-workload/memory.max'), 'utf8'), String(1024 * 1024 * 1024));
   } finally {
     await rm(root, { recursive: true, force: true });
@@ -176,7 +179,7 @@ test.serial('--dry-run writes nothing at all and lists each change', async (t) =
     t.regex(r.out, /^would write \/etc\/systemd\/system\/gs-workload\.slice \(10 lines, mode 0644\)$/m);
     t.regex(r.out, /^would write \/etc\/default\/grub\.d\/gs-kit\.cfg \(4 lines, mode 0644\)$/m);
     t.regex(r.out, /^would skip update-grub: /m);
-    t.regex(r.out, /^would write \/etc\/systemd\/system\/gs-handlers\.slice \(14 lines, mode 0644\)$/m);
+    t.regex(r.out, /^would write \/etc\/systemd\/system\/gs-handlers\.slice \(13 lines, mode 0644\)$/m);
     t.regex(r.out, /^would write \/etc\/tmpfiles\.d\/gs-kit\.conf \(6 lines, mode 0644\)$/m);
     t.regex(r.out, /^would skip systemd-tmpfiles --create \/etc\/tmpfiles\.d\/gs-kit\.conf: /m);
     t.regex(r.out, /6 changes would be made \(dry run: nothing was written\)/);

@@ -43,7 +43,7 @@ test('each errno the module returns becomes a sentence and an exit code of its c
     ['EDQUOT', /as many registrations as a user may/, ExitCode.registry],
     ['EOPNOTSUPP', /no handler cgroup/, ExitCode.registry],
     ['ENOTSUP', /no handler cgroup/, ExitCode.registry], // node's name for EOPNOTSUPP on Linux
-    ['EXDEV', /chroot or a container/, ExitCode.permission],
+    ['EXDEV', /confined in a way a handler the kernel starts cannot carry/, ExitCode.permission],
   ];
   for (const [code, message, exit] of cases) {
     const err = explainWriteError(code, { pid: 42, handler: '/h' });
@@ -72,4 +72,20 @@ test('"+<pid>" registers a process and its descendants, and reads back as such',
     { pid: 42, handler: '/usr/bin/save', args: [], tree: true },
     { pid: 7, handler: '/bin/true', args: ['a'] },
   ]);
+});
+
+test('a listing root reads names the registrant of a user\'s entry, and writes back as that user\'s', (t) => {
+  const listing = '1000:+4242 /usr/local/bin/save --fast\n77 /sbin/flush\n';
+  const entries = parseListing(listing);
+  t.deepEqual(entries, [
+    { pid: 4242, handler: '/usr/local/bin/save', args: ['--fast'], tree: true, registrant: 1000 },
+    { pid: 77, handler: '/sbin/flush', args: [] },
+  ]);
+  t.is(entries.map(registrationLine).join('\n') + '\n', listing);
+});
+
+test('naming another registrant is explained as root-only, for that user\'s own process', (t) => {
+  const err = explainWriteError('EPERM', { pid: 4242, handler: '/h', registrant: 1000 });
+  t.regex(err.message, /uid 1000/);
+  t.regex(err.hint, /Only root/);
 });

@@ -28,8 +28,8 @@ test('a fully set-up system reports every line as fine', async (t) => {
     '/sys/fs/cgroup/gs-workload/cgroup.procs': '',
     '/sys/module/proc_create_module/parameters/handler_cgroup': '/sys/fs/cgroup/gs-handlers\n',
     '/sys/fs/cgroup/gs-handlers/cgroup.procs': '',
-    '/sys/fs/cgroup/gs-handlers/memory.max': '268435456\n',
     '/sys/fs/cgroup/gs-handlers/memory.min': '67108864\n',
+    '/sys/module/proc_create_module/parameters/user_handler_memory_kb': '32768\n',
     '/etc/default/grub.d/gs-kit.cfg': '# gs-kit\n',
     '/proc/sys/vm/panic_on_oom': '0\n',
     '/proc/sys/vm/oom_kill_allocating_task': '0\n',
@@ -40,7 +40,7 @@ test('a fully set-up system reports every line as fine', async (t) => {
   t.regex(lines.find((l) => l.label === 'module')!.value, /timeout_ms=5000/);
   t.is(lines.find((l) => l.label === 'registry')!.value, '1 registered: 42 /usr/bin/save /data');
   t.is(lines.find((l) => l.label === 'handler cgroup')!.value,
-    '/sys/fs/cgroup/gs-handlers: memory.max 256 MiB, memory.min 64 MiB, 0 process(es) running (named by the module\'s handler_cgroup)');
+    '/sys/fs/cgroup/gs-handlers: memory.min 64 MiB, each user\'s handlers at most 32 MiB, one handler cgroup per registrant in it (named by the module\'s handler_cgroup)');
 });
 
 test('under systemd the workload and handler cgroups are slices; the handler cgroup is read from modprobe.d before the module loads', async (t) => {
@@ -59,7 +59,7 @@ test('under systemd the workload and handler cgroups are slices; the handler cgr
   t.is(workload.value, '/sys/fs/cgroup/gs-workload.slice: memory.max 1024 MiB');
   const handler = lines.find((l) => l.label === 'handler cgroup')!;
   t.true(handler.ok);
-  t.regex(handler.value, /^\/sys\/fs\/cgroup\/gs-handlers\.slice: memory\.max max, .*named by \/etc\/modprobe\.d\/gs-kit\.conf/);
+  t.regex(handler.value, /^\/sys\/fs\/cgroup\/gs-handlers\.slice: memory\.min .*, each user's handlers at most user_handler_memory_kb, .*named by \/etc\/modprobe\.d\/gs-kit\.conf/);
 });
 
 test('a handler cgroup that is not configured, or named but missing, is a problem that configure fixes', async (t) => {

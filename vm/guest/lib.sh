@@ -20,14 +20,24 @@ GS_PROC=/proc/graceful_shutdown
 GS_MODULE=/gs/proc_create_module.ko
 GS_HANDLERS=/sys/fs/cgroup/gs-handlers
 
-# make_handler_cgroup [MAX]: the cgroup handlers run in, as gs-kit
-# configure makes it: memory.max MAX (default 64M), memory.min a quarter.
+# make_handler_cgroup [MAX]: the cgroup the module makes each principal's
+# handler cgroup in, as gs-kit configure makes it: memory.min 16M, no
+# memory.max unless MAX is given.
 make_handler_cgroup() {
 	echo +memory > /sys/fs/cgroup/cgroup.subtree_control
 	mkdir -p $GS_HANDLERS
-	max=${1:-64M}
-	echo "$max" > $GS_HANDLERS/memory.max
-	echo $(( $(cat $GS_HANDLERS/memory.max) / 4 )) > $GS_HANDLERS/memory.min
+	[ -n "${1:-}" ] && echo "$1" > $GS_HANDLERS/memory.max
+	echo 16M > $GS_HANDLERS/memory.min
+}
+
+# handler_procs: how many processes that ran a program (parked helpers have
+# no command line) are in the principals' handler cgroups.
+handler_procs() {
+	n=0
+	for pid in $(cat $GS_HANDLERS/*/run/cgroup.procs 2> /dev/null); do
+		[ -s "/proc/$pid/cmdline" ] && n=$((n + 1))
+	done
+	echo $n
 }
 
 # load_module [PARAM=VALUE...]: insmod, with the handler cgroup made (when

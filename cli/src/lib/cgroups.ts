@@ -28,13 +28,13 @@ export const HANDLER_TMPFILES = '/etc/tmpfiles.d/gs-kit.conf';
  * module needs it before any handler does: tmpfiles makes it at boot, with
  * the slice's limits.
  */
-export function renderHandlerTmpfiles(dir: string, maxBytes: number, minBytes: number): string {
+export function renderHandlerTmpfiles(dir: string, minBytes: number): string {
   return [
-    '# Written by gs-kit configure: the handler cgroup proc_create_module runs',
-    '# handlers in, made at boot (systemd makes a slice\'s cgroup only once a unit',
-    '# runs in it), with gs-handlers.slice\'s limits.',
+    '# Written by gs-kit configure: the handler cgroup proc_create_module makes',
+    '# each registrant\'s handler cgroup in, made at boot (systemd makes a',
+    '# slice\'s cgroup only once a unit runs in it), with gs-handlers.slice\'s',
+    '# protection.',
     `d ${dir} 0755 root root -`,
-    `w ${dir}/memory.max - - - - ${maxBytes}`,
     `w ${dir}/memory.min - - - - ${minBytes}`,
     '',
   ].join('\n');
@@ -49,6 +49,9 @@ export const MODULE_NAME = 'proc_create_module';
 export const HANDLER_CGROUP_PARAM = `/sys/module/${MODULE_NAME}/parameters/handler_cgroup`;
 /** Handlers' memory protected from reclaim: at most this much of the reserve. */
 export const HANDLER_MIN_BYTES = 64 * MiB;
+/** Bounds of one non-root user's handler cgroup (the module's user_handler_memory_kb). */
+export const USER_HANDLER_MIN_BYTES = 16 * MiB;
+export const USER_HANDLER_MAX_BYTES = 64 * MiB;
 /** The default reserve: this many bytes or DEFAULT_RESERVE_PERCENT of memory, whichever is larger. */
 export const DEFAULT_RESERVE_BYTES = 256 * MiB;
 export const DEFAULT_RESERVE_PERCENT = 10;
@@ -197,17 +200,22 @@ export function renderSlice(limit: Limit, version: CgroupVersion): string {
 }
 
 /**
- * The handler cgroup's memory: at most the reserve (memory.max: handlers
- * can never take more than what was left outside the workload), of which a
- * quarter, up to 64 MiB, is protected from reclaim (memory.min). A hard
- * limit meets oom_lock (see README, "Handler cgroup"): a handler that
- * reaches it while the OOM killer waits is stopped and killed at its
- * timeout, never hangs.
+ * The handler cgroups' memory. The module makes one handler cgroup per
+ * registrant under the handler cgroup: root's gets the protection from
+ * reclaim (memory.min: a quarter of the reserve, up to 64 MiB), each other
+ * user's a hard limit (the module's user_handler_memory_kb: an eighth of
+ * the reserve, 16 to 64 MiB), which also holds whatever that user's
+ * handlers leave charged (tmpfs, shm). The handler cgroup itself has no
+ * memory.max: a limit shared by all would let one user's leftovers starve
+ * root's handlers. A user's handler that reaches its limit while the OOM
+ * killer waits meets oom_lock (docs/design.md): it is stopped and killed
+ * at its timeout, never hangs.
  */
-export function handlerLimits(reserveBytes: number): { maxBytes: number; minBytes: number } {
-  const maxBytes = Math.max(PAGE, Math.floor(reserveBytes / PAGE) * PAGE);
-  const minBytes = Math.min(HANDLER_MIN_BYTES, Math.floor(maxBytes / 4 / PAGE) * PAGE);
-  return { maxBytes, minBytes };
+export function handlerLimits(reserveBytes: number): { minBytes: number; userBytes: number } {
+  const reserve = Math.max(PAGE, Math.floor(reserveBytes / PAGE) * PAGE);
+  const minBytes = Math.min(HANDLER_MIN_BYTES, Math.floor(reserve / 4 / PAGE) * PAGE);
+  const userBytes = Math.min(USER_HANDLER_MAX_BYTES, Math.max(USER_HANDLER_MIN_BYTES, Math.floor(reserve / 8 / MiB) * MiB));
+  return { minBytes, userBytes };
 }
 
 /** The handler cgroup's directory in a v2 hierarchy mounted at @mountPoint. */
@@ -217,18 +225,17 @@ export function handlerCgroupDir(systemd: boolean, mountPoint = '/sys/fs/cgroup'
 
 /** The systemd slice handlers run in; enabled so that it exists from boot. */
 export function renderHandlerSlice(reserveBytes: number): string {
-  const { maxBytes, minBytes } = handlerLimits(reserveBytes);
+  const { minBytes, userBytes } = handlerLimits(reserveBytes);
   return [
-    '# Written by gs-kit configure: the cgroup proc_create_module runs OOM',
-    '# handlers in. Nothing else belongs here: everything in it is killed when',
-    '# a handler\'s run ends.',
+    '# Written by gs-kit configure: the cgroup proc_create_module makes each',
+    '# registrant\'s handler cgroup in. Nothing else belongs here: everything in',
+    '# a handler cgroup is killed when a handler\'s run ends.',
     '[Unit]',
-    `Description=gs-kit OOM handlers (at most ${formatBytes(maxBytes)})`,
+    `Description=gs-kit OOM handlers (each user's at most ${formatBytes(userBytes)})`,
     '',
     '[Slice]',
     'MemoryAccounting=yes',
     `MemoryMin=${minBytes}`,
-    `MemoryMax=${maxBytes}`,
     'MemorySwapMax=0',
     '',
     '[Install]',
@@ -237,10 +244,11 @@ export function renderHandlerSlice(reserveBytes: number): string {
   ].join('\n');
 }
 
-export function renderModprobeConf(handlerDir: string): string {
+export function renderModprobeConf(handlerDir: string, userHandlerBytes: number): string {
   return [
-    '# Written by gs-kit configure: where proc_create_module runs OOM handlers.',
-    `options ${MODULE_NAME} handler_cgroup=${handlerDir}`,
+    '# Written by gs-kit configure: where proc_create_module runs OOM handlers,',
+    '# and how much memory each non-root user\'s handlers may hold.',
+    `options ${MODULE_NAME} handler_cgroup=${handlerDir} user_handler_memory_kb=${userHandlerBytes / 1024}`,
     '',
   ].join('\n');
 }
@@ -262,7 +270,7 @@ export interface HandlerPlanRequest {
 export function handlerPlan(req: HandlerPlanRequest): Plan {
   const mount = req.mountPoint ?? '/sys/fs/cgroup';
   const dir = handlerCgroupDir(req.systemd, mount);
-  const { maxBytes, minBytes } = handlerLimits(req.reserveBytes);
+  const { minBytes, userBytes } = handlerLimits(req.reserveBytes);
   const cgroup: Plan = req.systemd
     ? [
       { kind: 'file', path: HANDLER_SLICE_PATH, content: renderHandlerSlice(req.reserveBytes), mode: 0o644 },
@@ -273,7 +281,7 @@ export function handlerPlan(req: HandlerPlanRequest): Plan {
         kind: 'command', argv: ['systemctl', 'start', HANDLER_SLICE_NAME], why: `start it now (it starts at every boot)`,
         after: [HANDLER_SLICE_PATH, HANDLER_SLICE_WANTS],
       },
-      { kind: 'file', path: HANDLER_TMPFILES, content: renderHandlerTmpfiles(dir, maxBytes, minBytes), mode: 0o644 },
+      { kind: 'file', path: HANDLER_TMPFILES, content: renderHandlerTmpfiles(dir, minBytes), mode: 0o644 },
       {
         kind: 'command', argv: ['systemd-tmpfiles', '--create', HANDLER_TMPFILES], why: `make ${dir} now (tmpfiles makes it at every boot)`,
         after: [HANDLER_TMPFILES, HANDLER_SLICE_PATH],
@@ -282,12 +290,11 @@ export function handlerPlan(req: HandlerPlanRequest): Plan {
     : [
       { kind: 'file', path: `${mount}/cgroup.subtree_control`, content: '+memory', control: true },
       { kind: 'dir', path: dir },
-      { kind: 'file', path: `${dir}/memory.max`, content: String(maxBytes), control: true },
       { kind: 'file', path: `${dir}/memory.min`, content: String(minBytes), control: true },
     ];
   return [
     ...cgroup,
-    { kind: 'file', path: MODPROBE_CONF, content: renderModprobeConf(dir), mode: 0o644 },
+    { kind: 'file', path: MODPROBE_CONF, content: renderModprobeConf(dir, userBytes), mode: 0o644 },
     ...(req.moduleLoaded ? [{ kind: 'file' as const, path: HANDLER_CGROUP_PARAM, content: dir, control: true }] : []),
   ];
 }

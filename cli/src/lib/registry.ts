@@ -9,6 +9,11 @@ export interface Registration {
   args: string[];
   /** "+<pid>": the handler also runs when the victim is a process descended from pid. */
   tree?: boolean;
+  /**
+   * Who registered it, when that is not the reader ("<uid>:<pid> ..." in the
+   * listing root reads): writing the line back keeps it that user's.
+   */
+  registrant?: number;
 }
 
 export function parsePid(text: string): number {
@@ -34,19 +39,25 @@ export function registrationLine(r: Registration): string {
         'The registry cannot quote; wrap the handler in a script that takes no such arguments.', 'usage');
     }
   }
-  return [`${r.tree ? '+' : ''}${r.pid}`, r.handler, ...r.args].join(' ');
+  const owner = r.registrant === undefined ? '' : `${r.registrant}:`;
+  return [`${owner}${r.tree ? '+' : ''}${r.pid}`, r.handler, ...r.args].join(' ');
 }
 
 export function removalLine(pid: number): string {
   return `-${pid}`;
 }
 
-/** The registry as read: one "<pid> <handler> [args...]" line per entry. */
+/**
+ * The registry as read: one "[<uid>:][+]<pid> <handler> [args...]" line per
+ * entry, the uid where the reader is not who registered it.
+ */
 export function parseListing(text: string): Registration[] {
   return text.split('\n').filter((l) => l.trim() !== '').map((line) => {
-    const [pid = '', handler, ...args] = line.trim().split(/\s+/);
-    const tree = pid.startsWith('+');
-    return { pid: Number(tree ? pid.slice(1) : pid), handler: handler ?? '', args, ...(tree ? { tree } : {}) };
+    const [word = '', handler, ...args] = line.trim().split(/\s+/);
+    const m = /^(?:(\d+):)?(\+?)(\d+)$/.exec(word);
+    const registrant = m?.[1] === undefined ? {} : { registrant: Number(m[1]) };
+    const tree = m?.[2] === '+';
+    return { pid: Number(m?.[3] ?? NaN), handler: handler ?? '', args, ...(tree ? { tree } : {}), ...registrant };
   });
 }
 
@@ -54,6 +65,8 @@ export interface ErrnoContext {
   pid: number;
   handler?: string;
   removing?: boolean;
+  /** The line named another registrant ("<uid>:<pid> ..."). */
+  registrant?: number;
 }
 
 /** What a failed write of the registry means, and what to do about it. */
@@ -69,14 +82,16 @@ export function explainWriteError(code: string, ctx: ErrnoContext): GsError {
     EACCES: [`The handler ${h} is not an executable regular file you may run.`, `Make it executable: chmod 755 ${h}.`, 'permission'],
     EPERM: ctx.removing
       ? [`You may not change the registration of process ${ctx.pid}.`, 'Only root or the process\'s owner may; use sudo for other users\' processes.', 'permission']
+      : ctx.registrant !== undefined
+      ? [`Process ${ctx.pid} may not be registered for uid ${ctx.registrant}.`, 'Only root may name another registrant, and only for a process that user owns wholly (real, effective and saved uid).', 'permission']
       : [`Registering ${h} for process ${ctx.pid} is not allowed.`, `Register only your own processes (or use sudo), with a handler that only you or root can change: the file and every directory above it owned by you or root and not writable by group or others (chmod go-w; sudo registers only handlers under root-owned directories).`, 'permission'],
     ENAMETOOLONG: ['The registry line is too long (over 4096 bytes).', 'Use a shorter handler path or fewer arguments.', 'usage'],
     EILSEQ: ['The registry line contains a NUL byte.', 'Remove it.', 'usage'],
     E2BIG: ['Too many handler arguments (at most 64) or too large a write (64 KiB).', 'Pass fewer arguments; put the rest in a config file the handler reads.', 'usage'],
-    ENOSPC: ['The registry is full.', 'Unregister processes you no longer need, or reload the module with a larger max_entries.', 'registry'],
-    EDQUOT: ['You hold as many registrations as a user may (the module\'s user_max_entries).', 'Unregister processes you no longer need (gs-kit list), or ask root to raise user_max_entries.', 'registry'],
+    ENOSPC: ['The registry is full, or its share for users (the module\'s max_entries and users_max_entries; the rest is root\'s).', 'Unregister processes you no longer need, or ask root to raise max_entries or users_max_entries.', 'registry'],
+    EDQUOT: ['You hold as many registrations as a user may (the module\'s user_max_entries), counting those made from your own user namespaces.', 'Unregister processes you no longer need (gs-kit list), or ask root to raise user_max_entries.', 'registry'],
     EOPNOTSUPP: ['The module has no handler cgroup to run handlers in, so it accepts no registration.', 'Run "sudo gs-kit configure", which makes the handler cgroup and gives it to the module (gs-kit status shows it).', 'registry'],
-    EXDEV: ['You are in a chroot or a container: handlers run from the system\'s root directory, where this path names another file.', 'Register from the host\'s root directory.', 'permission'],
+    EXDEV: ['Your process is confined in a way a handler the kernel starts cannot carry: another root directory (a chroot or container), other namespaces (e.g. PrivateNetwork=, PrivateTmp=), a seccomp filter (SystemCallFilter=) or cgroup BPF programs (IPAddressDeny=). The handler would run wider than you.', 'Register from an unconfined process of yours on the host (gs-kit run-with-gs does), or drop that confinement.', 'permission'],
   };
   // Linux's EOPNOTSUPP and ENOTSUP are one number, which node names ENOTSUP.
   const entry = table[code === 'ENOTSUP' ? 'EOPNOTSUPP' : code];

@@ -43,8 +43,14 @@ export function recordOf(report: GuestReport, key = 'rec'): Record<string, strin
   return parseRecord(lines.join('\n'));
 }
 
-/** The cgroup every handler runs in: the guests make it as gs-kit configure does. */
-export const GUEST_HANDLER_CGROUP = '0::/gs-handlers';
+/**
+ * The cgroup a handler of registrant @uid runs in (/proc/self/cgroup): the
+ * module's per-principal leaf under the guests' handler cgroup, which they
+ * make as gs-kit configure does.
+ */
+export function guestHandlerCgroup(uid = '0'): string {
+  return `0::/gs-handlers/${uid === '0' ? 'admin' : `user-${uid}`}/run`;
+}
 
 /** proc_write's answer to a write that succeeded. */
 export const answerOk = (answer: string | undefined) => /^ok /.test(answer ?? '');
@@ -124,7 +130,7 @@ export function handlerBeforeKill(report: GuestReport, run: HandlerRun = {}): Ch
     equal('the handler was given GS_PID = the victim', rec?.GS_PID, victim ?? ''),
     equal('the victim was alive when the handler started', rec?.victim_alive, '1'),
     equal(`the handler ran as uid ${expectUid}`, rec?.uid, expectUid),
-    equal('the handler ran in the handler cgroup', rec?.cgroup, GUEST_HANDLER_CGROUP),
+    equal('the handler ran in its registrant\'s handler cgroup', rec?.cgroup, guestHandlerCgroup(expectUid)),
     check('the module logged the start of the handler', start !== undefined),
     check(`the module logged the exit of the handler with status ${status}`,
       exit?.fields.status === status, JSON.stringify(exit)),

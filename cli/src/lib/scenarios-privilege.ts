@@ -7,7 +7,7 @@
 import { check, equal, type Check } from './checks.js';
 import { fact, moduleEvents, type GuestReport } from './guest-protocol.js';
 import {
-  answerOk, eventFor, GUEST_HANDLER_CGROUP, handlerBeforeKill, handlerTimeline, killOf, kvFacts, recordOf, type Scenario,
+  answerOk, eventFor, guestHandlerCgroup, handlerBeforeKill, handlerTimeline, killOf, kvFacts, recordOf, type Scenario,
 } from './scenario.js';
 
 /** The victims' exit statuses, in the order the guest reported them. */
@@ -52,7 +52,7 @@ const escape: Scenario = {
         tree.started, '6'),
       equal('the user\'s handler may not set oom_score_adj -1000 on itself', tree.lower, 'refused'),
       equal('a process the handler starts has the victim\'s oom_score_adj, 0', tree.child_adj, '0'),
-      equal('a process the handler starts is in the handler cgroup', tree.child_cgroup, GUEST_HANDLER_CGROUP),
+      equal('a process the handler starts is in the user\'s handler cgroup', tree.child_cgroup, guestHandlerCgroup('1000')),
       check('when the handler exited, the module killed the six it left behind',
         Number(exitA?.fields.killed) >= 6, JSON.stringify(exitA)),
       equal('nothing the user\'s handler started is left running', fact(r, 'leftovers'), '0'),
@@ -65,7 +65,7 @@ const escape: Scenario = {
         Number(exitB?.fields.killed) >= 6, JSON.stringify(exitB)),
       equal('nothing root\'s handler started is left running', fact(r, 'leftovers_b'), '0'),
       equal('no process is left with oom_score_adj -1000 after root\'s handler', fact(r, 'shielded_b'), '0'),
-      equal('the handler cgroup is empty afterwards', fact(r, 'handler_cgroup_procs'), '0'),
+      equal('the handler cgroups hold no process afterwards (parked helpers aside)', fact(r, 'handler_cgroup_procs'), '0'),
     ];
   },
 };
@@ -93,7 +93,10 @@ const identity: Scenario = {
       equal('the handler has the registrant\'s gid', rec?.gid, '1000'),
       equal('the handler has the registrant\'s supplementary groups', rec?.groups, '4242,4243'),
       equal('the handler has no_new_privs, as the registrant had', rec?.no_new_privs, '1'),
-      equal('the handler has the victim\'s RLIMIT_NOFILE', rec?.rlimit_nofile, '77'),
+      equal('the handler has its registrant\'s RLIMIT_NOFILE (77), not the victim\'s (88)', rec?.rlimit_nofile, '77'),
+      equal('the handler has its registrant\'s nice value (19)', rec?.nice, '19'),
+      ...(fact(r, 'loginuid') === 'yes'
+        ? [equal('the handler has its registrant\'s audit login uid', rec?.loginuid, '4242')] : []),
       equal('the user\'s handler has no effective capabilities', rec?.cap_eff, '0000000000000000'),
       ...(landlock ? [
         check('a user confined by Landlock registers its own process', answerOk(fact(r, 'register_landlock')), fact(r, 'register_landlock')),
@@ -169,6 +172,8 @@ const handlerPath: Scenario = {
       ...notRun(r, 'victim_unsafe', 'error', 'handler_check', st[1], '1'),
       equal('the handler whose directory became group-writable did not run', fact(r, 'rec_unsafe'), 'no'),
       equal('a writer in a chroot is refused with EXDEV', fact(r, 'chroot_register'), 'err EXDEV'),
+      check('a handler registered through a symbolic link is accepted', answerOk(fact(r, 'register_link')), fact(r, 'register_link')),
+      equal('and runs by its real path, the file that was checked', fact(r, 'ran_as'), '/tmp/pub/real/h0'),
     ];
   },
 };

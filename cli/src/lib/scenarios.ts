@@ -2,6 +2,7 @@ import { check, equal } from './checks.js';
 import { FUZZ_SCENARIO } from './fuzz.js';
 import { fact, moduleEvents, parseRecord, type GuestReport } from './guest-protocol.js';
 import { PRIVILEGE_SCENARIOS } from './scenarios-privilege.js';
+import { SECURITY_SCENARIOS } from './scenarios-security.js';
 import { answerOk as ok, eventFor, handlerBeforeKill, handlerTimeline, killOf, recordOf, type Scenario } from './scenario.js';
 
 export type { Check } from './checks.js';
@@ -301,4 +302,6 @@ export function scenarioNamed(name: string): Scenario | undefined {
 }
 
 /** Every scenario the guest suite runs: the kernel's, the fuzzer, then the CLI's. */
-export const ALL_SCENARIOS: readonly Scenario[] = [...SCENARIOS, ...PRIVILEGE_SCENARIOS, FUZZ_SCENARIO, CLI_SCENARIO];
+export const ALL_SCENARIOS: readonly Scenario[] = [
+  ...SCENARIOS, ...PRIVILEGE_SCENARIOS, ...SECURITY_SCENARIOS, FUZZ_SCENARIO, CLI_SCENARIO,
+];

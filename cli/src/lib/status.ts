@@ -87,9 +87,11 @@ export function handlerCgroupLine(s: HostSnapshot): { ok: boolean; value: string
   if (!h?.isCgroup) {
     return { ok: false, value: `${s.handlerCgroupConfigured} (named by ${where}) does not exist: the module refuses registrations` };
   }
+  const userKb = s.moduleParams.user_handler_memory_kb;
+  const userCap = userKb && /^\d+$/.test(userKb) ? `${Math.round(Number(userKb) / 1024)} MiB` : 'user_handler_memory_kb';
   return {
     ok: true,
-    value: `${h.path}: memory.max ${memory(h.memoryMax)}, memory.min ${memory(h.memoryMin)}, ${h.procs ?? 0} process(es) running (named by ${where})`,
+    value: `${h.path}: memory.min ${memory(h.memoryMin)}, each user's handlers at most ${userCap}, one handler cgroup per registrant in it (named by ${where})`,
   };
 }
 

@@ -71,7 +71,7 @@ export async function configurePlan(host: Host, settings: ConfigureSettings, log
       systemd, reserveBytes: reserve, ...(detected?.path ? { mountPoint: detected.path } : {}),
       moduleLoaded: await host.exists(HANDLER_CGROUP_PARAM),
     }));
-    log(`handler cgroup ${handlerCgroupDir(systemd, detected?.path)}: memory.max ${formatBytes(handlerLimits(reserve).maxBytes)}, memory.min ${formatBytes(handlerLimits(reserve).minBytes)}`);
+    log(`handler cgroup ${handlerCgroupDir(systemd, detected?.path)}: memory.min ${formatBytes(handlerLimits(reserve).minBytes)}, each user's handlers at most ${formatBytes(handlerLimits(reserve).userBytes)}`);
   } else {
     log(color.yellow('note: handlers run only in a cgroup v2 handler cgroup, and there is no v2 hierarchy here: the module will refuse registrations. Boot with --cgroup v2 (the default) and run gs-kit configure again.'));
   }

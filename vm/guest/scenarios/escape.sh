@@ -65,4 +65,4 @@ say_file rec_b "/tmp/rec/$VICTIM.rec"
 sleep 1
 say leftovers_b "$(count_cmdline 'sleep 100')"
 say shielded_b "$(count_adj -1000)"
-say handler_cgroup_procs "$(wc -l < $GS_HANDLERS/cgroup.procs)"
+say handler_cgroup_procs "$(handler_procs)"

@@ -52,4 +52,17 @@ cp /gs/proc_write /gs/gs_handler_record /tmp/cr/gs/
 mount --bind /proc /tmp/cr/proc
 say chroot_register "$(chroot /tmp/cr /gs/proc_write $GS_PROC "$P /gs/gs_handler_record /tmp")"
 umount /tmp/cr/proc
+
+# What runs is the file checked, by its path without symbolic links: a
+# script registered through a link sees its real path as $0.
+write_handler /tmp/pub/real/h0 <<'SCRIPT'
+#!/bin/sh
+echo "$0" > "/tmp/rec/$GS_PID.path"
+SCRIPT
+ln -s /tmp/pub/real/h0 /tmp/pub/lnk
+start_victim /sys/fs/cgroup/work
+say victim_link "$VICTIM"
+say register_link "$(proc_write $GS_PROC "$VICTIM /tmp/pub/lnk")"
+trigger_victim
+say ran_as "$(cat /tmp/rec/$VICTIM.path 2> /dev/null || echo none)"
 kill $P $UP

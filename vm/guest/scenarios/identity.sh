@@ -1,8 +1,9 @@
 # The handler runs with its registrant's whole identity and never more:
 # uid, gid and supplementary groups, the LSM state (a Smack label where
-# Smack runs, a Landlock domain where Landlock runs), no_new_privs; the
-# victim's RLIMIT_NOFILE; and within the usermode-helper bounding set,
-# which is narrowed here by dropping CAP_SYS_ADMIN (bit 21) from it.
+# Smack runs, a Landlock domain where Landlock runs), no_new_privs, its
+# RLIMIT_NOFILE, nice value and audit login uid (not the victim's); and
+# within the usermode-helper bounding set, which is narrowed here by
+# dropping CAP_SYS_ADMIN (bit 21) from it.
 load_module timeout_ms=5000
 prepare_records
 mkdir -p /sys/fs/smackfs
@@ -17,12 +18,15 @@ else
 fi
 make_cgroup work 32M
 
-# A user labelled gs_user, with groups and no_new_privs, registers its own
-# process (nofile 77); the handler must carry all of it.
+# A user labelled gs_user, with groups and no_new_privs, at nice 19, with
+# nofile 77 and login uid 4242, registers its own process (nofile 88, nice
+# 0): the handler must carry all of the registrant's.
 export RUN_AS_GROUPS=4242,4243 RUN_AS_NNP=1
-start_victim /sys/fs/cgroup/work sh -c 'ulimit -n 77 && exec "$@"' sh /gs/run_as 1000 1000
+start_victim /sys/fs/cgroup/work sh -c 'ulimit -n 88 && exec "$@"' sh /gs/run_as 1000 1000
 say victim "$VICTIM"
-say register "$(/gs/run_as 1000 1000 proc_write $GS_PROC "$VICTIM /gs/gs_handler_record /tmp/rec")"
+if [ -w /proc/self/loginuid ]; then say loginuid yes; else say loginuid no; fi
+say register "$(RUN_AS_NICE=19 sh -c '[ -w /proc/self/loginuid ] && echo 4242 > /proc/self/loginuid; ulimit -n 77 && exec "$@"' sh \
+	/gs/run_as 1000 1000 proc_write $GS_PROC "$VICTIM /gs/gs_handler_record /tmp/rec")"
 unset RUN_AS_LABEL RUN_AS_GROUPS RUN_AS_NNP
 trigger_victim
 say_record "$VICTIM"
