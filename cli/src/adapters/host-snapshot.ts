@@ -7,8 +7,9 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  CGROUP_NAME, HANDLER_CGROUP_NAME, HANDLER_SLICE_NAME, MODULE_NAME, SLICE_NAME, SLICE_PATH,
+  CGROUP_NAME, HANDLER_CGROUP_NAME, HANDLER_SLICE_NAME, SLICE_NAME, SLICE_PATH,
 } from '../lib/cgroups.js';
+import { MODULE_PARAMS, MODULE_SYSFS, PROC_FILE } from '../lib/module.js';
 import type { CgroupSnapshot, HostSnapshot } from '../lib/status.js';
 import { run } from './exec.js';
 
@@ -38,7 +39,7 @@ export async function hostSnapshot(root: string): Promise<HostSnapshot> {
   const kallsyms = await text(at('/proc/kallsyms'));
   // Without privilege kallsyms lists every address as 0 but still names symbols.
   const kernelPatched = kallsyms === undefined ? undefined : /\bregister_oom_victim_notifier\b/.test(kallsyms);
-  const paramsDir = at(`/sys/module/${MODULE_NAME}/parameters`);
+  const paramsDir = at(MODULE_PARAMS);
   const moduleParams: Record<string, string> = {};
   if (existsSync(paramsDir)) {
     for (const p of (await readdir(paramsDir)).sort()) moduleParams[p] = (await text(join(paramsDir, p)))?.trim() ?? '?';
@@ -46,7 +47,7 @@ export async function hostSnapshot(root: string): Promise<HostSnapshot> {
   const mounts = (await text(at('/proc/mounts'))) ?? '';
   const cgroupVersion = /\scgroup2\s/.test(mounts) ? 2 : /\scgroup\s/.test(mounts) ? 1 : undefined;
   const controllers = (await text(at('/sys/fs/cgroup/cgroup.controllers'))) ?? '';
-  const listing = await text(at('/proc/graceful_shutdown'));
+  const listing = await text(at(PROC_FILE));
   // configure makes a systemd slice, or the cgroup itself without systemd.
   const workload = await cgroupAt(at, `/sys/fs/cgroup/${SLICE_NAME}`) ?? await cgroupAt(at, `/sys/fs/cgroup/${CGROUP_NAME}`)
     ?? await cgroupAt(at, `/sys/fs/cgroup/memory/${CGROUP_NAME}`);
@@ -58,7 +59,7 @@ export async function hostSnapshot(root: string): Promise<HostSnapshot> {
   return {
     kernelRelease: root === '/' ? (await run(['uname', '-r'])).stdout.trim() : ((await text(at('/proc/sys/kernel/osrelease')))?.trim() ?? 'unknown'),
     kernelPatched,
-    moduleLoaded: existsSync(at(`/sys/module/${MODULE_NAME}`)),
+    moduleLoaded: existsSync(at(MODULE_SYSFS)),
     moduleParams,
     procFile: listing !== undefined,
     cgroupVersion,

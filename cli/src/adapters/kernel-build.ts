@@ -7,6 +7,7 @@ import { debPackagingNeeds } from '../lib/deps.js';
 import { fixupsFor, gccMajor } from '../lib/gcc-fixups.js';
 import { haveCommand, run } from './exec.js';
 import { GsError } from '../lib/errors.js';
+import { MODULE_NAME } from '../lib/module.js';
 import { type Profile } from '../lib/kconfig.js';
 import {
   distroSeries, formatVersion, kernelOrgUrls, parseKernelVersion, seriesFor, SERIES_NAMES, sourceEnvVar,
@@ -227,7 +228,7 @@ async function buildLocked(req: BuildRequest, report: BuildReporter, paths: Buil
     }
   }
 
-  report.step('Build proc_create_module against the tree');
+  report.step(`Build ${MODULE_NAME} against the tree`);
   const lkmHash = await hashFiles(join(repoRoot(), 'lkm'), MODULE_SOURCE_PATTERN);
   const mod = req.moduleHook
     ? await buildModule(src, join(buildDir, `lkm-${req.moduleHook}-${lkmHash}`), req.moduleHook)

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { spawn } from 'node:child_process';
 import { GsError } from '../lib/errors.js';
+import { MODULE_FILE } from '../lib/module.js';
 import { mergeFragments, profilePlan, unmetOptions, type Profile } from '../lib/kconfig.js';
 import { seriesFor, versionFromMakefile, formatVersion, type KernelSeries, type KernelVersion } from '../lib/kernels.js';
 import { run } from './exec.js';
@@ -162,8 +163,9 @@ export interface ModuleBuild {
   warnings: string[];
 }
 
-/** Build proc_create_module out of tree against @src, in @outDir. */
-/** @hook "stock": the stock-mode hook even on a patched tree (lkm/Kbuild's GS_HOOK). */
+/**
+ * Build the module out of tree against @src, in @outDir.
+ * @hook "stock": the stock-mode hook even on a patched tree (lkm/Kbuild's GS_HOOK). */
 export async function buildModule(src: string, outDir: string, hook?: 'stock'): Promise<ModuleBuild> {
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
@@ -174,7 +176,7 @@ export async function buildModule(src: string, outDir: string, hook?: 'stock'): 
   const logFile = join(outDir, 'build.log');
   await mustRun(['make', '-C', src, `M=${outDir}`, ...(hook ? [`GS_HOOK=${hook}`] : []), 'modules'], src, logFile);
   const log = await readFile(logFile, 'utf8');
-  return { module: join(outDir, 'proc_create_module.ko'), warnings: log.split('\n').filter((l) => /warning:/.test(l)) };
+  return { module: join(outDir, MODULE_FILE), warnings: log.split('\n').filter((l) => /warning:/.test(l)) };
 }
 
 export async function hashFiles(dir: string, filter: RegExp): Promise<string> {

@@ -23,7 +23,7 @@ export interface StockKernel {
   vmlinuz: string;
   /** The guest's modules, decompressed, in load order. */
   modules: string[];
-  /** proc_create_module built against the package's headers. */
+  /** The module built against the package's headers. */
   module: string;
   moduleWarnings: string[];
 }

@@ -9,11 +9,12 @@ import { buildWithProgress } from '../services/guests.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import { PROFILES, type Profile } from '../lib/kconfig.js';
+import { MODULE_NAME } from '../lib/module.js';
 import type { Command } from './types.js';
 
 const spec: CommandSpec = {
   name: 'build-kernel',
-  summary: 'Patch a kernel source with the gs-kit OOM hook, build it for a profile, and build proc_create_module against it. Builds are cached under ~/.cache/gs-kit keyed by source, patch and config.',
+  summary: `Patch a kernel source with the gs-kit OOM hook, build it for a profile, and build ${MODULE_NAME} against it. Builds are cached under ~/.cache/gs-kit keyed by source, patch and config.`,
   usage: 'gs-kit build-kernel [--kernel X.Y.Z|distro] [--series 6.1|6.12] [--source TARBALL] [--profile qemu|host|debug|system] [--package deb]',
   options: [
     { name: 'kernel', type: 'string', value: 'X.Y.Z|distro', description: 'A kernel.org release fetched by gs-kit setup-vm, or the distribution\'s linux-source package (the default).' },
@@ -56,7 +57,7 @@ export const buildKernel: Command = {
     const jobs = Number(options.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new GsError(`--jobs must be a positive number, not "${options.jobs}".`, 'Write e.g. --jobs 2.', 'usage');
     if (options['dry-run']) {
-      console.log(`Would build ${tarball} for profile ${profile} with make -j${jobs} under ~/.cache/gs-kit/builds, then proc_create_module against it.`);
+      console.log(`Would build ${tarball} for profile ${profile} with make -j${jobs} under ~/.cache/gs-kit/builds, then ${MODULE_NAME} against it.`);
       return 0;
     }
     const a = await buildWithProgress(tarball, profile, jobs);

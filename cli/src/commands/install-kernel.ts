@@ -12,7 +12,7 @@ import type { Command } from './types.js';
 
 const spec: CommandSpec = {
   name: 'install-kernel',
-  summary: 'Install a cached gs-kit build on this system (or a sysroot): the kernel, System.map and config in /boot, its modules, proc_create_module (loaded at boot), depmod, and a DKMS copy of the module where dkms exists. Idempotent: a second run makes 0 changes.',
+  summary: `Install a cached gs-kit build on this system (or a sysroot): the kernel, System.map and config in /boot, its modules, ${MODULE_NAME} (loaded at boot), depmod, and a DKMS copy of the module where dkms exists. Idempotent: a second run makes 0 changes.`,
   usage: 'gs-kit install-kernel --build KEY|latest | --deb DIR [--dry-run] [--root DIR]',
   options: [
     { name: 'build', type: 'string', value: 'KEY', description: 'The build under ~/.cache/gs-kit/builds to install: its key (or a unique prefix), or latest.' },

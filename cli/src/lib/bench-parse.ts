@@ -2,6 +2,7 @@
  * `gs-kit bench`: what the machine and the bench guests report (their "@gs"
  * lines and kernel logs), parsed and summarized per measure. Pure.
  */
+import { LOG_PREFIX } from './module.js';
 import { findSplats, moduleEvents, oomKills, parseFields, printkTime, reportedNumber, type GuestReport } from './guest-protocol.js';
 import { median, ratio, summarize, type Summary } from './stats.js';
 
@@ -74,8 +75,8 @@ export function trialLogs(report: GuestReport, mode: 'gs' | 'stock'): TrialLog[]
     const time = printkTime(line);
     // The first of each: one OOM per trial.
     if (/invoked oom-killer/.test(line)) log.invoked ??= time;
-    else if (/graceful_shutdown: event=start /.test(line)) log.start ??= time;
-    else if (/graceful_shutdown: event=exit /.test(line)) log.exit ??= time;
+    else if (line.includes(`${LOG_PREFIX}event=start `)) log.start ??= time;
+    else if (line.includes(`${LOG_PREFIX}event=exit `)) log.exit ??= time;
     else if (/Killed process \d+/.test(line)) log.killed ??= time;
     if (findSplats(line).length) log.splats.push(line);
   }

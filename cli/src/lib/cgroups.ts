@@ -5,6 +5,7 @@
  */
 import { GsError } from './errors.js';
 import type { Plan } from './host-plan.js';
+import { MODULE_NAME, MODULE_PARAMS } from './module.js';
 
 export type CgroupVersion = 'v1' | 'v2';
 
@@ -30,7 +31,7 @@ export const HANDLER_TMPFILES = '/etc/tmpfiles.d/gs-kit.conf';
  */
 export function renderHandlerTmpfiles(dir: string, maxBytes: number, minBytes: number): string {
   return [
-    '# Written by gs-kit configure: the handler cgroup proc_create_module runs',
+    `# Written by gs-kit configure: the handler cgroup ${MODULE_NAME} runs`,
     '# handlers in, made at boot (systemd makes a slice\'s cgroup only once a unit',
     '# runs in it), with gs-handlers.slice\'s limits.',
     `d ${dir} 0755 root root -`,
@@ -44,9 +45,8 @@ export function renderHandlerTmpfiles(dir: string, maxBytes: number, minBytes: n
 export const HANDLER_SLICE_WANTS = `/etc/systemd/system/slices.target.wants/${HANDLER_SLICE_NAME}`;
 /** Where the module's options are kept, so that it finds the handler cgroup at every load. */
 export const MODPROBE_CONF = '/etc/modprobe.d/gs-kit.conf';
-export const MODULE_NAME = 'proc_create_module';
 /** The running module's parameter, written when the module is loaded now. */
-export const HANDLER_CGROUP_PARAM = `/sys/module/${MODULE_NAME}/parameters/handler_cgroup`;
+export const HANDLER_CGROUP_PARAM = `${MODULE_PARAMS}/handler_cgroup`;
 /** Handlers' memory protected from reclaim: at most this much of the reserve. */
 export const HANDLER_MIN_BYTES = 64 * MiB;
 /** The default reserve: this many bytes or DEFAULT_RESERVE_PERCENT of memory, whichever is larger. */
@@ -219,7 +219,7 @@ export function handlerCgroupDir(systemd: boolean, mountPoint = '/sys/fs/cgroup'
 export function renderHandlerSlice(reserveBytes: number): string {
   const { maxBytes, minBytes } = handlerLimits(reserveBytes);
   return [
-    '# Written by gs-kit configure: the cgroup proc_create_module runs OOM',
+    `# Written by gs-kit configure: the cgroup ${MODULE_NAME} runs OOM`,
     '# handlers in. Nothing else belongs here: everything in it is killed when',
     '# a handler\'s run ends.',
     '[Unit]',
@@ -239,7 +239,7 @@ export function renderHandlerSlice(reserveBytes: number): string {
 
 export function renderModprobeConf(handlerDir: string): string {
   return [
-    '# Written by gs-kit configure: where proc_create_module runs OOM handlers.',
+    `# Written by gs-kit configure: where ${MODULE_NAME} runs OOM handlers.`,
     `options ${MODULE_NAME} handler_cgroup=${handlerDir}`,
     '',
   ].join('\n');

@@ -4,7 +4,7 @@ import type { Scenario } from './scenario.js';
 
 /**
  * The proc fuzzer (test_programs/proc_fuzz.c, vm/guest/scenarios/fuzz.sh):
- * random and mutated writes to /proc/graceful_shutdown, each result and the
+ * random and mutated writes to the proc file, each result and the
  * registry after each batch compared with a model of the contract. The guest
  * reports counts; these checks decide.
  */

@@ -5,6 +5,8 @@
  * between "@gs-dmesg-begin" and "@gs-dmesg-end", and "@gs-done" last. The
  * host parses these and the tests decide; the guest only reports facts.
  */
+import { LOG_PREFIX } from './module.js';
+
 export interface GuestReport {
   /** Every value printed for each key, in order. */
   facts: Map<string, string[]>;
@@ -103,10 +105,12 @@ export function unescapeLogValue(value: string): string {
   return value.replace(/\\x([0-9a-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
+const MODULE_EVENT = new RegExp(`${LOG_PREFIX}event=(\\S+)(.*)$`);
+
 export function moduleEvents(dmesg: string): ModuleEvent[] {
   const events: ModuleEvent[] = [];
   for (const line of dmesg.split('\n')) {
-    const m = /graceful_shutdown: event=(\S+)(.*)$/.exec(line);
+    const m = MODULE_EVENT.exec(line);
     if (!m) continue;
     const fields = parseFields(m[2]!);
     for (const k of Object.keys(fields)) fields[k] = unescapeLogValue(fields[k]!);

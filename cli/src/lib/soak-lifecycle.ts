@@ -7,6 +7,7 @@
 import { check, equal, type Check } from './checks.js';
 import { fact, findSplats, moduleEvents, oomKills, parseFields, type GuestReport } from './guest-protocol.js';
 import type { Scenario } from './scenario.js';
+import { LOG_PREFIX } from './module.js';
 import { KILL_SLACK_S, some } from './soak.js';
 import { factFields, logBetween, num } from './soak-parse.js';
 
@@ -82,8 +83,8 @@ export function lifecycleChecks(report: GuestReport): Check[] {
   const killedNew = oomKills(reuseLog).some((k) => String(k.pid) === old);
   const rounds = report.facts.get('lc_oom') ?? [];
   const badRounds = rounds.filter((r) => !/statuses=137,137$/.test(r));
-  const loads = (report.dmesg.match(/graceful_shutdown: loaded:/g) ?? []).length;
-  const unloads = (report.dmesg.match(/graceful_shutdown: unloaded/g) ?? []).length;
+  const loads = (report.dmesg.match(new RegExp(`${LOG_PREFIX}loaded:`, 'g')) ?? []).length;
+  const unloads = (report.dmesg.match(new RegExp(`${LOG_PREFIX}unloaded`, 'g')) ?? []).length;
   const racer = factFields(report, 'lc_racer');
   const cycles = report.facts.get('lc_cycle') ?? [];
   return [

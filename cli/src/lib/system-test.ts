@@ -5,6 +5,7 @@
  */
 import { check, equal, type Check } from './checks.js';
 import { fact, moduleEvents, oomKills, parseRecord, type GuestReport } from './guest-protocol.js';
+import { MODULE_FILE, MODULE_NAME } from './module.js';
 
 /** The Debian release the image is built from (mmdebstrap suite). */
 export const SYSTEM_SUITE = 'bookworm';
@@ -88,8 +89,8 @@ export function stage1Checks(r: GuestReport, release: string, mode: SystemMode =
       `${fact(r, 'system')} init=${fact(r, 'init')} kernel=${fact(r, 'kernel')}`),
     equal(`gs-kit ${install} succeeded`, fact(r, 'install_rc'), '0'),
     ...(mode === 'stock' ? [equal('the module is loaded at once, in stock mode, without a reboot', fact(r, 'hook_now'), 'stock')] : []),
-    check(`DKMS built and installed proc_create_module for ${release}`,
-      new RegExp(`proc_create_module/[^,]+, ${release.replace(/[.+]/g, '\\$&')}, x86_64: installed`).test(fact(r, 'dkms') ?? ''), fact(r, 'dkms')),
+    check(`DKMS built and installed ${MODULE_NAME} for ${release}`,
+      new RegExp(`${MODULE_NAME}/[^,]+, ${release.replace(/[.+]/g, '\\$&')}, x86_64: installed`).test(fact(r, 'dkms') ?? ''), fact(r, 'dkms')),
     check(`a second ${install} changes nothing`, fact(r, 'install_again_rc') === '0' &&
       lines(r, 'install_again').some((l) => /✓ 0 changes\./.test(l)), lines(r, 'install_again').join(' | ')),
     equal('gs-kit configure succeeded', fact(r, 'configure_rc'), '0'),
@@ -124,8 +125,8 @@ export function stage2Checks(r: GuestReport, release: string, cmdline: string, m
     check('with grub.cfg\'s command line, the GRUB drop-in\'s cgroup setting in it',
       // QEMU's boot adds its console options in front.
       (fact(r, 'cmdline') ?? '').includes(cmdline) && /systemd\.unified_cgroup_hierarchy=1/.test(cmdline), fact(r, 'cmdline')),
-    equal('proc_create_module was loaded at boot', fact(r, 'module'), '1'),
-    check('it is the module DKMS built', /\/updates\/dkms\/proc_create_module\.ko/.test(fact(r, 'module_path') ?? ''), fact(r, 'module_path')),
+    equal(`${MODULE_NAME} was loaded at boot`, fact(r, 'module'), '1'),
+    check('it is the module DKMS built', (fact(r, 'module_path') ?? '').includes(`/updates/dkms/${MODULE_FILE}`), fact(r, 'module_path')),
     check('gs-kit status is all green', status.length > 0 && bad.length === 0,
       bad.map((l) => `${l.label}: ${l.value}`).join('; ') || fact(r, 'status')),
     check(`gs-kit status names the ${mode === 'stock' ? 'stock' : 'patched'} hook`,
