@@ -2,8 +2,12 @@ import test from 'ava';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { hostSnapshot as snapshot } from '../src/adapters/host-snapshot.js';
+import { hostSnapshot } from '../src/adapters/host-snapshot.js';
+import { openHost } from '../src/adapters/host.js';
+import { SILENT } from '../src/lib/reporter.js';
 import { oomPolicy, statusLines } from '../src/lib/status.js';
+
+const snapshot = (root: string) => hostSnapshot(openHost(root, false, SILENT));
 
 async function sysroot(files: Record<string, string>): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'gs-status-'));

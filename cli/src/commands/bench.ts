@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { cacheRoot } from '../adapters/paths.js';
-import { BENCH_PARTS } from '../lib/bench.js';
+import { BENCH_PARTS, benchFile, partResults, type BenchResults } from '../lib/bench.js';
 import { renderResults } from '../lib/bench-render.js';
 import { countOption, listOption, type CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
@@ -11,8 +9,8 @@ import type { Command } from './types.js';
 
 const spec: CommandSpec = {
   name: 'bench',
-  summary: 'Measure gs-kit in QEMU (TCG) guests: handler start latency against a plain fork+exec, the delay added to the kill, graceful-save success against allocation rate next to earlyoom, nohang and a stock kernel, registry cost by size, and build and test turnaround; print a table and write the results as JSON.',
-  usage: 'gs-kit bench [--series 6.1|6.12] [--parts latency,registry,save,stock,build,suite] [--trials N] [--skip-build-timing] [--out bench/results.json]',
+  summary: `Measure gs-kit in QEMU (TCG) guests: handler start latency against a plain fork+exec, the delay added to the kill, graceful-save success against allocation rate next to earlyoom, nohang and a stock kernel, registry cost by size, and build and test turnaround; print a table and write each part's results as JSON (bench/${benchFile('latency', 'SERIES')} and the like).`,
+  usage: 'gs-kit bench [--series 6.1|6.12] [--parts latency,registry,save,stock,build,suite] [--trials N] [--skip-build-timing] [--dir bench | --out FILE]',
   options: [
     { name: 'parts', type: 'string', value: 'LIST', description: 'Which parts to run: latency (start latency, kill delay), registry, save (graceful save, hold time), stock (latency and save on the distribution\'s own kernel, stock mode), build (build timing), suite (guest suite timing).', default: BENCH_PARTS.join(',') },
     { name: 'series', type: 'string', value: 'SERIES', description: 'Kernel series (the distribution\'s source).', choices: ['6.1', '6.12'], default: '6.1' },
@@ -23,14 +21,15 @@ const spec: CommandSpec = {
     { name: 'skip-build-timing', type: 'boolean', description: 'Do not time the kernel builds (they take minutes and need the machine to themselves); the same as leaving build out of --parts.' },
     { name: 'skip-suite-timing', type: 'boolean', description: 'Do not time the guest suite; the same as leaving suite out of --parts.' },
     { name: 'scratch', type: 'string', value: 'DIR', description: 'Where the timed kernel builds go (never the build cache).', default: join(cacheRoot(), 'bench-builds') },
-    { name: 'out', type: 'string', value: 'FILE', description: 'Where to write the results.', default: 'bench/results.json' },
+    { name: 'dir', type: 'string', value: 'DIR', description: `Where each part run writes its results: DIR/${benchFile('registry', 'SERIES')} and the like, one file per part.`, default: 'bench' },
+    { name: 'out', type: 'string', value: 'FILE', description: 'Instead, write the results of every part run to this one file.' },
   ],
-  examples: ['gs-kit bench --skip-build-timing', 'gs-kit bench --series 6.12 --trials 100 --out /tmp/results.json', 'gs-kit bench --parts registry --out /tmp/registry.json'],
+  examples: ['gs-kit bench --skip-build-timing', 'gs-kit bench --series 6.12 --trials 100 --out /tmp/results.json', 'gs-kit bench --parts registry --dir /tmp/bench'],
 };
 
 export const bench: Command = {
   spec,
-  async run({ options }) {
+  async run({ options }, { ui, host: open }) {
     const series = String(options.series);
     const trials = countOption(options.trials, 'trials');
     const saveTrials = countOption(options['save-trials'], 'save-trials');
@@ -42,14 +41,24 @@ export const bench: Command = {
     if (rates.some((r) => !Number.isInteger(r) || r < 0)) {
       throw new GsError(`--rates must be whole MB/s values (0 for no limit), not "${String(options.rates)}".`, 'Give e.g. --rates 10,50,200,0.', 'usage');
     }
-    const out = resolve(String(options.out));
     const results = await runBench({
       series, parts, trials, saveTrials, repeats, rates, scratch: resolve(String(options.scratch)),
-    }, (line) => console.log(line));
+    }, ui);
 
-    await mkdir(dirname(out), { recursive: true });
-    await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
-    console.log(`\n${renderResults(results)}\n\nresults: ${out}`);
-    return existsSync(out) ? 0 : 1;
+    const host = open('/', false);
+    const json = (r: BenchResults) => `${JSON.stringify(r, null, 2)}\n`;
+    const written: string[] = [];
+    if (typeof options.out === 'string') {
+      written.push(resolve(options.out));
+      await host.writeFile(written[0]!, json(results));
+    } else {
+      for (const part of BENCH_PARTS.filter((p) => parts.has(p))) {
+        const file = resolve(String(options.dir), benchFile(part, series));
+        await host.writeFile(file, json(partResults(results, part)));
+        written.push(file);
+      }
+    }
+    ui.print(`\n${renderResults(results)}\n\nresults: ${written.join(', ')}`);
+    return 0;
   },
 };

@@ -113,6 +113,8 @@ export const BENCH_SAVE: Scenario = {
 export interface PartNotDone {
   part: string;
   why: string;
+  /** The part of `gs-kit bench` it belongs to (its file holds it). */
+  of?: BenchPart;
 }
 
 export interface BuildTiming {
@@ -159,3 +161,34 @@ export interface BenchResults {
   notes: string[];
 }
 
+
+// ---- where results go ----
+
+/**
+ * The file under bench/ that each part's results go to, one per part and
+ * series: the one place the files the docs cite are named, and what
+ * `make bench` (every part) writes again.
+ */
+export function benchFile(part: BenchPart, series: string): string {
+  return `${part}-${series}.json`;
+}
+
+/**
+ * @results cut to @part: the run's host, guest and notes, that part's
+ * figures and what it could not do; the other parts' figures null.
+ */
+export function partResults(results: BenchResults, part: BenchPart): BenchResults {
+  const build = results.build && (part === 'build'
+    ? { ...results.build, suiteWallS: null, suiteScenarios: null }
+    : part === 'suite' ? { ...results.build, coldQemuBuildS: null, plainTinyconfigBuildS: null, moduleRebuildS: null } : null);
+  return {
+    ...results,
+    latency: part === 'latency' ? results.latency : null,
+    killDelay: part === 'latency' ? results.killDelay : null,
+    registry: part === 'registry' ? results.registry : null,
+    save: part === 'save' ? results.save : null,
+    stock: part === 'stock' ? results.stock : null,
+    build,
+    notDone: results.notDone.filter((n) => n.of === part),
+  };
+}
