@@ -1,7 +1,7 @@
 import test from 'ava';
 import { SERIES_NAMES, SUITE_GROUPS } from '../src/lib/kernels.js';
 import { stockScenarios } from '../src/lib/scenario.js';
-import { ALL_SCENARIOS } from '../src/lib/scenarios.js';
+import { SUITE } from '../src/lib/catalogue.js';
 import { STOCK_SERIES } from '../src/lib/stock.js';
 import { runScenario, suiteGuest, type Guest } from '../src/services/guests.js';
 import { passed } from '../src/lib/checks.js';
@@ -53,7 +53,7 @@ export function defineSuites(group: number): void {
     });
 
     // Stock mode makes no promise that needs the reserves patch (README): those scenarios are not run there.
-    for (const scenario of suite.stock ? stockScenarios(ALL_SCENARIOS) : ALL_SCENARIOS) {
+    for (const scenario of suite.stock ? stockScenarios(SUITE) : SUITE) {
       test.serial(`[${suite.label}] ${scenario.name}: ${scenario.title}`, async (t) => {
         const g = await prepared();
         const run = await runScenario(scenario, g, { slowdown: profile === 'debug' ? 3 : 1, hook: g.hook });

@@ -1,7 +1,7 @@
 import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import { fact } from '../lib/guest-protocol.js';
-import { scenarioNamed } from '../lib/scenarios.js';
+import { scenarioNamed } from '../lib/catalogue.js';
 import { formatTimeline, victimTimeline } from '../lib/timeline.js';
 import { prepareGuest, runScenario } from '../services/guests.js';
 import { passFail } from '../ui/render.js';
@@ -25,7 +25,7 @@ export const demo: Command = {
     const guest = await prepareGuest(series, 'qemu', ui);
     const { style } = ui;
     ui.print(`\nBooting Linux ${guest.release} in QEMU: a process in a cgroup limited to 32 MiB allocates until the OOM killer picks it.`);
-    const run = await runScenario(scenarioNamed('memcg')!, guest);
+    const run = await runScenario(scenarioNamed('memcg'), guest);
     const ok = passed(run);
     ui.print(`\nVictim pid ${fact(run.report, 'victim')}, registered with: ${fact(run.report, 'listing')?.replace(/\|$/, '')}\n`);
     ui.print(style.bold('Timeline (guest clock):'));

@@ -4,7 +4,7 @@ import type { Profile } from '../lib/kconfig.js';
 import { SERIES_NAMES, sourceEnvVar } from '../lib/kernels.js';
 import { STOCK_SERIES } from '../lib/stock.js';
 import type { Ui } from '../lib/reporter.js';
-import { ALL_SCENARIOS, scenarioNamed } from '../lib/scenarios.js';
+import { SUITE, scenarioNamed } from '../lib/catalogue.js';
 import { runSystemTest } from '../services/system-test.js';
 import { runVmTest } from '../services/vm-test.js';
 import type { Command } from './types.js';
@@ -19,7 +19,7 @@ const spec: CommandSpec = {
   usage: 'gs-kit vm test [--series 5.4|6.1|6.12|all] [--scenario NAME[,NAME...]] [--profile qemu|debug] [--stock]\n       gs-kit vm system [--series 6.1|6.12] [--stock]',
   options: [
     { name: 'series', type: 'string', value: 'SERIES', description: `Kernel series to test (5.4: the ${sourceEnvVar('5.4')} tarball, or Linux 5.4.1 from gs-kit setup-vm --kernel 5.4.1); vm system: one of ${SYSTEM_SERIES.join(', ')} [default: ${SYSTEM_SERIES[0]}].`, choices: [...SERIES_NAMES, 'all'], default: 'all' },
-    { name: 'scenario', type: 'string', value: 'NAMES', description: `Scenarios to run (${ALL_SCENARIOS.map((s) => s.name).join(', ')}).` },
+    { name: 'scenario', type: 'string', value: 'NAMES', description: `Scenarios to run (${SUITE.map((s) => s.name).join(', ')}).` },
     { name: 'profile', type: 'string', value: 'PROFILE', description: 'Kernel build profile.', choices: ['qemu', 'debug'], default: 'qemu' },
     { name: 'stock', type: 'boolean', description: `Boot the distribution's own kernel (Debian's, unmodified: ${STOCK_SERIES.map((x) => x.series).join(' or ')}) instead of a patched one; the module runs in stock mode. With --profile debug: our debug kernel with the module built in stock mode (Debian has no debug kernel). vm system: install-module on the image's own Debian kernel instead of a patched kernel's packages.` },
     { name: 'timeout', type: 'string', value: 'SECONDS', description: 'Hard limit for each guest boot [default: 120, 600 for the CLI scenario; three times that on the debug profile].' },
@@ -48,12 +48,8 @@ export const vm: Command = {
     if (positional[0] !== 'test') {
       throw new GsError(`Unknown vm action "${positional[0] ?? ''}".`, 'Run "gs-kit vm test" or "gs-kit vm system".', 'usage');
     }
-    const names = typeof options.scenario === 'string' ? options.scenario.split(',') : ALL_SCENARIOS.map((s) => s.name);
-    const scenarios = names.map((n) => {
-      const s = scenarioNamed(n);
-      if (!s) throw new GsError(`There is no scenario "${n}".`, `Choose from ${ALL_SCENARIOS.map((x) => x.name).join(', ')}.`, 'usage');
-      return s;
-    });
+    const names = typeof options.scenario === 'string' ? options.scenario.split(',') : SUITE.map((s) => s.name);
+    const scenarios = names.map((n) => scenarioNamed(n, SUITE));
     const stock = Boolean(options.stock);
     const seriesList = options.series === 'all' ? (stock ? STOCK_SERIES.map((x) => x.series) : [...SERIES_NAMES]) : [String(options.series)];
     const timeout = options.timeout === undefined ? undefined : Number(options.timeout);

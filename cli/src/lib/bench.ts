@@ -5,12 +5,12 @@
  * Guests run under TCG on a shared 2-core host, so absolute times are only
  * comparable within one run: every comparison is also given as a ratio.
  */
-import type { GuestReport } from './guest-protocol.js';
+import { fact, facts, type GuestReport } from './guest-protocol.js';
 import { check, type Check } from './checks.js';
 import type { Scenario } from './scenario.js';
 import type { Summary } from './stats.js';
 import {
-  forkExecLatencies, handlerLatencies, killDelayResult, lastFact, registryResult, saveTrials, values, type HostInfo,
+  forkExecLatencies, handlerLatencies, killDelayResult, registryResult, saveTrials, type HostInfo,
   type KillDelayResult, type LatencyResult, type RegistryResult, type SaveCell, type SaveTrial,
 } from './bench-parse.js';
 
@@ -57,7 +57,7 @@ export function clockNote(tscAppend: string): string {
 const TRIAL_LIMIT_NOTE = 'every trial reported';
 
 function errorsOf(report: GuestReport): Check {
-  const errors = values(report, 'error');
+  const errors = facts(report, 'error');
   return check('the guest reported no error', errors.length === 0, errors.join('; '));
 }
 
@@ -66,7 +66,7 @@ export const BENCH_LATENCY: Scenario = {
   title: 'bench: handler start latency and added kill delay (memcg OOM)',
   memoryMb: 256,
   checks: (r) => {
-    const trials = Number(lastFact(r, 'trials') ?? NaN);
+    const trials = Number(fact(r, 'trials') ?? NaN);
     const splats = killDelayResult(r).splats;
     return [
       errorsOf(r),

@@ -14,12 +14,12 @@ import {
   type BenchPart, type BenchPlan, type BenchResults, type BuildTiming, type PartNotDone,
 } from '../lib/bench.js';
 import {
-  cpuModel, killDelayResult, latencyResult, meminfoKb, registryResult, saveCells, saveHoldMs, saveKernelLines, saveTrials, tscAppend,
+  cpuModel, killDelayResult, latencyResult, meminfoKb, registryResult, saveCells, saveHoldMs, saveKernelLines, saveTools, saveTrials, tscAppend,
 } from '../lib/bench-parse.js';
 import { GsError } from '../lib/errors.js';
-import { fact } from '../lib/guest-protocol.js';
+import { fact, said } from '../lib/guest-protocol.js';
 import type { Scenario } from '../lib/scenario.js';
-import { ALL_SCENARIOS } from '../lib/scenarios.js';
+import { SUITE } from '../lib/catalogue.js';
 import { SILENT, type Reporter } from '../lib/reporter.js';
 import { passed } from '../lib/checks.js';
 import { ensureBuild, resolveKernel } from './build.js';
@@ -98,7 +98,7 @@ async function buildTiming(series: string, scratch: string, jobs: number, report
 async function suiteTiming(guest: Guest): Promise<{ seconds: number; failed: number }> {
   const suite = await timed(async () => {
     let failed = 0;
-    for (const scenario of ALL_SCENARIOS) {
+    for (const scenario of SUITE) {
       const r = await runScenario(scenario, guest);
       if (!passed(r)) failed++;
     }
@@ -129,11 +129,7 @@ async function saveResults(
     failedTrialKernelLog,
     cells: saveCells(trialsRun), trials: trialsRun, memcgMax: '64M', handlerWaitMs: 3000,
     holdMs: saveHoldMs(save.report),
-    tools: {
-      earlyoom: fact(save.report, 'earlyoom_version') ?? 'not run',
-      nohang: fact(save.report, 'nohang_version') ?? 'not run',
-      'stress-ng': 'ballast for the global runs (stress-ng --vm 1 --vm-hang 0), oom_score_adj -1000',
-    },
+    tools: saveTools(save.report),
   };
 }
 
@@ -177,7 +173,7 @@ export async function runBench(plan: BenchPlan, reporter: Reporter): Promise<Ben
     say(`1-2. ${trials} memcg OOM trials without and with the module, and ${trials} fork+exec trials`);
     const lat = await guest(BENCH_LATENCY, `gs.trials=${trials}`);
     results.guest.clocksource = fact(lat.report, 'clocksource') ?? null;
-    if (lat.report.facts.has('lat_gs')) {
+    if (said(lat.report, 'lat_gs')) {
       results.latency = latencyResult(lat.report);
       results.killDelay = killDelayResult(lat.report);
       if (results.killDelay.stockChosenToKilledMs.n < trials) {
@@ -190,7 +186,7 @@ export async function runBench(plan: BenchPlan, reporter: Reporter): Promise<Ben
   if (parts.has('registry')) {
     say(`4. registry cost with 1, 64, 1024 and 4096 entries, ${plan.repeats} repeats (2 vCPUs)`);
     const reg = await guest(BENCH_REGISTRY, `gs.reg_sizes=1,64,1024,4096 gs.reg_repeats=${plan.repeats}`);
-    if (reg.report.facts.has('reg')) results.registry = registryResult(reg.report);
+    if (said(reg.report, 'reg')) results.registry = registryResult(reg.report);
     noteUnclean(notDone, 'registry', 'registry', reg);
   }
 
@@ -221,7 +217,7 @@ export async function runBench(plan: BenchPlan, reporter: Reporter): Promise<Ben
     const lat = await stockGuest(BENCH_LATENCY, `gs.trials=${trials}`);
     noteUnclean(notDone, 'stock', 'stock-mode latency', lat);
     const save = await saveResults(stockGuest, 'stock', 'stock-mode graceful save', ['gs-memcg', ...globalContender], plan, notDone);
-    const measured = lat.report.facts.has('lat_gs');
+    const measured = said(lat.report, 'lat_gs');
     results.stock = {
       kernelRelease: sg.release,
       latency: measured ? latencyResult(lat.report) : null,
@@ -235,7 +231,7 @@ export async function runBench(plan: BenchPlan, reporter: Reporter): Promise<Ben
   const timing = parts.has('build') ? await buildTiming(series, plan.scratch, jobs, reporter) : null;
   let suite: { seconds: number; failed: number } | null = null;
   if (parts.has('suite')) {
-    say(`5. the guest suite: ${ALL_SCENARIOS.length} scenarios, one boot each`);
+    say(`5. the guest suite: ${SUITE.length} scenarios, one boot each`);
     suite = await suiteTiming(patched);
     if (suite.failed) notes.push(`${suite.failed} suite scenario(s) failed during the timed suite run (timing kept).`);
   }
@@ -245,7 +241,7 @@ export async function runBench(plan: BenchPlan, reporter: Reporter): Promise<Ben
       plainTinyconfigBuildS: timing?.plainTinyconfigBuildS ?? null,
       moduleRebuildS: timing?.moduleRebuildS ?? null,
       suiteWallS: suite?.seconds ?? null,
-      suiteScenarios: suite ? ALL_SCENARIOS.length : null,
+      suiteScenarios: suite ? SUITE.length : null,
       jobs,
     };
   }

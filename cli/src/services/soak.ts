@@ -10,10 +10,10 @@ import type { Reporter } from '../lib/reporter.js';
 import type { Scenario } from '../lib/scenario.js';
 import { SOAK_SCENARIO, SOAK_TIMEOUT_MS, soakBootTimeoutMs, soakSummary, type SoakPart } from '../lib/soak.js';
 import { LIFECYCLE_DEFAULT_CYCLES, LIFECYCLE_STRESS_SCENARIO, lifecycleSummary } from '../lib/soak-lifecycle.js';
-import { factFields } from '../lib/soak-parse.js';
+import { factFields } from '../lib/guest-protocol.js';
 import { lifecycleRows, soakRows } from '../lib/soak-render.js';
 import { GLOBAL_SOAK_SCENARIOS, globalManyRow, globalManySummary, type GlobalManySummary } from '../lib/soak-global.js';
-import { scenarioNamed } from '../lib/scenarios.js';
+import { scenarioNamed } from '../lib/catalogue.js';
 import { prepareGuest, runScenario, type RunOptions, type ScenarioRun } from './guests.js';
 
 /** What one `gs-kit soak` runs, from its options. */
@@ -81,7 +81,7 @@ export async function runSoak(plan: SoakPlan, reporter: Reporter): Promise<SoakO
   if (parts.has('global')) {
     const globals: GlobalManySummary[] = [];
     for (const name of GLOBAL_SOAK_SCENARIOS) {
-      const scenario = scenarioNamed(name)!;
+      const scenario = scenarioNamed(name);
       say(`\n${name}: ${globalRuns} boots, ${scenario.title}…`);
       const these: ScenarioRun[] = [];
       for (let i = 0; i < globalRuns; i++) these.push(await boot(scenario, `${series} ${i + 1}/${globalRuns}`));
