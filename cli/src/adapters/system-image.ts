@@ -65,7 +65,7 @@ export async function ensureSystemImage(onStep: (s: string) => void): Promise<Sy
 
   for (const tool of ['mmdebstrap', 'mkfs.ext4']) {
     if (!(await haveCommand(tool))) {
-      throw new GsError(`${tool} is not installed.`, 'Install it: sudo apt-get install mmdebstrap e2fsprogs.', 'dependency');
+      throw new GsError(`${tool} is not installed.`, 'Install it: sudo gs-kit setup-vm --system (or sudo apt-get install mmdebstrap e2fsprogs).', 'dependency');
     }
   }
   await rm(dir, { recursive: true, force: true });

@@ -13,8 +13,8 @@ import { locateSource } from '../adapters/kernel-source.js';
 import { sha256File } from '../adapters/kernel-tree.js';
 import { cacheRoot } from '../adapters/paths.js';
 import { packagesFor, type DepGroup, type PackageManager } from '../lib/deps.js';
-import { GsError } from '../lib/errors.js';
-import { formatVersion, kernelOrgUrls, parseKernelVersion, seriesFor } from '../lib/kernels.js';
+import { ExitCode, GsError } from '../lib/errors.js';
+import { formatVersion, kernelOrgUrls, parseKernelVersion, seriesFor, SUPPORTED_SERIES } from '../lib/kernels.js';
 import type { Reporter } from '../lib/reporter.js';
 import { formatProgress } from '../lib/sums.js';
 
@@ -69,6 +69,26 @@ export async function fetchSource(req: FetchRequest, host: Host, reporter: Repor
         }), () => `Linux ${formatVersion(version)} downloaded and verified`));
     }
   }
+}
+
+/**
+ * The sources the guest suite builds, for the series it tests on a
+ * kernel.org release (5.4.1): found here (GS_SOURCE_<series>, the copy
+ * next to the checkout, an earlier download), else fetched and verified.
+ */
+export async function fetchSuiteSources(mirror: string, host: Host, reporter: Reporter): Promise<string[]> {
+  const found: string[] = [];
+  for (const s of SUPPORTED_SERIES.filter((x) => x.testRelease)) {
+    try {
+      found.push(locateSource({ from: 'series', series: s.series }));
+      continue;
+    } catch (err) {
+      if (!(err instanceof GsError && err.exitCode === ExitCode.source)) throw err;
+    }
+    const tarball = await fetchSource({ from: 'kernel.org', version: s.testRelease!, mirror }, host, reporter);
+    if (tarball) found.push(tarball);
+  }
+  return found;
 }
 
 function locateFile(path: string): string {
