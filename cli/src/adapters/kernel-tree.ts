@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { GsError } from '../lib/errors.js';
 import { MODULE_FILE } from '../lib/module.js';
 import { mergeFragments, profilePlan, unmetOptions, type Profile } from '../lib/kconfig.js';
-import { seriesFor, versionFromMakefile, formatVersion, type KernelSeries, type KernelVersion } from '../lib/kernels.js';
+import { versionFromMakefile, formatVersion, type Kernel, type KernelVersion } from '../lib/kernels.js';
 import { run } from './exec.js';
 import { repoRoot } from './paths.js';
 import { MODULE_SOURCE_PATTERN } from '../lib/install-plans.js';
@@ -69,21 +69,6 @@ export async function tarballVersion(tarball: string): Promise<KernelVersion> {
   return versionFromMakefile(makefile);
 }
 
-export interface TreeInfo {
-  version: KernelVersion;
-  series: KernelSeries;
-}
-
-export async function inspectTree(src: string): Promise<TreeInfo> {
-  const makefile = join(src, 'Makefile');
-  if (!existsSync(makefile)) {
-    throw new GsError(`${src} is not a Linux source tree (no Makefile).`,
-      'Give a Linux source tarball such as linux-6.1.tar.xz.', 'source');
-  }
-  const version = versionFromMakefile(await readFile(makefile, 'utf8'));
-  return { version, series: seriesFor(version) };
-}
-
 export async function patchFiles(series: string): Promise<string[]> {
   const dir = join(repoRoot(), 'kernel', 'patches', series);
   return (await readdir(dir)).filter((f) => f.endsWith('.patch')).sort().map((f) => join(dir, f));
@@ -93,7 +78,7 @@ export async function patchFiles(series: string): Promise<string[]> {
  * Apply the series' patches: first a dry run of every patch with no fuzz,
  * so that a tree they do not fit is refused before anything changes.
  */
-export async function applyPatches(src: string, info: TreeInfo, patches: string[]): Promise<void> {
+export async function applyPatches(src: string, info: Pick<Kernel, 'series' | 'version'>, patches: string[]): Promise<void> {
   for (const patch of patches) {
     const dry = await run(['patch', '-p1', '-F0', '-N', '--dry-run', '-s', '-i', patch], { cwd: src });
     if (dry.exitCode !== 0) {

@@ -41,11 +41,11 @@ export const bench: Command = {
     if (rates.some((r) => !Number.isInteger(r) || r < 0)) {
       throw new GsError(`--rates must be whole MB/s values (0 for no limit), not "${String(options.rates)}".`, 'Give e.g. --rates 10,50,200,0.', 'usage');
     }
+    const host = open('/', false);
     const results = await runBench({
       series, parts, trials, saveTrials, repeats, rates, scratch: resolve(String(options.scratch)),
-    }, ui);
+    }, host, ui);
 
-    const host = open('/', false);
     const json = (r: BenchResults) => `${JSON.stringify(r, null, 2)}\n`;
     const written: string[] = [];
     if (typeof options.out === 'string') {

@@ -159,8 +159,3 @@ export interface Kernel {
   /** How the module built for it hears of victims ("stock" on a patched tree: the debug suite's stock mode). */
   hook: ModuleHook;
 }
-
-/** "6.1.192 (qemu)": a kernel as a title names it. */
-export function describeKernel(k: Pick<Kernel, 'version' | 'profile'>): string {
-  return `${formatVersion(k.version)} (${k.profile})`;
-}

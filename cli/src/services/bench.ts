@@ -3,10 +3,11 @@
  * the results they add up to. Parsing and judging are lib/bench*.ts; the
  * command prints and writes what this returns.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { haveCommand, run } from '../adapters/exec.js';
+import type { Host } from '../adapters/host.js';
+import { freshDir, removeDir } from '../adapters/kernel-build.js';
 import { locateSource } from '../adapters/kernel-source.js';
 import { extractTarball } from '../adapters/kernel-tree.js';
 import {
@@ -68,15 +69,14 @@ async function buildTiming(series: string, scratch: string, jobs: number, report
   const plain = join(scratch, 'plain');
   // Resolved inside each timed build, as a build from the command line resolves it.
   const build = async () => ensureBuild(await resolveKernel(tarball, 'qemu', 'patched', SILENT), SILENT, { jobs, cacheDir: cache });
-  await rm(scratch, { recursive: true, force: true });
-  await mkdir(scratch, { recursive: true });
+  await freshDir(scratch);
   try {
     await waitForQuietMachine(reporter);
     say(`timing a cold qemu-profile build of ${tarball} in ${cache}`);
     const cold = await timed(build);
     say(`  ${cold.seconds.toFixed(1)} s; now the module-only rebuild`);
     const again = await timed(build);
-    await rm(cache, { recursive: true, force: true });
+    await removeDir(cache);
 
     await waitForQuietMachine(reporter);
     say(`timing a plain tinyconfig build of the same tree in ${plain}`);
@@ -90,7 +90,7 @@ async function buildTiming(series: string, scratch: string, jobs: number, report
     say(`  ${plainBuild.seconds.toFixed(1)} s`);
     return { coldQemuBuildS: cold.seconds, moduleRebuildS: again.seconds, plainTinyconfigBuildS: plainBuild.seconds, jobs };
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    await removeDir(scratch);
   }
 }
 
@@ -134,9 +134,9 @@ async function saveResults(
 }
 
 /** This host, and the kernel command-line words that pin a guest's TSC to it. */
-async function benchHost(): Promise<{ host: BenchResults['host']; tscAppend: string }> {
-  const [cpuinfo, meminfo, uname] = await Promise.all([
-    readFile('/proc/cpuinfo', 'utf8'), readFile('/proc/meminfo', 'utf8'), run(['uname', '-r']),
+async function benchHost(system: Host): Promise<{ host: BenchResults['host']; tscAppend: string }> {
+  const [cpuinfo = '', meminfo = '', uname] = await Promise.all([
+    system.readFile('/proc/cpuinfo'), system.readFile('/proc/meminfo'), system.run(['uname', '-r']),
   ]);
   const tsc = tscAppend(cpuinfo);
   return {
@@ -149,11 +149,11 @@ async function benchHost(): Promise<{ host: BenchResults['host']; tscAppend: str
 }
 
 /** Runs the parts of @plan, saying what it starts; what a part could not do is in the results' notDone. */
-export async function runBench(plan: BenchPlan, reporter: Reporter): Promise<BenchResults> {
+export async function runBench(plan: BenchPlan, system: Host, reporter: Reporter): Promise<BenchResults> {
   const say = (line: string) => reporter.note(line);
   const { series, parts, trials, rates } = plan;
   const notDone: PartNotDone[] = BENCH_PARTS.filter((part) => !parts.has(part)).map((part) => ({ part, why: 'not asked for (--parts)', of: part }));
-  const { host, tscAppend: pinTsc } = await benchHost();
+  const { host, tscAppend: pinTsc } = await benchHost(system);
   const notes = [clockNote(pinTsc)];
   const results: BenchResults = {
     schema: 1,

@@ -7,14 +7,11 @@
  * (GRUB itself is not installed to the disk image: QEMU boots the kernel,
  * initramfs and command line of the grub.cfg entry directly.)
  */
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { run } from '../adapters/exec.js';
+import { join } from 'node:path';
 import { buildTestPrograms } from '../adapters/initramfs.js';
-import { cacheRoot, repoRoot } from '../adapters/paths.js';
+import { repoRoot } from '../adapters/paths.js';
 import { boot } from '../adapters/qemu.js';
-import { copyForRun, ensureSystemImage } from '../adapters/system-image.js';
+import { ensureSystemImage, openSystemRun } from '../adapters/system-image.js';
 import { GsError } from '../lib/errors.js';
 import { judgeBoot, type Judged } from '../lib/judge.js';
 import type { Reporter, Verdict } from '../lib/reporter.js';
@@ -64,16 +61,9 @@ export async function runSystemTest(series: string, reporter: Reporter, mode: Sy
     throw new GsError(`The image's Debian kernel is ${release}, not of series ${series}.`, `Run vm system --stock --series ${release.split('.').slice(0, 2).join('.')}.`, 'usage');
   }
 
-  await mkdir(join(cacheRoot(), 'system-runs'), { recursive: true });
-  const runDir = await mkdtemp(join(cacheRoot(), 'system-runs', 'run-'));
-  const results = join(runDir, 'results');
-  await mkdir(results);
-  // What "npm ci --omit=dev" would leave: the stage copies only these.
-  const deps = await run(['npm', 'ls', '--omit=dev', '--all', '--parseable'], { cwd: repoRoot() });
-  const prod = deps.stdout.split('\n').map((l) => relative(repoRoot(), l.trim())).filter((l) => l.startsWith('node_modules/'));
-  await writeFile(join(results, 'prod-modules.txt'), `${prod.join('\n')}\n`);
+  const run = await openSystemRun(image);
+  const { results, disk } = run;
   try {
-    const disk = await copyForRun(image, runDir);
     const hooks = `gs.repo=${repoRoot()} gs.progs=${progs}`;
     const shares = [{ path: results, tag: 'results', readonly: false }];
     const how = mode === 'stock' ? 'gs.mode=stock' : `gs.debs=${debsDir}`;
@@ -84,8 +74,7 @@ export async function runSystemTest(series: string, reporter: Reporter, mode: Sy
     }), (r) => stage1Checks(r, release, mode));
     reporter.verdict(stageVerdict(series, one));
     const stages = [one];
-    const cfg = existsSync(join(results, 'grub.cfg')) ? await readFile(join(results, 'grub.cfg'), 'utf8') : '';
-    const entry = grubEntryFor(cfg, release);
+    const entry = grubEntryFor(await run.grubCfg(), release);
     if (!entry) {
       throw new GsError(`The grub.cfg that configure generated has no entry for ${release}.`,
         `See ${join(results, 'grub.cfg')} and the stage 1 console above.`, 'vm');
@@ -100,6 +89,6 @@ export async function runSystemTest(series: string, reporter: Reporter, mode: Sy
     stages.push(two);
     return stages;
   } finally {
-    await rm(runDir, { recursive: true, force: true });
+    await run.close();
   }
 }

@@ -8,7 +8,7 @@
  */
 import chalk from 'chalk';
 import type { Check } from '../lib/checks.js';
-import type { Reporter, Style, Tone, Ui, Verdict } from '../lib/reporter.js';
+import type { Style, Tone, Ui, Verdict } from '../lib/reporter.js';
 
 /** Counted progress (files compiled) shows at most every this many: the plain renderer prints every update. */
 const COUNT_STEP = 50;
@@ -143,10 +143,5 @@ class ConsoleUi implements Ui {
 
 /** The Ui of a gs-kit run on this terminal (or log). */
 export function consoleUi(): Ui {
-  return new ConsoleUi();
-}
-
-/** The reporter for the guest suite (ava): every note and verdict as a line, steps and progress as they come. */
-export function consoleReporter(): Reporter {
   return new ConsoleUi();
 }
