@@ -72,8 +72,8 @@ export const installModule: Command = {
     log(`${MODULE_NAME} for ${release} (${mode.mode === 'stock' ? 'stock mode: no gs-kit patch in this kernel' : 'the kernel carries the gs-kit patch'}) into ${host.root}, built with DKMS`);
     const sb = live ? secureBootEnabled(await host.readBytes(SECURE_BOOT_VAR)) : undefined;
     if (sb) {
-      ui.note(('Secure Boot is on: the kernel loads only modules signed with a key it trusts. DKMS signs with /var/lib/dkms/mok.key; '
-        + 'enrol that key once (sudo mokutil --import /var/lib/dkms/mok.pub, reboot, confirm in MokManager), or modprobe fails with "Key was rejected".'), 'warn');
+      ui.note('Secure Boot is on: the kernel loads only modules signed with a key it trusts. DKMS signs with /var/lib/dkms/mok.key; '
+        + 'enrol that key once (sudo mokutil --import /var/lib/dkms/mok.pub, reboot, confirm in MokManager), or modprobe fails with "Key was rejected".', 'warn');
     }
     const n = await host.apply(plan);
     ui.note(changesLine(n, dryRun), 'ok');

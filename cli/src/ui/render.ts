@@ -120,7 +120,7 @@ class ConsoleUi implements Ui {
       await new Listr([{
         title,
         task: async (_ctx, task) => {
-          this.live = { output: (text) => { task.output = text; }, held, lastCount: -Infinity };
+          this.live = { output: (text) => { task.output = text; }, held, lastCount: 0 };
           try {
             value = await work();
           } finally {
