@@ -71,9 +71,9 @@ soak: suite-deps
 			--out bench/soak-global-$$s.json || exit 1; \
 	done
 
-# Benchmarks: a table on stdout, and each part's results in
-# bench/<part>-6.1.json (latency, registry, save, stock, build, suite:
-# gs-kit bench names them, lib/bench.ts benchFile), every one written anew.
+# Benchmarks: a table on stdout, and every bench/ file the docs quote
+# written anew from the one run: results.json (every part), save-6.1.json
+# (latency, save, stock), registry-6.1.json (lib/bench.ts BENCH_FILES).
 bench: dist/cli/src/bin.js
 	$(SETUP) --bench
 	$(GS) bench

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { BENCH_PARTS, benchFile, partResults, type BenchResults } from '../src/lib/bench.js';
+import { BENCH_PARTS, benchFiles, partResults, type BenchPart, type BenchResults } from '../src/lib/bench.js';
 
 const RESULTS: BenchResults = {
   schema: 1,
@@ -19,26 +19,33 @@ const RESULTS: BenchResults = {
   notes: ['a note'],
 };
 
-test('each part of the bench has a file of its own per series, all named in one place', (t) => {
-  t.deepEqual(BENCH_PARTS.map((p) => benchFile(p, '6.1')),
-    ['latency-6.1.json', 'registry-6.1.json', 'save-6.1.json', 'stock-6.1.json', 'build-6.1.json', 'suite-6.1.json']);
+const names = (series: string, parts: readonly BenchPart[]) => benchFiles(series, new Set(parts)).map((f) => f.name);
+
+test('make bench runs every part, so it writes every file the docs quote: results.json and the per-part ones', (t) => {
+  t.deepEqual(names('6.1', BENCH_PARTS), ['results.json', 'save-6.1.json', 'registry-6.1.json']);
 });
 
-test('a part\'s file holds the run\'s host, guest and notes, its own figures and what it could not do, the rest null', (t) => {
-  const save = partResults(RESULTS, 'save');
-  t.like(save, { host: RESULTS.host, guest: RESULTS.guest, notes: ['a note'], latency: null, killDelay: null, registry: null, stock: null, build: null });
+test('a run of some parts writes the files those parts fill, and never a partial results.json', (t) => {
+  t.deepEqual(names('6.1', ['registry']), ['registry-6.1.json']);
+  t.deepEqual(names('6.12', ['latency', 'save', 'stock']), ['save-6.12.json']);
+  t.deepEqual(names('6.1', ['latency', 'save']), []);
+  t.deepEqual(names('6.1', ['build', 'suite']), []);
+});
+
+test('a file holds the run\'s host, guest and notes, its parts\' figures and what they could not do, the rest null', (t) => {
+  const save = partResults(RESULTS, ['latency', 'save', 'stock']);
+  t.like(save, { host: RESULTS.host, guest: RESULTS.guest, notes: ['a note'], registry: null, build: null });
+  t.is(save.latency, RESULTS.latency);
   t.is(save.save, RESULTS.save);
+  t.is(save.stock, RESULTS.stock);
   t.deepEqual(save.notDone, [RESULTS.notDone[0]]);
-  const latency = partResults(RESULTS, 'latency');
-  t.is(latency.latency, RESULTS.latency);
-  t.is(latency.killDelay, RESULTS.killDelay);
-  t.deepEqual(latency.notDone, []);
+  t.deepEqual(partResults(RESULTS, BENCH_PARTS), RESULTS, 'every part: the results as they are');
 });
 
-test('build and suite timings share a shape but go to their own files', (t) => {
-  t.deepEqual(partResults(RESULTS, 'build').build,
+test('build and suite timings share one object; a file of one holds the other as null', (t) => {
+  t.deepEqual(partResults(RESULTS, ['build']).build,
     { coldQemuBuildS: 300, plainTinyconfigBuildS: 150, moduleRebuildS: 2, suiteWallS: null, suiteScenarios: null, jobs: 2 });
-  t.deepEqual(partResults(RESULTS, 'suite').build,
+  t.deepEqual(partResults(RESULTS, ['suite']).build,
     { coldQemuBuildS: null, plainTinyconfigBuildS: null, moduleRebuildS: null, suiteWallS: 450, suiteScenarios: 16, jobs: 2 });
-  t.is(partResults({ ...RESULTS, build: null }, 'suite').build, null);
+  t.is(partResults(RESULTS, ['registry']).build, null);
 });

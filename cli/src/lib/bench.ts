@@ -165,30 +165,42 @@ export interface BenchResults {
 // ---- where results go ----
 
 /**
- * The file under bench/ that each part's results go to, one per part and
- * series: the one place the files the docs cite are named, and what
- * `make bench` (every part) writes again.
+ * The files under bench/ that `gs-kit bench` writes, and the parts each
+ * holds: the files the docs quote, named in this one place. A run writes
+ * every file whose parts it ran, so `make bench` (every part) writes them
+ * all anew from one run.
  */
-export function benchFile(part: BenchPart, series: string): string {
-  return `${part}-${series}.json`;
+export const BENCH_FILES: readonly { name: (series: string) => string; parts: readonly BenchPart[] }[] = [
+  { name: () => 'results.json', parts: BENCH_PARTS },
+  { name: (series) => `save-${series}.json`, parts: ['latency', 'save', 'stock'] },
+  { name: (series) => `registry-${series}.json`, parts: ['registry'] },
+];
+
+/** The files of BENCH_FILES a run of @parts on @series writes, with the parts each holds. */
+export function benchFiles(series: string, parts: ReadonlySet<BenchPart>): { name: string; parts: readonly BenchPart[] }[] {
+  return BENCH_FILES.filter((f) => f.parts.every((p) => parts.has(p))).map((f) => ({ name: f.name(series), parts: f.parts }));
 }
 
 /**
- * @results cut to @part: the run's host, guest and notes, that part's
- * figures and what it could not do; the other parts' figures null.
+ * @results cut to @parts: the run's host, guest and notes, those parts'
+ * figures and what they could not do; the other parts' figures null.
  */
-export function partResults(results: BenchResults, part: BenchPart): BenchResults {
-  const build = results.build && (part === 'build'
-    ? { ...results.build, suiteWallS: null, suiteScenarios: null }
-    : part === 'suite' ? { ...results.build, coldQemuBuildS: null, plainTinyconfigBuildS: null, moduleRebuildS: null } : null);
+export function partResults(results: BenchResults, parts: readonly BenchPart[]): BenchResults {
+  const has = (p: BenchPart) => parts.includes(p);
+  const b = results.build;
+  const build = b && (has('build') || has('suite')) ? {
+    ...b,
+    ...(has('build') ? {} : { coldQemuBuildS: null, plainTinyconfigBuildS: null, moduleRebuildS: null }),
+    ...(has('suite') ? {} : { suiteWallS: null, suiteScenarios: null }),
+  } : null;
   return {
     ...results,
-    latency: part === 'latency' ? results.latency : null,
-    killDelay: part === 'latency' ? results.killDelay : null,
-    registry: part === 'registry' ? results.registry : null,
-    save: part === 'save' ? results.save : null,
-    stock: part === 'stock' ? results.stock : null,
+    latency: has('latency') ? results.latency : null,
+    killDelay: has('latency') ? results.killDelay : null,
+    registry: has('registry') ? results.registry : null,
+    save: has('save') ? results.save : null,
+    stock: has('stock') ? results.stock : null,
     build,
-    notDone: results.notDone.filter((n) => n.of === part),
+    notDone: results.notDone.filter((n) => n.of === undefined || has(n.of)),
   };
 }
