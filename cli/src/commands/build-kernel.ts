@@ -43,16 +43,15 @@ export function sourceRequest(options: ParsedArgs['options']): SourceRequest {
 
 export const buildKernel: Command = {
   spec,
-  async run({ options }, { ui }) {
+  async run({ options }, { ui, host }) {
     const tarball = locateSource(sourceRequest(options));
     const profile = options.profile as Profile;
     const jobs = Number(options.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new GsError(`--jobs must be a positive number, not "${options.jobs}".`, 'Write e.g. --jobs 2.', 'usage');
-    if (options['dry-run']) {
-      ui.print(`Would build ${tarball} for profile ${profile} with make -j${jobs} under ~/.cache/gs-kit/builds, then ${MODULE_NAME} against it.`);
-      return 0;
-    }
-    const a = await buildPatched(tarball, profile, 'patched', ui, { jobs });
+    const a = await host('/', Boolean(options['dry-run'])).change(
+      `build ${tarball} for profile ${profile} with make -j${jobs} under ~/.cache/gs-kit/builds, then ${MODULE_NAME} against it`,
+      () => buildPatched(tarball, profile, 'patched', ui, { jobs }));
+    if (!a) return 0;
     const { bold, yellow } = ui.style;
     if (options.package === 'deb') {
       const debs = await buildDebPackages(a, jobs, ui);
