@@ -1,12 +1,16 @@
 # gs-kit: top-level entry points. `make demo` shows a process saved by its
 # handler before the OOM kill; `make test` runs the unit tests and the QEMU
-# guest suite on both distribution kernels. Both install what they need.
+# guest suite on both distribution kernels. Every target installs what it
+# needs (through gs-kit setup-vm) before it builds anything.
 SHELL := /bin/bash
 GS := node dist/cli/src/bin.js
+# System packages and sources: listed, confirmed on a TTY (--yes under CI),
+# installed with apt-get; no "Next:" line meant for a person at the prompt.
+SETUP := $(GS) setup-vm --kernel distro --no-hints $(if $(CI),--yes,)
 CHECKPATCH_DIR := $(HOME)/.cache/gs-kit/checkpatch
 CHECKPATCH_SRC := /usr/src/linux-source-6.12.tar.xz
 
-.PHONY: all deps demo test test-unit test-vm test-debug test-system soak lint bench clean
+.PHONY: all deps suite-deps demo test test-unit test-vm test-debug test-system soak lint bench clean
 
 all: deps
 
@@ -17,9 +21,14 @@ node_modules/.package-lock.json: package.json package-lock.json
 dist/cli/src/bin.js: node_modules/.package-lock.json $(shell find cli/src -name '*.ts')
 	npx tsc -p tsconfig.json
 
-# System packages: listed, confirmed on a TTY, installed with apt-get.
+# The build and QEMU packages and the distribution's kernel sources.
 deps: dist/cli/src/bin.js
-	$(GS) setup-vm --kernel distro $(if $(CI),--yes,)
+	$(SETUP)
+
+# The same, and the guest suite's Linux 5.4.1 (GS_SOURCE_5_4, the copy in
+# ../shared next to the checkout, or kernel.org's, verified).
+suite-deps: dist/cli/src/bin.js
+	$(SETUP) --suite
 
 demo: deps
 	$(GS) demo
@@ -27,7 +36,7 @@ demo: deps
 test-unit: dist/cli/src/bin.js
 	npm test
 
-test-vm: deps
+test-vm: suite-deps
 	npm run test:vm
 
 test: test-unit test-vm
@@ -36,15 +45,17 @@ test: test-unit test-vm
 # hung-task checks, kmemleak): the patched suites, and the stock-mode module
 # on our debug 6.1 and 6.12 (Debian has no debug kernel to boot). Not part
 # of `make test`: each debug build adds minutes.
-test-debug: deps
+test-debug: suite-deps
 	GS_PROFILE=debug npm run test:vm
 
 # The host flow on a Debian 12 system with systemd in QEMU (mmdebstrap
 # image, install-kernel --deb, configure, reboot, run-with-gs as a user).
 # Not part of `make test`: see README.md, Tests. SERIES=6.12 to change;
 # STOCK=1 for the stock-mode flow (install-module on Debian's own kernel).
-test-system: deps
-	$(if $(STOCK),,$(GS) setup-vm --kernel distro --package deb $(if $(CI),--yes,))
+# Its image needs mmdebstrap, and the patched flow's packages bindeb-pkg's
+# tools: installed first, not found missing after a ten-minute build.
+test-system: dist/cli/src/bin.js
+	$(SETUP) --system $(if $(STOCK),,--package deb)
 	$(GS) vm system --series $(or $(SERIES),6.1) $(if $(STOCK),--stock,)
 
 # OOM soak: the trials and lifecycle boots on the debug kernel (README
@@ -52,7 +63,7 @@ test-system: deps
 # global OOM with 4 and with 8 registered allocators booted RUNS times
 # (default 20) each on every patched series. Summaries in bench/.
 SOAK_SERIES := $(or $(SERIES),6.12)
-soak: deps
+soak: suite-deps
 	$(GS) soak --profile debug --parts trials,lifecycle --series $(SOAK_SERIES) \
 		--count $(or $(COUNT),200) --out bench/soak-debug-$(SOAK_SERIES).json
 	for s in 5.4 6.1 6.12; do \
@@ -60,12 +71,18 @@ soak: deps
 			--out bench/soak-global-$$s.json || exit 1; \
 	done
 
-# Benchmarks: a table on stdout and bench/results.json.
+# Benchmarks: a table on stdout, and every bench/ file the docs quote
+# written anew from the one run: results.json (every part), save-6.1.json
+# (latency, save, stock), registry-6.1.json (lib/bench.ts BENCH_FILES).
 bench: dist/cli/src/bin.js
-	$(GS) setup-vm --kernel distro --bench $(if $(CI),--yes,)
+	$(SETUP) --bench
 	$(GS) bench
 
-$(CHECKPATCH_DIR)/scripts/checkpatch.pl:
+# checkpatch comes from the distribution's 6.12 source package.
+$(CHECKPATCH_SRC): | dist/cli/src/bin.js
+	$(SETUP)
+
+$(CHECKPATCH_DIR)/scripts/checkpatch.pl: | $(CHECKPATCH_SRC)
 	mkdir -p $(CHECKPATCH_DIR)
 	tar -xJf $(CHECKPATCH_SRC) -C $(CHECKPATCH_DIR) --strip-components=1 --wildcards \
 		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch'

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import type { Command } from './commands/types.js';
-import { color } from './adapters/ui.js';
+import { openHost } from './adapters/host.js';
+import type { Command, CommandEnv } from './commands/types.js';
 import { formatHelp, parseArgs } from './lib/cli-args.js';
 import { ExitCode, GsError } from './lib/errors.js';
+import { consoleUi } from './ui/render.js';
 
 /*
  * Each command's module is loaded only when it runs: the registry commands
@@ -41,14 +42,17 @@ async function mainHelp(): Promise<string> {
   ].join('\n');
 }
 
+const ui = consoleUi();
+const env: CommandEnv = { ui, host: (root, dryRun) => openHost(root, dryRun, ui) };
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(await mainHelp());
+    ui.print(await mainHelp());
     return name ? ExitCode.ok : ExitCode.usage;
   }
   if (name === '--version') {
-    console.log('0.1.0');
+    ui.print('0.1.0');
     return ExitCode.ok;
   }
   const ALIASES: Record<string, string> = { doctor: 'status' };
@@ -57,23 +61,24 @@ async function main(argv: string[]): Promise<number> {
   const command = await load();
   const args = parseArgs(rest, command.spec);
   if (args.options.help) {
-    console.log(formatHelp(command.spec));
+    ui.print(formatHelp(command.spec));
     return ExitCode.ok;
   }
-  return command.run(args);
+  return command.run(args, env);
 }
 
 const debug = process.argv.includes('--debug');
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
+    const { style } = ui;
     if (err instanceof GsError) {
-      console.error(`${color.red('error:')} ${err.message}\n${color.yellow('fix:')}   ${err.hint}`);
-      if (debug) console.error(err.stack);
+      ui.printError(`${style.red('error:')} ${err.message}\n${style.yellow('fix:')}   ${err.hint}`);
+      if (debug) ui.printError(String(err.stack));
       process.exitCode = err.exitCode;
     } else {
-      console.error(`${color.red('error:')} ${err instanceof Error ? err.message : String(err)}`);
-      console.error(debug && err instanceof Error ? err.stack : 'Rerun with --debug for details, and report it if it persists.');
+      ui.printError(`${style.red('error:')} ${err instanceof Error ? err.message : String(err)}`);
+      ui.printError(String(debug && err instanceof Error ? err.stack : 'Rerun with --debug for details, and report it if it persists.'));
       process.exitCode = ExitCode.failure;
     }
   },

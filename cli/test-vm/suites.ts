@@ -1,11 +1,11 @@
 import test from 'ava';
-import { runScenario } from '../src/adapters/guest.js';
 import { SERIES_NAMES, SUITE_GROUPS } from '../src/lib/kernels.js';
 import { stockScenarios } from '../src/lib/scenario.js';
-import { ALL_SCENARIOS } from '../src/lib/scenarios.js';
+import { SUITE } from '../src/lib/catalogue.js';
 import { STOCK_SERIES } from '../src/lib/stock.js';
-import { prepareGuest, prepareStockGuest, type Guest } from '../src/services/guests.js';
+import { runScenario, suiteGuest, type Guest } from '../src/services/guests.js';
 import { passed } from '../src/lib/checks.js';
+import { consoleUi } from '../src/ui/render.js';
 
 /*
  * Every scenario boots its own guest, so that one scenario's OOM cannot
@@ -28,14 +28,10 @@ export function defineSuites(group: number): void {
   const mine = (series: string) => SUITE_GROUPS[group]!.includes(series);
   const profile = process.env.GS_PROFILE === 'debug' ? 'debug' : 'qemu';
   const debug = profile === 'debug' ? ' debug' : '';
+  const ui = consoleUi();
   const suites = [
-    ...pick(process.env.GS_SERIES, SERIES_NAMES).filter(mine).map((series) => ({
-      label: `${series}${debug}`, series, prepare: () => prepareGuest(series, profile), stock: false,
-    })),
-    ...pick(process.env.GS_STOCK_SERIES, STOCK_SERIES.map((s) => s.series)).filter(mine).map((series) => ({
-      label: `${series}${debug} stock`, series, stock: true,
-      prepare: () => (profile === 'debug' ? prepareGuest(series, profile, 'stock') : prepareStockGuest(series)),
-    })),
+    ...pick(process.env.GS_SERIES, SERIES_NAMES).filter(mine).map((series) => ({ label: `${series}${debug}`, series, stock: false })),
+    ...pick(process.env.GS_STOCK_SERIES, STOCK_SERIES.map((s) => s.series)).filter(mine).map((series) => ({ label: `${series}${debug} stock`, series, stock: true })),
   ];
   // A misspelt series would otherwise select nothing and pass unseen.
   test(`GS_SERIES and GS_STOCK_SERIES name only series the suite has (group ${group + 1})`, (t) => {
@@ -48,7 +44,7 @@ export function defineSuites(group: number): void {
 
   for (const suite of suites) {
     let guest: Promise<Guest> | undefined;
-    const prepared = () => (guest ??= suite.prepare());
+    const prepared = () => (guest ??= suiteGuest(suite.series, profile, suite.stock, ui));
 
     test.serial(`[${suite.label}] the kernel boots and the module builds for it without warnings`, async (t) => {
       const g = await prepared();
@@ -57,10 +53,10 @@ export function defineSuites(group: number): void {
     });
 
     // Stock mode makes no promise that needs the reserves patch (README): those scenarios are not run there.
-    for (const scenario of suite.stock ? stockScenarios(ALL_SCENARIOS) : ALL_SCENARIOS) {
+    for (const scenario of suite.stock ? stockScenarios(SUITE) : SUITE) {
       test.serial(`[${suite.label}] ${scenario.name}: ${scenario.title}`, async (t) => {
         const g = await prepared();
-        const run = await runScenario(scenario, g.kernel, g.initrd, { slowdown: profile === 'debug' ? 3 : 1, hook: g.hook });
+        const run = await runScenario(scenario, g, { slowdown: profile === 'debug' ? 3 : 1, hook: g.hook });
         // Before the assertions: a failed one ends the test.
         if (!passed(run)) t.log(run.boot.console);
         for (const c of run.checks) t.true(c.ok, `${c.name}${c.detail ? `: ${c.detail}` : ''}`);

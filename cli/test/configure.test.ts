@@ -6,11 +6,10 @@ import { dirname, join } from 'node:path';
 import { configure } from '../src/commands/configure.js';
 import { parseArgs } from '../src/lib/cli-args.js';
 import { GsError } from '../src/lib/errors.js';
+import { recordingEnv } from './helpers/env.js';
 import { files, snapshot } from './helpers/sysroot.js';
 import { renderGrubDropIn } from '../src/lib/grub.js';
 import { renderSlice } from '../src/lib/cgroups.js';
-
-// These tests stub console.log, so they run one at a time.
 
 const GRUB = 'GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX=""\n';
 const V2 = 'proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\ncgroup2 /sys/fs/cgroup cgroup2 rw,nosuid,nodev,noexec,relatime,nsdelegate 0 0\n';
@@ -40,17 +39,11 @@ async function sysroot(opts: Sysroot = {}): Promise<string> {
   return root;
 }
 
-/** Run the real command with console.log captured; ANSI colours dropped. */
+/** Run the real command with what it tells the user recorded. */
 async function runConfigure(argv: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const orig = console.log;
-  console.log = (...a: unknown[]) => { lines.push(a.map(String).join(' ')); };
-  try {
-    const code = await configure.run(parseArgs(argv, configure.spec));
-    return { code, out: lines.join('\n').replace(/\x1b\[[0-9;]*m/g, '') };
-  } finally {
-    console.log = orig;
-  }
+  const env = recordingEnv();
+  const code = await configure.run(parseArgs(argv, configure.spec), env);
+  return { code, out: env.ui.out };
 }
 
 test.serial('systemd + cgroup v2: the slice and the GRUB drop-in, live-system commands skipped; a second run changes nothing', async (t) => {

@@ -7,9 +7,10 @@ import { installKernel } from '../src/commands/install-kernel.js';
 import { installKernelPlan } from '../src/lib/install-plans.js';
 import { parseArgs } from '../src/lib/cli-args.js';
 import { GsError } from '../src/lib/errors.js';
+import { recordingEnv } from './helpers/env.js';
 import { files, snapshot } from './helpers/sysroot.js';
 
-// These tests stub console.log and set GS_KIT_CACHE, so they run one at a time.
+// These tests set GS_KIT_CACHE, so they run one at a time.
 
 const RELEASE = '6.1.99-gs';
 const BZIMAGE = Buffer.from([0x4d, 0x5a, 0, 1, 2, 3, 0xff, 0, 0x55, 0xaa]);
@@ -58,16 +59,13 @@ async function fixture(): Promise<Fixture> {
 }
 
 async function runInstall(cache: string, argv: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const orig = console.log;
   const origCache = process.env.GS_KIT_CACHE;
-  console.log = (...a: unknown[]) => { lines.push(a.map(String).join(' ')); };
   process.env.GS_KIT_CACHE = cache;
   try {
-    const code = await installKernel.run(parseArgs(argv, installKernel.spec));
-    return { code, out: lines.join('\n').replace(/\x1b\[[0-9;]*m/g, '') };
+    const env = recordingEnv();
+    const code = await installKernel.run(parseArgs(argv, installKernel.spec), env);
+    return { code, out: env.ui.out };
   } finally {
-    console.log = orig;
     if (origCache === undefined) delete process.env.GS_KIT_CACHE;
     else process.env.GS_KIT_CACHE = origCache;
   }

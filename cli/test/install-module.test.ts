@@ -6,6 +6,7 @@ import { installModule } from '../src/commands/install-module.js';
 import { parseArgs } from '../src/lib/cli-args.js';
 import { ExitCode, GsError } from '../src/lib/errors.js';
 import { hookModeFor, moduleBuildPrograms, moduleInstallPlan, secureBootEnabled } from '../src/lib/install-plans.js';
+import { recordingEnv } from './helpers/env.js';
 import { snapshot } from './helpers/sysroot.js';
 
 const STOCK_CONFIG = 'CONFIG_X86_64=y\nCONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS=y\n';
@@ -31,17 +32,13 @@ async function sysroot(release: string, opts: { headers?: boolean; dkms?: boolea
 }
 
 async function runModule(argv: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const orig = console.log;
-  console.log = (...a: unknown[]) => { lines.push(a.map(String).join(' ')); };
+  const env = recordingEnv();
   try {
-    const code = await installModule.run(parseArgs(argv, installModule.spec));
-    return { code, out: lines.join('\n').replace(/\x1b\[[0-9;]*m/g, '') };
+    const code = await installModule.run(parseArgs(argv, installModule.spec), env);
+    return { code, out: env.ui.out };
   } catch (err) {
-    if (err instanceof GsError) return { code: err.exitCode, out: `${lines.join('\n')}\n${err.message}\n${err.hint}` };
+    if (err instanceof GsError) return { code: err.exitCode, out: `${env.ui.out}\n${err.message}\n${err.hint}` };
     throw err;
-  } finally {
-    console.log = orig;
   }
 }
 

@@ -2,7 +2,7 @@ import test from 'ava';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dkmsSources, repoRoot } from '../src/adapters/paths.js';
-import { MODULE_NAME } from '../src/lib/cgroups.js';
+import { MODULE_NAME } from '../src/lib/module.js';
 import { MODULE_SOURCE_PATTERN } from '../src/lib/install-plans.js';
 import { PROC_FILE } from '../src/lib/registry.js';
 

@@ -2,8 +2,16 @@ import test from 'ava';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { hostSnapshot as snapshot } from '../src/adapters/host-snapshot.js';
+import { hostSnapshot } from '../src/adapters/host-snapshot.js';
+import { openHost } from '../src/adapters/host.js';
+import { SILENT } from '../src/lib/reporter.js';
 import { oomPolicy, statusLines } from '../src/lib/status.js';
+import { status } from '../src/commands/status.js';
+import { parseArgs } from '../src/lib/cli-args.js';
+import { ExitCode } from '../src/lib/errors.js';
+import { recordingEnv } from './helpers/env.js';
+
+const snapshot = (root: string) => hostSnapshot(openHost(root, false, SILENT));
 
 async function sysroot(files: Record<string, string>): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'gs-status-'));
@@ -15,8 +23,7 @@ async function sysroot(files: Record<string, string>): Promise<string> {
   return root;
 }
 
-test('a fully set-up system reports every line as fine', async (t) => {
-  const root = await sysroot({
+const SET_UP: Record<string, string> = {
     '/proc/sys/kernel/osrelease': '6.12.117-gs\n',
     '/proc/kallsyms': '0000000000000000 T register_oom_victim_notifier\n',
     '/sys/module/proc_create_module/parameters/timeout_ms': '5000\n',
@@ -33,7 +40,10 @@ test('a fully set-up system reports every line as fine', async (t) => {
     '/etc/default/grub.d/gs-kit.cfg': '# gs-kit\n',
     '/proc/sys/vm/panic_on_oom': '0\n',
     '/proc/sys/vm/oom_kill_allocating_task': '0\n',
-  });
+};
+
+test('a fully set-up system reports every line as fine', async (t) => {
+  const root = await sysroot(SET_UP);
   t.teardown(() => rm(root, { recursive: true, force: true }));
   const lines = statusLines(await snapshot(root));
   t.deepEqual(lines.filter((l) => !l.ok), []);
@@ -149,4 +159,31 @@ test('under systemd a configured workload slice without a cgroup yet is fine: sy
   const workload = statusLines(await snapshot(root)).find((l) => l.label === 'workload cgroup')!;
   t.true(workload.ok);
   t.regex(workload.value, /^gs-workload\.slice configured/);
+});
+
+test('gs-kit status exits 0 when every line is fine, and 12 (attention) when one needs doing, JSON or not', async (t) => {
+  const good = await sysroot(SET_UP);
+  const { '/etc/default/grub.d/gs-kit.cfg': _grub, ...noGrub } = SET_UP;
+  const bad = await sysroot(noGrub);
+  t.teardown(async () => {
+    await rm(good, { recursive: true, force: true });
+    await rm(bad, { recursive: true, force: true });
+  });
+  const run = async (argv: string[]) => {
+    const env = recordingEnv();
+    return { code: await status.run(parseArgs(argv, status.spec), env), out: env.ui.out };
+  };
+  t.is((await run(['--root', good])).code, ExitCode.ok);
+  const text = await run(['--root', bad]);
+  t.is(text.code, ExitCode.attention);
+  t.is(ExitCode.attention, 12);
+  t.regex(text.out, /^! grub +no gs-kit GRUB drop-in$/m);
+  t.regex(text.out, /fix: sudo gs-kit configure/);
+  t.is((await run(['--root', bad, '--json'])).code, ExitCode.attention);
+});
+
+test('gs-kit status on a directory that is not a system root says so (exit 2)', async (t) => {
+  const env = recordingEnv();
+  const err = await t.throwsAsync(status.run(parseArgs(['--root', '/nonexistent/root'], status.spec), env));
+  t.regex(err!.message, /has no proc directory/);
 });

@@ -42,11 +42,4 @@ say cgroups_left "$(ls /sys/fs/cgroup/gs-workload | grep -c '^run-')"
 gs run-with-gs "$progs/gs_handler_record" /tmp/rec -- /bin/sh -c 'exit 7' 2>/dev/null
 say rwg_exit7 "$?"
 
-say alive yes
-kmemleak_scan
-echo @gs-dmesg-begin
-/tmp/busybox dmesg -s 1048576
-echo @gs-dmesg-end
-echo @gs-done
-"$progs/console_drain"
-/tmp/busybox reboot -f
+end_boot /tmp/busybox "$progs/console_drain"

@@ -129,11 +129,30 @@ now_ms() {
 	NOW_MS=$((${up%.*} * 1000 + ${frac#0} * 10))
 }
 
+# say_dmesg COMMAND...: the kernel log as COMMAND prints it, between the
+# markers the host reads it by.
+say_dmesg() {
+	echo @gs-dmesg-begin
+	"$@"
+	echo @gs-dmesg-end
+}
+
 # drain_dmesg: the kernel log so far, between markers, and clear it.
 drain_dmesg() {
-	echo @gs-dmesg-begin
-	dmesg -c
-	echo @gs-dmesg-end
+	say_dmesg dmesg -c
+}
+
+# end_boot [BUSYBOX [DRAIN]]: how every boot ends: "alive yes", a leak
+# scan (debug kernels), the whole kernel log, "@gs-done", the console
+# drained, power off. Inside the host's root, BUSYBOX (/tmp/busybox) runs
+# dmesg and reboot, and DRAIN names console_drain.
+end_boot() {
+	say alive yes
+	kmemleak_scan
+	say_dmesg ${1:+"$1"} dmesg -s 1048576
+	echo @gs-done
+	"${2:-/gs/console_drain}"
+	${1:+"$1"} reboot -f
 }
 
 # count_helpers: how many handler processes (gs_handler*) are running.
@@ -155,10 +174,22 @@ trigger_victim() {
 
 # say_record PID: report the handler's record for PID, if it wrote one.
 say_record() {
-	if [ -f "/tmp/rec/$1.rec" ]; then
-		while read -r line; do say rec "$line"; done < "/tmp/rec/$1.rec"
+	say_file rec "/tmp/rec/$1.rec"
+}
+
+# say_wrote KEY PID: whether the handler for PID wrote its record, as
+# "KEY yes" or "KEY no".
+say_wrote() {
+	if [ -f "/tmp/rec/$2.rec" ]; then say "$1" yes; else say "$1" no; fi
+}
+
+# say_vrec PID DIR: the handler's record for PID in DIR on one line,
+# "vrec PID key=value...", or "vrec PID none".
+say_vrec() {
+	if [ -f "$2/$1.rec" ]; then
+		say vrec "$1 $(tr '\n' ' ' < "$2/$1.rec")"
 	else
-		say rec none
+		say vrec "$1 none"
 	fi
 }
 
@@ -331,13 +362,7 @@ global_many() {
 		say vstatus "$gm_job $?"
 	done
 	[ -z "$gm_watch" ] || kill "$gm_watch"
-	for gm_pid in $gm_pids; do
-		if [ -f "/tmp/rec/$gm_pid.rec" ]; then
-			say vrec "$gm_pid $(tr '\n' ' ' < "/tmp/rec/$gm_pid.rec")"
-		else
-			say vrec "$gm_pid none"
-		fi
-	done
+	for gm_pid in $gm_pids; do say_vrec "$gm_pid" /tmp/rec; done
 	sleep 1000 &
 	say register_after "$(proc_write $GS_PROC "$! /gs/gs_handler_record /tmp/rec")"
 	kill $!

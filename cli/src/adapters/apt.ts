@@ -1,12 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+/** The system's package manager, through its Host: which one, what is installed, and installing. */
 import { installCommands, installedFromDpkgQuery, packageManagerFor, type PackageManager } from '../lib/deps.js';
 import { GsError } from '../lib/errors.js';
-import { run } from './exec.js';
+import type { Host } from './host.js';
 
-/** The package manager of the system at @root. */
-export async function detectPackageManager(root: string): Promise<PackageManager> {
-  const osRelease = await readFile(join(root, 'etc/os-release'), 'utf8').catch(() => '');
+/** The package manager of the system under @host. */
+export async function detectPackageManager(host: Host): Promise<PackageManager> {
+  const osRelease = await host.readFile('/etc/os-release').catch(() => undefined) ?? '';
   const pm = packageManagerFor(osRelease);
   if (!pm) {
     throw new GsError('This system is neither Debian/Ubuntu nor Fedora-like, so gs-kit cannot install its dependencies.',
@@ -15,22 +14,24 @@ export async function detectPackageManager(root: string): Promise<PackageManager
   return pm;
 }
 
-/** Which of @packages are installed on the system at @root. */
-export async function installedPackages(pm: PackageManager, root: string, packages: readonly string[]): Promise<Set<string>> {
+/** Which of @packages are installed on the system under @host. */
+export async function installedPackages(host: Host, pm: PackageManager, packages: readonly string[]): Promise<Set<string>> {
+  const root = host.root;
   if (pm === 'apt') {
-    const admin = root === '/' ? [] : [`--admindir=${join(root, 'var/lib/dpkg')}`];
-    const r = await run(['dpkg-query', ...admin, '-W', '-f', '${Package} ${Status}\n']);
+    const admin = root === '/' ? [] : [`--admindir=${root}/var/lib/dpkg`];
+    const r = await host.run(['dpkg-query', ...admin, '-W', '-f', '${Package} ${Status}\n']);
     return installedFromDpkgQuery(r.stdout);
   }
   const installed = new Set<string>();
-  const r = await run(['rpm', ...(root === '/' ? [] : ['--root', root]), '-q', '--qf', '%{NAME}\n', ...packages]);
+  const r = await host.run(['rpm', ...(root === '/' ? [] : ['--root', root]), '-q', '--qf', '%{NAME}\n', ...packages]);
   for (const line of r.stdout.split('\n')) if (packages.includes(line.trim())) installed.add(line.trim());
   return installed;
 }
 
-export async function installPackages(pm: PackageManager, packages: readonly string[], onLine: (l: string) => void): Promise<void> {
+/** Install @packages on the live system (each command said; in a dry run, only said). */
+export async function installPackages(host: Host, pm: PackageManager, packages: readonly string[], onLine: (l: string) => void): Promise<void> {
   for (const argv of installCommands(pm, packages)) {
-    const r = await run(argv, { env: { DEBIAN_FRONTEND: 'noninteractive' }, onLine });
+    const r = await host.run(argv, { write: true, env: { DEBIAN_FRONTEND: 'noninteractive' }, onLine });
     if (r.exitCode !== 0) {
       const root = process.getuid?.() === 0;
       throw new GsError(`"${argv.join(' ')}" failed: ${(r.stderr || r.stdout).trim().split('\n').at(-1)}`,

@@ -8,6 +8,15 @@ import { join } from 'node:path';
 import { GsError } from '../lib/errors.js';
 import { MODULE_NAME, RELEASE_PATTERN, type InstallSource } from '../lib/install-plans.js';
 
+/** The names in @dir, where build-kernel --package deb's packages were copied. */
+export async function listDebDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    throw new GsError(`${dir} cannot be read.`, 'Give the directory holding the .deb packages.', 'usage');
+  }
+}
+
 /** The build directory for --build KEY (or a unique prefix) or latest. */
 export async function findBuild(buildsDir: string, which: string): Promise<string> {
   const keys = existsSync(buildsDir)

@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { constants, createWriteStream, type WriteStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { $ } from 'zx';
+import type { Writable } from 'node:stream';
 
 export interface RunOptions {
   cwd?: string;
@@ -24,6 +25,8 @@ export interface RunResult {
 
 /** Run a command (argv, no shell parsing) and collect its output. */
 export async function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  // Loaded here: the registry commands, which run no command, then start without zx (the guest suite runs them over 9p).
+  const { $ } = await import('zx');
   const log: WriteStream | undefined = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
   const proc = $({
     cwd: opts.cwd,
@@ -77,4 +80,33 @@ export async function haveCommand(name: string): Promise<boolean> {
     }
   }
   return false;
+}
+
+/** A program started with this process's stdin, stdout and stderr, held until released. */
+export interface HeldChild {
+  pid: number;
+  /** Its exit status as a shell reports it (128 + signal). */
+  exited: Promise<number>;
+  /** Let it go on: a line on its fd 3, which it waits for. */
+  release(): void;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/**
+ * Start @argv with this process's stdio and a pipe on fd 3 that it reads a
+ * line from before it goes on (run-with-gs's wrapper); @status turns how
+ * it ended into an exit status.
+ */
+export function spawnHeld(argv: readonly string[], status: (code: number | null, signal: NodeJS.Signals | null) => number): HeldChild {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(status(code, signal)));
+  });
+  return {
+    pid: child.pid!,
+    exited,
+    release: () => { (child.stdio[3] as Writable).end('go\n'); },
+    kill: (signal) => { child.kill(signal); },
+  };
 }

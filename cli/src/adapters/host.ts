@@ -1,10 +1,12 @@
 /**
- * The seam to the system a command changes: the live one (root "/") or a
+ * The seam to the system a command acts on: the live one (root "/") or a
  * sysroot. Every path is a target path resolved under the root and refused
- * if it leaves it; dry-run reads for real and writes nothing.
+ * if it leaves it. Reads run for real, dry run or not; every change (a
+ * plan, a file, a command that writes) is said through the reporter, and
+ * in a dry run said and skipped, as release-it's shell does.
  */
 import { statSync } from 'node:fs';
-import { chmod, lstat, mkdir, readFile, readlink, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, readlink, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { GsError } from '../lib/errors.js';
 import type { GrubTools } from '../lib/grub.js';
@@ -12,9 +14,44 @@ import {
   countChanges, decideCommand, formatChange, onlyModeDiffers, pendingChanges, plannedPaths, plural, resolveUnder,
   type Change, type Content, type FileChange, type HostState, type Plan,
 } from '../lib/host-plan.js';
-import { pathDirs, run } from './exec.js';
+import type { Reporter } from '../lib/reporter.js';
+import { pathDirs, run, type RunOptions, type RunResult } from './exec.js';
 
-export type Log = (line: string) => void;
+/** A command run through the host: @write marks one that changes the system (printed, and skipped in a dry run). */
+export interface HostRunOptions extends Omit<RunOptions, 'cwd'> {
+  write?: boolean;
+}
+
+/** The system a command acts on (see the top of this file). */
+export interface Host {
+  readonly root: string;
+  readonly dryRun: boolean;
+  /** Text of a target file; undefined when it does not exist. */
+  readFile(path: string): Promise<string | undefined>;
+  readBytes(path: string): Promise<Buffer | undefined>;
+  exists(path: string): Promise<boolean>;
+  /** The names in a target directory; undefined when it cannot be read. */
+  list(path: string): Promise<string[] | undefined>;
+  /** Whether a program exists: on PATH for "/", in the usual bin directories under a sysroot. */
+  hasProgram(name: string): Promise<boolean>;
+  /** Which of GRUB's config generators the target has. */
+  grubTools(): Promise<GrubTools>;
+  /**
+   * Run @argv (no shell). A read runs always; a write is, in a dry run,
+   * said and skipped (then it answers exit 0 with no output).
+   */
+  run(argv: readonly string[], opts?: HostRunOptions): Promise<RunResult>;
+  /** Write a file on the target (skipped, and said, in a dry run). */
+  writeFile(path: string, content: string | Uint8Array): Promise<void>;
+  /**
+   * A change of another kind (a download into the cache), described by
+   * @what ("download X to Y"): done; in a dry run said ("would ...") and
+   * skipped, answering undefined.
+   */
+  change<T>(what: string, work: () => Promise<T>): Promise<T | undefined>;
+  /** Make the target look like @plan; the number of changes made (or, dry, that would be). */
+  apply(plan: Plan): Promise<number>;
+}
 
 function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
@@ -25,11 +62,18 @@ function permissionError(what: string, err: unknown): GsError {
     'Run gs-kit as root (sudo), or give --root DIR to act on a sysroot you own.', 'permission');
 }
 
-export class Host {
+/** What a dry-run write answers. */
+const NOT_RUN: RunResult = { exitCode: 0, stdout: '', stderr: '', timedOut: false };
+
+export class SystemHost implements Host {
   readonly root: string;
 
-  constructor(root = '/', readonly dryRun = false, private readonly log: Log = (l) => console.log(l)) {
+  constructor(root: string, readonly dryRun: boolean, private readonly reporter: Reporter) {
     this.root = resolve(root);
+  }
+
+  private log(line: string): void {
+    this.reporter.note(line);
   }
 
   /** The host path of @path, refusing paths (and symlinks) that leave the root. */
@@ -84,7 +128,45 @@ export class Host {
     }
   }
 
-  /** Whether a program exists: on PATH for "/", in the usual bin directories under a sysroot. */
+  async list(path: string): Promise<string[] | undefined> {
+    try {
+      return await readdir(await this.resolve(path));
+    } catch (err) {
+      if (err instanceof GsError) throw err;
+      return undefined;
+    }
+  }
+
+  async run(argv: readonly string[], opts: HostRunOptions = {}): Promise<RunResult> {
+    const { write, ...rest } = opts;
+    if (write && this.dryRun) {
+      this.log(`would run: ${argv.join(' ')}`);
+      return NOT_RUN;
+    }
+    return run(argv, rest);
+  }
+
+  async change<T>(what: string, work: () => Promise<T>): Promise<T | undefined> {
+    if (!this.dryRun) return work();
+    this.log(`would ${what}`);
+    return undefined;
+  }
+
+  async writeFile(path: string, content: string | Uint8Array): Promise<void> {
+    if (this.dryRun) {
+      this.log(`would write ${path}`);
+      return;
+    }
+    const full = await this.resolve(path);
+    try {
+      await mkdir(dirname(full), { recursive: true });
+      await writeFile(full, content);
+    } catch (err) {
+      if (errno(err) === 'EACCES' || errno(err) === 'EPERM' || errno(err) === 'EROFS') throw permissionError(`write ${path}`, err);
+      throw err;
+    }
+  }
+
   async hasProgram(name: string): Promise<boolean> {
     const dirs = this.root === '/'
       ? pathDirs()
@@ -95,7 +177,6 @@ export class Host {
     return false;
   }
 
-  /** Which of GRUB's config generators the target has. */
   async grubTools(): Promise<GrubTools> {
     return {
       updateGrub: await this.hasProgram('update-grub'),
@@ -204,14 +285,14 @@ export class Host {
   }
 }
 
-/** A Host for --root DIR, which must be an existing directory. */
-export function openHost(root: string, dryRun: boolean, log?: Log): Host {
+/** A Host for --root DIR, which must be an existing directory; it says its changes through @reporter. */
+export function openHost(root: string, dryRun: boolean, reporter: Reporter): Host {
   let ok = false;
   try {
     ok = statSync(root).isDirectory();
   } catch { /* reported below */ }
   if (!ok) throw new GsError(`The root ${root} is not a directory.`, 'Give --root the directory of an existing sysroot, or leave it out for this system.', 'usage');
-  return new Host(root, dryRun, log);
+  return new SystemHost(root, dryRun, reporter);
 }
 
 export function changesLine(n: number, dryRun: boolean): string {

@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildCpio, type CpioEntry } from '../lib/cpio.js';
 import { GsError } from '../lib/errors.js';
+import { MODULE_FILE } from '../lib/module.js';
 import { hashFiles } from './kernel-tree.js';
 import { run } from './exec.js';
 import { cacheRoot, repoRoot } from './paths.js';
@@ -72,7 +73,7 @@ export async function buildInitramfs(modulePath: string, dest: string, kernelMod
   for (const f of (await readdir(join(guest, 'scenarios'))).sort()) {
     entries.push({ type: 'file', path: `gs/scenarios/${f}`, data: await readFile(join(guest, 'scenarios', f)), mode: 0o644 });
   }
-  entries.push({ type: 'file', path: 'gs/proc_create_module.ko', data: await readFile(modulePath), mode: 0o644 });
+  entries.push({ type: 'file', path: `gs/${MODULE_FILE}`, data: await readFile(modulePath), mode: 0o644 });
   for (const p of TEST_PROGRAMS) {
     entries.push({ type: 'file', path: `gs/${p}`, data: await readFile(join(programs, p)), mode: 0o755 });
   }

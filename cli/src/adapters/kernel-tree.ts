@@ -6,8 +6,9 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { spawn } from 'node:child_process';
 import { GsError } from '../lib/errors.js';
+import { MODULE_FILE } from '../lib/module.js';
 import { mergeFragments, profilePlan, unmetOptions, type Profile } from '../lib/kconfig.js';
-import { seriesFor, versionFromMakefile, formatVersion, type KernelSeries, type KernelVersion } from '../lib/kernels.js';
+import { versionFromMakefile, formatVersion, type Kernel, type KernelVersion } from '../lib/kernels.js';
 import { run } from './exec.js';
 import { repoRoot } from './paths.js';
 import { MODULE_SOURCE_PATTERN } from '../lib/install-plans.js';
@@ -68,21 +69,6 @@ export async function tarballVersion(tarball: string): Promise<KernelVersion> {
   return versionFromMakefile(makefile);
 }
 
-export interface TreeInfo {
-  version: KernelVersion;
-  series: KernelSeries;
-}
-
-export async function inspectTree(src: string): Promise<TreeInfo> {
-  const makefile = join(src, 'Makefile');
-  if (!existsSync(makefile)) {
-    throw new GsError(`${src} is not a Linux source tree (no Makefile).`,
-      'Give a Linux source tarball such as linux-6.1.tar.xz.', 'source');
-  }
-  const version = versionFromMakefile(await readFile(makefile, 'utf8'));
-  return { version, series: seriesFor(version) };
-}
-
 export async function patchFiles(series: string): Promise<string[]> {
   const dir = join(repoRoot(), 'kernel', 'patches', series);
   return (await readdir(dir)).filter((f) => f.endsWith('.patch')).sort().map((f) => join(dir, f));
@@ -92,7 +78,7 @@ export async function patchFiles(series: string): Promise<string[]> {
  * Apply the series' patches: first a dry run of every patch with no fuzz,
  * so that a tree they do not fit is refused before anything changes.
  */
-export async function applyPatches(src: string, info: TreeInfo, patches: string[]): Promise<void> {
+export async function applyPatches(src: string, info: Pick<Kernel, 'series' | 'version'>, patches: string[]): Promise<void> {
   for (const patch of patches) {
     const dry = await run(['patch', '-p1', '-F0', '-N', '--dry-run', '-s', '-i', patch], { cwd: src });
     if (dry.exitCode !== 0) {
@@ -162,8 +148,9 @@ export interface ModuleBuild {
   warnings: string[];
 }
 
-/** Build proc_create_module out of tree against @src, in @outDir. */
-/** @hook "stock": the stock-mode hook even on a patched tree (lkm/Kbuild's GS_HOOK). */
+/**
+ * Build the module out of tree against @src, in @outDir.
+ * @hook "stock": the stock-mode hook even on a patched tree (lkm/Kbuild's GS_HOOK). */
 export async function buildModule(src: string, outDir: string, hook?: 'stock'): Promise<ModuleBuild> {
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
@@ -174,7 +161,7 @@ export async function buildModule(src: string, outDir: string, hook?: 'stock'): 
   const logFile = join(outDir, 'build.log');
   await mustRun(['make', '-C', src, `M=${outDir}`, ...(hook ? [`GS_HOOK=${hook}`] : []), 'modules'], src, logFile);
   const log = await readFile(logFile, 'utf8');
-  return { module: join(outDir, 'proc_create_module.ko'), warnings: log.split('\n').filter((l) => /warning:/.test(l)) };
+  return { module: join(outDir, MODULE_FILE), warnings: log.split('\n').filter((l) => /warning:/.test(l)) };
 }
 
 export async function hashFiles(dir: string, filter: RegExp): Promise<string> {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { GsError } from '../lib/errors.js';
+import type { BootOutcome } from '../lib/judge.js';
 import { run } from './exec.js';
 
 export const QEMU = 'qemu-system-x86_64';
@@ -28,12 +29,7 @@ export interface BootRequest {
   smp?: number;
 }
 
-export interface BootResult {
-  console: string;
-  timedOut: boolean;
-  exitCode: number | null;
-  durationMs: number;
-}
+export type BootResult = BootOutcome;
 
 export function qemuArgs(req: BootRequest): string[] {
   return [

@@ -11,7 +11,8 @@ import { GsError } from '../lib/errors.js';
 import { moduleBuildPrograms } from '../lib/install-plans.js';
 import { GUEST_MODULES, loadOrder, newestAbi, STOCK_SERIES, stockPackages } from '../lib/stock.js';
 import { run } from './exec.js';
-import { Host } from './host.js';
+import { SystemHost } from './host.js';
+import { SILENT } from '../lib/reporter.js';
 import { buildModule, hashFiles } from './kernel-tree.js';
 import { cacheRoot, repoRoot } from './paths.js';
 import { MODULE_SOURCE_PATTERN } from '../lib/install-plans.js';
@@ -23,7 +24,7 @@ export interface StockKernel {
   vmlinuz: string;
   /** The guest's modules, decompressed, in load order. */
   modules: string[];
-  /** proc_create_module built against the package's headers. */
+  /** The module built against the package's headers. */
   module: string;
   moduleWarnings: string[];
 }
@@ -86,7 +87,7 @@ export async function ensureStockKernel(series: string): Promise<StockKernel> {
   }
 
   const config = await readFile(join(headers, '.config'), 'utf8');
-  const host = new Host('/', true);
+  const host = new SystemHost('/', true, SILENT);
   for (const need of moduleBuildPrograms(config, existsSync(join(headers, 'vmlinux')))) {
     if (!(await host.hasProgram(need.program))) {
       throw new GsError(`${need.program} is not installed; Debian's ${release} headers generate BTF for modules, and the module's build fails without it.`,

@@ -6,8 +6,8 @@
  * boots a copy, so that the cached image stays as built.
  */
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { cacheKey } from '../lib/cache-key.js';
 import { GsError } from '../lib/errors.js';
 import { SYSTEM_FILES, SYSTEM_PACKAGES, SYSTEM_SUITE, SYSTEM_USER } from '../lib/system-test.js';
@@ -65,7 +65,7 @@ export async function ensureSystemImage(onStep: (s: string) => void): Promise<Sy
 
   for (const tool of ['mmdebstrap', 'mkfs.ext4']) {
     if (!(await haveCommand(tool))) {
-      throw new GsError(`${tool} is not installed.`, 'Install it: sudo apt-get install mmdebstrap e2fsprogs.', 'dependency');
+      throw new GsError(`${tool} is not installed.`, 'Install it: sudo gs-kit setup-vm --system (or sudo apt-get install mmdebstrap e2fsprogs).', 'dependency');
     }
   }
   await rm(dir, { recursive: true, force: true });
@@ -100,8 +100,45 @@ export async function ensureSystemImage(onStep: (s: string) => void): Promise<Sy
   }
 }
 
+/** One run's own directory: a copy of the image, and the results share the stages write to. */
+export interface SystemRun {
+  dir: string;
+  /** Shared with the guest over 9p as "results". */
+  results: string;
+  /** The run's copy of the image (sparse, so it costs only what it holds). */
+  disk: string;
+  /** What configure generated as grub.cfg in stage 1 ("" if it left none). */
+  grubCfg(): Promise<string>;
+  /** Remove the run's directory. */
+  close(): Promise<void>;
+}
+
+/**
+ * A run of @image: its directory under the cache, the results share with
+ * the list of production node modules the stage copies (what "npm ci
+ * --omit=dev" would leave), and its copy of the image.
+ */
+export async function openSystemRun(image: SystemImage): Promise<SystemRun> {
+  await mkdir(join(cacheRoot(), 'system-runs'), { recursive: true });
+  const dir = await mkdtemp(join(cacheRoot(), 'system-runs', 'run-'));
+  const results = join(dir, 'results');
+  const close = () => rm(dir, { recursive: true, force: true });
+  try {
+    await mkdir(results);
+    const deps = await run(['npm', 'ls', '--omit=dev', '--all', '--parseable'], { cwd: repoRoot() });
+    const prod = deps.stdout.split('\n').map((l) => relative(repoRoot(), l.trim())).filter((l) => l.startsWith('node_modules/'));
+    await writeFile(join(results, 'prod-modules.txt'), `${prod.join('\n')}\n`);
+    const disk = await copyForRun(image, dir);
+    const cfg = join(results, 'grub.cfg');
+    return { dir, results, disk, grubCfg: async () => (existsSync(cfg) ? readFile(cfg, 'utf8') : ''), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
 /** A copy of the image for one run (sparse, so it costs only what it holds). */
-export async function copyForRun(image: SystemImage, runDir: string): Promise<string> {
+async function copyForRun(image: SystemImage, runDir: string): Promise<string> {
   const copy = join(runDir, 'root.img');
   const r = await run(['cp', '--sparse=always', image.image, copy]);
   if (r.exitCode !== 0) throw new GsError(`Cannot copy ${image.image}: ${r.stderr.trim()}.`, 'Check the free space in the cache.', 'vm');

@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { cacheRoot } from '../adapters/paths.js';
-import { BENCH_PARTS } from '../lib/bench.js';
+import { BENCH_FILES, BENCH_PARTS, benchFiles, partResults, type BenchResults } from '../lib/bench.js';
 import { renderResults } from '../lib/bench-render.js';
 import { countOption, listOption, type CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
@@ -11,8 +9,8 @@ import type { Command } from './types.js';
 
 const spec: CommandSpec = {
   name: 'bench',
-  summary: 'Measure gs-kit in QEMU (TCG) guests: handler start latency against a plain fork+exec, the delay added to the kill, graceful-save success against allocation rate next to earlyoom, nohang and a stock kernel, registry cost by size, and build and test turnaround; print a table and write the results as JSON.',
-  usage: 'gs-kit bench [--series 6.1|6.12] [--parts latency,registry,save,stock,build,suite] [--trials N] [--skip-build-timing] [--out bench/results.json]',
+  summary: `Measure gs-kit in QEMU (TCG) guests: handler start latency against a plain fork+exec, the delay added to the kill, graceful-save success against allocation rate next to earlyoom, nohang and a stock kernel, registry cost by size, and build and test turnaround; print a table and write the results as JSON: bench/results.json for every part, and the files that hold some of them (${BENCH_FILES.slice(1).map((f) => `bench/${f.name('SERIES')}: ${f.parts.join(', ')}`).join('; ')}), each written when its parts ran.`,
+  usage: 'gs-kit bench [--series 6.1|6.12] [--parts latency,registry,save,stock,build,suite] [--trials N] [--skip-build-timing] [--dir DIR | --out FILE]',
   options: [
     { name: 'parts', type: 'string', value: 'LIST', description: 'Which parts to run: latency (start latency, kill delay), registry, save (graceful save, hold time), stock (latency and save on the distribution\'s own kernel, stock mode), build (build timing), suite (guest suite timing).', default: BENCH_PARTS.join(',') },
     { name: 'series', type: 'string', value: 'SERIES', description: 'Kernel series (the distribution\'s source).', choices: ['6.1', '6.12'], default: '6.1' },
@@ -23,14 +21,15 @@ const spec: CommandSpec = {
     { name: 'skip-build-timing', type: 'boolean', description: 'Do not time the kernel builds (they take minutes and need the machine to themselves); the same as leaving build out of --parts.' },
     { name: 'skip-suite-timing', type: 'boolean', description: 'Do not time the guest suite; the same as leaving suite out of --parts.' },
     { name: 'scratch', type: 'string', value: 'DIR', description: 'Where the timed kernel builds go (never the build cache).', default: join(cacheRoot(), 'bench-builds') },
-    { name: 'out', type: 'string', value: 'FILE', description: 'Where to write the results.', default: 'bench/results.json' },
+    { name: 'dir', type: 'string', value: 'DIR', description: 'Where the results files go.', default: 'bench' },
+    { name: 'out', type: 'string', value: 'FILE', description: 'Instead, write the results of the parts run to this one file.' },
   ],
   examples: ['gs-kit bench --skip-build-timing', 'gs-kit bench --series 6.12 --trials 100 --out /tmp/results.json', 'gs-kit bench --parts registry --out /tmp/registry.json'],
 };
 
 export const bench: Command = {
   spec,
-  async run({ options }) {
+  async run({ options }, { ui, host: open }) {
     const series = String(options.series);
     const trials = countOption(options.trials, 'trials');
     const saveTrials = countOption(options['save-trials'], 'save-trials');
@@ -42,14 +41,21 @@ export const bench: Command = {
     if (rates.some((r) => !Number.isInteger(r) || r < 0)) {
       throw new GsError(`--rates must be whole MB/s values (0 for no limit), not "${String(options.rates)}".`, 'Give e.g. --rates 10,50,200,0.', 'usage');
     }
-    const out = resolve(String(options.out));
+    const files = typeof options.out === 'string'
+      ? [{ path: resolve(options.out), parts: BENCH_PARTS }]
+      : benchFiles(series, parts).map((f) => ({ path: resolve(String(options.dir), f.name), parts: f.parts }));
+    if (files.length === 0) {
+      throw new GsError(`No file under ${String(options.dir)}/ holds just ${[...parts].join(', ')}.`,
+        `Give --out FILE, or run the parts of one of ${BENCH_FILES.map((f) => f.name(series)).join(', ')}.`, 'usage');
+    }
+    const host = open('/', false);
     const results = await runBench({
       series, parts, trials, saveTrials, repeats, rates, scratch: resolve(String(options.scratch)),
-    }, (line) => console.log(line));
+    }, host, ui);
 
-    await mkdir(dirname(out), { recursive: true });
-    await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
-    console.log(`\n${renderResults(results)}\n\nresults: ${out}`);
-    return existsSync(out) ? 0 : 1;
+    const json = (r: BenchResults) => `${JSON.stringify(r, null, 2)}\n`;
+    for (const f of files) await host.writeFile(f.path, json(partResults(results, f.parts)));
+    ui.print(`\n${renderResults(results)}\n\nresults: ${files.map((f) => f.path).join(', ')}`);
+    return 0;
   },
 };

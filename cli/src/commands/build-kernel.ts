@@ -1,19 +1,17 @@
-import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
-import { cacheRoot, handCacheBack } from '../adapters/paths.js';
-import { kernelOrgUrls, parseKernelVersion } from '../lib/kernels.js';
-import { buildDebs, distroTarball } from '../adapters/kernel-build.js';
-import { color, taskList } from '../adapters/ui.js';
-import { buildWithProgress } from '../services/guests.js';
-import type { CommandSpec } from '../lib/cli-args.js';
+import { locateSource } from '../adapters/kernel-source.js';
+import { handCacheBack } from '../adapters/paths.js';
+import type { CommandSpec, ParsedArgs } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import { PROFILES, type Profile } from '../lib/kconfig.js';
+import type { SourceRequest } from '../lib/kernels.js';
+import { MODULE_NAME } from '../lib/module.js';
+import { buildDebPackages, buildPatched } from '../services/build.js';
 import type { Command } from './types.js';
 
 const spec: CommandSpec = {
   name: 'build-kernel',
-  summary: 'Patch a kernel source with the gs-kit OOM hook, build it for a profile, and build proc_create_module against it. Builds are cached under ~/.cache/gs-kit keyed by source, patch and config.',
+  summary: `Patch a kernel source with the gs-kit OOM hook, build it for a profile, and build ${MODULE_NAME} against it. Builds are cached under ~/.cache/gs-kit keyed by source, patch and config.`,
   usage: 'gs-kit build-kernel [--kernel X.Y.Z|distro] [--series 6.1|6.12] [--source TARBALL] [--profile qemu|host|debug|system] [--package deb]',
   options: [
     { name: 'kernel', type: 'string', value: 'X.Y.Z|distro', description: 'A kernel.org release fetched by gs-kit setup-vm, or the distribution\'s linux-source package (the default).' },
@@ -31,45 +29,37 @@ const spec: CommandSpec = {
   ],
 };
 
-export function sourceTarball(options: Record<string, string | boolean | undefined>): string {
+/** The source --source, --kernel and --series name. */
+export function sourceRequest(options: ParsedArgs['options']): SourceRequest {
   if (options.source && options.kernel) {
     throw new GsError('Give either --source or --kernel, not both.', 'Drop one of them.', 'usage');
   }
-  if (typeof options.source === 'string') return options.source;
+  if (typeof options.source === 'string') return { from: 'file', tarball: options.source };
   if (options.kernel === 'distro' || options.kernel === undefined) {
-    return distroTarball(typeof options.series === 'string' ? options.series : undefined);
+    return { from: 'distro', ...(typeof options.series === 'string' ? { series: options.series } : {}) };
   }
-  const version = parseKernelVersion(String(options.kernel));
-  const tarball = join(cacheRoot(), 'downloads', kernelOrgUrls(version).file);
-  if (!existsSync(`${tarball}.sha256`)) {
-    throw new GsError(`Linux ${options.kernel} has not been downloaded and verified yet.`,
-      `Run "gs-kit setup-vm --kernel ${options.kernel}" first, or give --source TARBALL.`, 'source');
-  }
-  return tarball;
+  return { from: 'release', version: String(options.kernel) };
 }
 
 export const buildKernel: Command = {
   spec,
-  async run({ options }) {
-    const tarball = sourceTarball(options);
+  async run({ options }, { ui, host }) {
+    const tarball = locateSource(sourceRequest(options));
     const profile = options.profile as Profile;
     const jobs = Number(options.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new GsError(`--jobs must be a positive number, not "${options.jobs}".`, 'Write e.g. --jobs 2.', 'usage');
-    if (options['dry-run']) {
-      console.log(`Would build ${tarball} for profile ${profile} with make -j${jobs} under ~/.cache/gs-kit/builds, then proc_create_module against it.`);
-      return 0;
-    }
-    const a = await buildWithProgress(tarball, profile, jobs);
+    const a = await host('/', Boolean(options['dry-run'])).change(
+      `build ${tarball} for profile ${profile} with make -j${jobs} under ~/.cache/gs-kit/builds, then ${MODULE_NAME} against it`,
+      () => buildPatched(tarball, profile, 'patched', ui, { jobs }));
+    if (!a) return 0;
+    const { bold, yellow } = ui.style;
     if (options.package === 'deb') {
-      const debs = await taskList<{ debs?: string[] }>([{
-        title: 'Build .deb packages (make bindeb-pkg)',
-        task: async (c, task) => { c.debs = await buildDebs(a, jobs, (l) => { task.output = l; }); },
-      }]).run({});
-      console.log(`${color.bold('packages')}\n${(debs.debs ?? []).map((d) => `  ${d}`).join('\n')}`);
+      const debs = await buildDebPackages(a, jobs, ui);
+      ui.print(`${bold('packages')}\n${debs.map((d) => `  ${d}`).join('\n')}`);
     }
     await handCacheBack();
-    console.log(`${color.bold('kernel')}  ${a.bzImage}\n${color.bold('module')}  ${a.module}\n${color.bold('release')} ${a.release}\n${color.bold('log')}     ${a.buildLog}`);
-    if (a.moduleWarnings.length) console.log(color.yellow(`module warnings:\n${a.moduleWarnings.join('\n')}`));
+    ui.print(`${bold('kernel')}  ${a.bzImage}\n${bold('module')}  ${a.module}\n${bold('release')} ${a.release}\n${bold('log')}     ${a.buildLog}`);
+    if (a.moduleWarnings.length) ui.print(yellow(`module warnings:\n${a.moduleWarnings.join('\n')}`));
     return 0;
   },
 };

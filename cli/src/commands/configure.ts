@@ -1,5 +1,4 @@
-import { changesLine, openHost, type Log } from '../adapters/host.js';
-import { color } from '../adapters/ui.js';
+import { changesLine } from '../adapters/host.js';
 import { parseSizeSpec, type Size } from '../lib/cgroups.js';
 import type { CommandSpec, ParsedArgs } from '../lib/cli-args.js';
 import { hostChangeOptions } from '../lib/common-options.js';
@@ -33,18 +32,17 @@ function sizeOption(options: ParsedArgs['options'], name: string): Size | undefi
 
 export const configure: Command = {
   spec,
-  async run({ options }) {
-    const log: Log = (line) => console.log(line);
+  async run({ options }, { ui, host: open }) {
     const dryRun = Boolean(options['dry-run']);
-    const host = openHost(String(options.root ?? '/'), dryRun, log);
+    const host = open(String(options.root ?? '/'), dryRun);
     const plan = await configurePlan(host, {
       reserve: sizeOption(options, 'reserve'),
       memoryMax: sizeOption(options, 'memory-max'),
       cgroup: options.cgroup === 'v1' || options.cgroup === 'v2' ? options.cgroup : 'auto',
       grub: options.grub !== false,
-    }, log);
+    }, ui);
     const n = await host.apply(plan);
-    log(`${color.green('✓')} ${changesLine(n, dryRun)}`);
+    ui.note(changesLine(n, dryRun), 'ok');
     return 0;
   },
 };

@@ -1,11 +1,10 @@
-import { runScenario } from '../adapters/guest.js';
-import { color, passFail } from '../adapters/ui.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import { fact } from '../lib/guest-protocol.js';
-import { scenarioNamed } from '../lib/scenarios.js';
+import { scenarioNamed } from '../lib/catalogue.js';
 import { formatTimeline, victimTimeline } from '../lib/timeline.js';
-import { prepareGuest } from '../services/guests.js';
+import { prepareGuest, runScenario } from '../services/guests.js';
+import { passFail } from '../ui/render.js';
 import type { Command } from './types.js';
 import { passed } from '../lib/checks.js';
 
@@ -21,18 +20,19 @@ const spec: CommandSpec = {
 
 export const demo: Command = {
   spec,
-  async run({ options }) {
+  async run({ options }, { ui }) {
     const series = String(options.series);
-    const { artifacts, initrd } = await prepareGuest(series, 'qemu');
-    console.log(`\nBooting Linux ${artifacts.release} in QEMU: a process in a cgroup limited to 32 MiB allocates until the OOM killer picks it.`);
-    const run = await runScenario(scenarioNamed('memcg')!, artifacts.bzImage, initrd);
+    const guest = await prepareGuest(series, 'qemu', ui);
+    const { style } = ui;
+    ui.print(`\nBooting Linux ${guest.release} in QEMU: a process in a cgroup limited to 32 MiB allocates until the OOM killer picks it.`);
+    const run = await runScenario(scenarioNamed('memcg'), guest);
     const ok = passed(run);
-    console.log(`\nVictim pid ${fact(run.report, 'victim')}, registered with: ${fact(run.report, 'listing')?.replace(/\|$/, '')}\n`);
-    console.log(color.bold('Timeline (guest clock):'));
-    console.log(formatTimeline(victimTimeline(run.report)));
-    console.log(`\n${passFail(ok)} handler ran before the kill: ${run.checks.filter((c) => c.ok).length}/${run.checks.length} checks hold`);
+    ui.print(`\nVictim pid ${fact(run.report, 'victim')}, registered with: ${fact(run.report, 'listing')?.replace(/\|$/, '')}\n`);
+    ui.print(style.bold('Timeline (guest clock):'));
+    ui.print(formatTimeline(victimTimeline(run.report)));
+    ui.print(`\n${passFail(style, ok)} handler ran before the kill: ${run.checks.filter((c) => c.ok).length}/${run.checks.length} checks hold`);
     if (!ok) {
-      for (const c of run.checks.filter((x) => !x.ok)) console.log(`  ${color.red('✗')} ${c.name}${c.detail ? ` — ${c.detail}` : ''}`);
+      for (const c of run.checks.filter((x) => !x.ok)) ui.print(`  ${style.red('✗')} ${c.name}${c.detail ? ` — ${c.detail}` : ''}`);
       throw new GsError('The demo did not show a graceful shutdown.', 'Run "gs-kit vm test --debug" to see the guest console.', 'vm');
     }
     return 0;

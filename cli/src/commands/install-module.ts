@@ -1,20 +1,20 @@
 import { release as runningRelease } from 'node:os';
-import { changesLine, openHost, type Log } from '../adapters/host.js';
+import { changesLine } from '../adapters/host.js';
 import { dkmsSources as readDkmsSources } from '../adapters/paths.js';
-import { color } from '../adapters/ui.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { hostChangeOptions } from '../lib/common-options.js';
 import { GsError } from '../lib/errors.js';
 import {
   DKMS_VERSION, hookModeFor, MODULE_NAME, moduleBuildPrograms, moduleInstallPlan, RELEASE_PATTERN, secureBootEnabled,
 } from '../lib/install-plans.js';
+import { MODULE_SYSFS } from '../lib/module.js';
 import type { Command } from './types.js';
 
 const SECURE_BOOT_VAR = '/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c';
 
 const spec: CommandSpec = {
   name: 'install-module',
-  summary: 'Install proc_create_module alone for a kernel already installed, built by DKMS against its headers, loaded at boot and (for the running kernel) now: no new kernel, no reboot. On a kernel without the gs-kit patch the module runs in stock mode (an ftrace direct call on oom_kill_process(); Linux 6.1 to 6.12, x86-64). Idempotent.',
+  summary: `Install ${MODULE_NAME} alone for a kernel already installed, built by DKMS against its headers, loaded at boot and (for the running kernel) now: no new kernel, no reboot. On a kernel without the gs-kit patch the module runs in stock mode (an ftrace direct call on oom_kill_process(); Linux 6.1 to 6.12, x86-64). Idempotent.`,
   usage: 'gs-kit install-module [--kernel RELEASE] [--dry-run] [--root DIR]',
   options: [
     { name: 'kernel', type: 'string', value: 'RELEASE', description: 'The kernel to build for, as uname -r prints it (default: the running one; required with --root).' },
@@ -29,10 +29,10 @@ const spec: CommandSpec = {
 
 export const installModule: Command = {
   spec,
-  async run({ options }) {
-    const log: Log = (line) => console.log(line);
+  async run({ options }, { ui, host: open }) {
+    const log = (line: string) => ui.note(line);
     const dryRun = Boolean(options['dry-run']);
-    const host = openHost(String(options.root ?? '/'), dryRun, log);
+    const host = open(String(options.root ?? '/'), dryRun);
     const live = host.root === '/';
     if (typeof options.kernel !== 'string' && !live) {
       throw new GsError('With --root, install-module needs the kernel to build for.', 'Add --kernel RELEASE (a directory name under DIR/lib/modules).', 'usage');
@@ -62,7 +62,7 @@ export const installModule: Command = {
         'Build and install a patched kernel instead: gs-kit build-kernel --profile host, then sudo gs-kit install-kernel --build latest.', 'patch');
     }
     const dkmsSources = await readDkmsSources();
-    const loaded = live && await host.exists(`/sys/module/${MODULE_NAME}`);
+    const loaded = live && await host.exists(MODULE_SYSFS);
     const plan = moduleInstallPlan({
       release,
       dkmsSources,
@@ -72,11 +72,11 @@ export const installModule: Command = {
     log(`${MODULE_NAME} for ${release} (${mode.mode === 'stock' ? 'stock mode: no gs-kit patch in this kernel' : 'the kernel carries the gs-kit patch'}) into ${host.root}, built with DKMS`);
     const sb = live ? secureBootEnabled(await host.readBytes(SECURE_BOOT_VAR)) : undefined;
     if (sb) {
-      log(color.yellow('Secure Boot is on: the kernel loads only modules signed with a key it trusts. DKMS signs with /var/lib/dkms/mok.key; '
-        + 'enrol that key once (sudo mokutil --import /var/lib/dkms/mok.pub, reboot, confirm in MokManager), or modprobe fails with "Key was rejected".'));
+      ui.note('Secure Boot is on: the kernel loads only modules signed with a key it trusts. DKMS signs with /var/lib/dkms/mok.key; '
+        + 'enrol that key once (sudo mokutil --import /var/lib/dkms/mok.pub, reboot, confirm in MokManager), or modprobe fails with "Key was rejected".', 'warn');
     }
     const n = await host.apply(plan);
-    log(`${color.green('✓')} ${changesLine(n, dryRun)}`);
+    ui.note(changesLine(n, dryRun), 'ok');
     if (loaded && n > 0) log(`The module loaded now is the old one: sudo rmmod ${MODULE_NAME} && sudo modprobe ${MODULE_NAME} (no registration survives that).`);
     log('Next: sudo gs-kit configure (the handler cgroup the module needs), then gs-kit status.');
     return 0;

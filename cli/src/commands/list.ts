@@ -14,10 +14,10 @@ const spec: CommandSpec = {
 
 export const list: Command = {
   spec,
-  async run({ options }) {
+  async run({ options }, { ui }) {
     const entries = parseListing(await readRegistry(String(options.proc)));
-    if (options.json) console.log(JSON.stringify(entries));
-    else for (const e of entries) console.log(registrationLine(e));
+    if (options.json) ui.print(JSON.stringify(entries));
+    else for (const e of entries) ui.print(registrationLine(e));
     return 0;
   },
 };

@@ -18,13 +18,13 @@ const spec: CommandSpec = {
 
 export const register: Command = {
   spec,
-  async run({ positional, rest, options }) {
+  async run({ positional, rest, options }, { ui }) {
     const [pidText, handler, ...args] = [...positional, ...rest];
     if (!pidText || !handler) throw new GsError('register needs a pid and a handler.', `Usage: ${spec.usage}`, 'usage');
     const pid = parsePid(pidText);
     const line = registrationLine({ pid, handler, args, tree: Boolean(options.tree) });
     await writeRegistry(String(options.proc), `${line}\n`, { pid, handler });
-    console.log(`registered ${line}`);
+    ui.print(`registered ${line}`);
     return 0;
   },
 };

@@ -1,13 +1,13 @@
-import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { color, passFail } from '../adapters/ui.js';
 import { countOption, listOption, type CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import type { Profile } from '../lib/kconfig.js';
 import { SERIES_NAMES } from '../lib/kernels.js';
 import { SOAK_DEFAULT_COUNT, SOAK_PARTS } from '../lib/soak.js';
 import { GLOBAL_DEFAULT_RUNS } from '../lib/soak-global.js';
+import type { Ui } from '../lib/reporter.js';
 import { runSoak } from '../services/soak.js';
+import { passFail } from '../ui/render.js';
 import type { Command } from './types.js';
 import { passed } from '../lib/checks.js';
 
@@ -26,29 +26,30 @@ const spec: CommandSpec = {
   examples: ['gs-kit soak', 'gs-kit soak --count 20 --series 6.12 --out /tmp/soak.json', 'gs-kit soak --parts global --global-runs 20 --series 5.4'],
 };
 
-function printTable(rows: [string, string][]): void {
+function printTable(ui: Ui, rows: [string, string][]): void {
   const width = Math.max(...rows.map(([k]) => k.length));
-  for (const [k, v] of rows) console.log(`  ${color.bold(k.padEnd(width))}  ${v}`);
+  for (const [k, v] of rows) ui.print(`  ${ui.style.bold(k.padEnd(width))}  ${v}`);
 }
 
 export const soak: Command = {
   spec,
-  async run({ options }) {
+  async run({ options }, { ui, host }) {
     const count = countOption(options.count, 'count', 1);
     const globalRuns = countOption(options['global-runs'], 'global-runs', 1);
     const parts = listOption(options.parts, 'parts', SOAK_PARTS);
     const out = resolve(String(options.out));
     const { runs, rows, summary } = await runSoak({
       series: String(options.series), profile: options.profile as Profile, parts, count, globalRuns,
-    }, (line) => console.log(line));
+    }, ui);
 
-    console.log(`\n${color.bold('Summary')} ${color.dim(`(${runs.length} boot(s), ${(runs.reduce((a, r) => a + r.boot.durationMs, 0) / 60_000).toFixed(1)} min)`)}`);
-    if (rows.length) printTable(rows);
+    const { bold, dim } = ui.style;
+    ui.print(`\n${bold('Summary')} ${dim(`(${runs.length} boot(s), ${(runs.reduce((a, r) => a + r.boot.durationMs, 0) / 60_000).toFixed(1)} min)`)}`);
+    if (rows.length) printTable(ui, rows);
     const { ok } = summary;
-    await writeFile(out, `${JSON.stringify(summary, null, 2)}\n`);
-    console.log(`\n${passFail(ok)} ${ok ? 'the module held up' : 'see the failed checks above'}; summary written to ${out}`);
+    await host('/', false).writeFile(out, `${JSON.stringify(summary, null, 2)}\n`);
+    ui.print(`\n${passFail(ui.style, ok)} ${ok ? 'the module held up' : 'see the failed checks above'}; summary written to ${out}`);
     if (!ok) {
-      if (options.debug) for (const r of runs.filter((x) => !passed(x))) console.log(color.dim(r.boot.console));
+      if (options.debug) for (const r of runs.filter((x) => !passed(x))) ui.print(dim(r.boot.console));
       throw new GsError('The soak found a problem.', 'Rerun with --debug to see the guest consoles.', 'vm');
     }
     return 0;

@@ -1,15 +1,13 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { hostSnapshot } from '../adapters/host-snapshot.js';
-import { color } from '../adapters/ui.js';
+import type { Host } from '../adapters/host.js';
 import type { CommandSpec } from '../lib/cli-args.js';
-import { GsError } from '../lib/errors.js';
+import { ExitCode, GsError } from '../lib/errors.js';
 import { statusLines } from '../lib/status.js';
 import type { Command } from './types.js';
 
 const spec: CommandSpec = {
   name: 'status',
-  summary: 'One screen on the host: kernel patched or not, module and its parameters, proc file, cgroups (workload and handler), GRUB drop-in, OOM sysctls that bypass handlers, registered entries; each problem with the command that fixes it.',
+  summary: `One screen on the host: kernel patched or not, module and its parameters, proc file, cgroups (workload and handler), GRUB drop-in, OOM sysctls that bypass handlers, registered entries; each problem with the command that fixes it. Exits ${ExitCode.attention} when something needs doing.`,
   usage: 'gs-kit status [--json] [--root DIR]',
   options: [
     { name: 'json', type: 'boolean', description: 'Print JSON.' },
@@ -20,21 +18,26 @@ const spec: CommandSpec = {
 
 export const status: Command = {
   spec,
-  async run({ options }) {
+  async run({ options }, { ui, host: open }) {
     const root = String(options.root);
-    if (!existsSync(join(root, 'proc'))) {
+    let host: Host | undefined;
+    try {
+      host = open(root, false);
+    } catch { /* said below */ }
+    if (!host || !(await host.exists('/proc'))) {
       throw new GsError(`${root} has no proc directory: it is not a system root.`, 'Give the root of a (booted or mounted) system.', 'usage');
     }
-    const lines = statusLines(await hostSnapshot(root));
+    const lines = statusLines(await hostSnapshot(host));
     if (options.json) {
-      console.log(JSON.stringify(lines, null, 2));
+      ui.print(JSON.stringify(lines, null, 2));
     } else {
+      const { style } = ui;
       const width = Math.max(...lines.map((l) => l.label.length)) + 2;
       for (const l of lines) {
-        console.log(`${l.ok ? color.green('✓') : color.yellow('!')} ${l.label.padEnd(width)}${l.value}`);
-        if (!l.ok && l.fix) console.log(`  ${' '.repeat(width)}${color.dim(`fix: ${l.fix}`)}`);
+        ui.print(`${l.ok ? style.green('✓') : style.yellow('!')} ${l.label.padEnd(width)}${l.value}`);
+        if (!l.ok && l.fix) ui.print(`  ${' '.repeat(width)}${style.dim(`fix: ${l.fix}`)}`);
       }
     }
-    return 0;
+    return lines.every((l) => l.ok) ? ExitCode.ok : ExitCode.attention;
   },
 };

@@ -15,11 +15,11 @@ const spec: CommandSpec = {
 
 export const unregister: Command = {
   spec,
-  async run({ positional, options }) {
+  async run({ positional, options }, { ui }) {
     if (positional.length !== 1) throw new GsError('unregister needs exactly one pid.', `Usage: ${spec.usage}`, 'usage');
     const pid = parsePid(positional[0]!);
     await writeRegistry(String(options.proc), `${removalLine(pid)}\n`, { pid, removing: true });
-    console.log(`unregistered ${pid}`);
+    ui.print(`unregistered ${pid}`);
     return 0;
   },
 };

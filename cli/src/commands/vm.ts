@@ -1,14 +1,12 @@
-import { runScenario } from '../adapters/guest.js';
-import { color, printVerdicts } from '../adapters/ui.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import type { Profile } from '../lib/kconfig.js';
 import { SERIES_NAMES, sourceEnvVar } from '../lib/kernels.js';
 import { STOCK_SERIES } from '../lib/stock.js';
-import { ALL_SCENARIOS, scenarioNamed } from '../lib/scenarios.js';
-import { stockScenarios } from '../lib/scenario.js';
-import { prepareGuest, prepareStockGuest, printRun } from '../services/guests.js';
+import type { Ui } from '../lib/reporter.js';
+import { SUITE, scenarioNamed } from '../lib/catalogue.js';
 import { runSystemTest } from '../services/system-test.js';
+import { runVmTest } from '../services/vm-test.js';
 import type { Command } from './types.js';
 import { passed } from '../lib/checks.js';
 
@@ -21,7 +19,7 @@ const spec: CommandSpec = {
   usage: 'gs-kit vm test [--series 5.4|6.1|6.12|all] [--scenario NAME[,NAME...]] [--profile qemu|debug] [--stock]\n       gs-kit vm system [--series 6.1|6.12] [--stock]',
   options: [
     { name: 'series', type: 'string', value: 'SERIES', description: `Kernel series to test (5.4: the ${sourceEnvVar('5.4')} tarball, or Linux 5.4.1 from gs-kit setup-vm --kernel 5.4.1); vm system: one of ${SYSTEM_SERIES.join(', ')} [default: ${SYSTEM_SERIES[0]}].`, choices: [...SERIES_NAMES, 'all'], default: 'all' },
-    { name: 'scenario', type: 'string', value: 'NAMES', description: `Scenarios to run (${ALL_SCENARIOS.map((s) => s.name).join(', ')}).` },
+    { name: 'scenario', type: 'string', value: 'NAMES', description: `Scenarios to run (${SUITE.map((s) => s.name).join(', ')}).` },
     { name: 'profile', type: 'string', value: 'PROFILE', description: 'Kernel build profile.', choices: ['qemu', 'debug'], default: 'qemu' },
     { name: 'stock', type: 'boolean', description: `Boot the distribution's own kernel (Debian's, unmodified: ${STOCK_SERIES.map((x) => x.series).join(' or ')}) instead of a patched one; the module runs in stock mode. With --profile debug: our debug kernel with the module built in stock mode (Debian has no debug kernel). vm system: install-module on the image's own Debian kernel instead of a patched kernel's packages.` },
     { name: 'timeout', type: 'string', value: 'SECONDS', description: 'Hard limit for each guest boot [default: 120, 600 for the CLI scenario; three times that on the debug profile].' },
@@ -30,37 +28,28 @@ const spec: CommandSpec = {
   examples: ['gs-kit vm test', 'gs-kit vm test --series 6.12 --scenario memcg,hang', 'gs-kit vm test --stock --series 6.1', 'gs-kit vm test --series 6.12 --scenario global8 --trace --debug', 'gs-kit vm system', 'gs-kit vm system --stock'],
 };
 
-async function systemTest(series: string, stock: boolean): Promise<number> {
+async function systemTest(series: string, stock: boolean, ui: Ui): Promise<number> {
   if (!SYSTEM_SERIES.includes(series)) {
     throw new GsError(`vm system runs on ${SYSTEM_SERIES.join(' or ')}, not ${series}.`, 'Give --series 6.1 or 6.12.', 'usage');
   }
   const started = Date.now();
-  const stages = await runSystemTest(series, {
-    step: (t) => console.log(color.dim(`… ${t}`)),
-    stage: (st) => {
-      printVerdicts(`${color.bold(`[${series}] system ${st.name}`)}`, st.checks, st.boot.durationMs);
-      if (!passed(st)) console.log(color.dim(st.boot.console));
-    },
-  }, stock ? 'stock' : 'deb');
+  const stages = await runSystemTest(series, ui, stock ? 'stock' : 'deb');
   const failed = stages.filter((st) => !passed(st)).length;
-  console.log(`system test on ${series}: ${failed ? color.red(`${failed} stage(s) failed`) : color.green('passed')} in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+  const { red, green } = ui.style;
+  ui.print(`system test on ${series}: ${failed ? red(`${failed} stage(s) failed`) : green('passed')} in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
   if (failed) throw new GsError(`${failed} system-test stage(s) failed.`, 'Read the stage console above.', 'vm');
   return 0;
 }
 
 export const vm: Command = {
   spec,
-  async run({ positional, options }) {
-    if (positional[0] === 'system') return systemTest(options.series === 'all' ? SYSTEM_SERIES[0]! : String(options.series), Boolean(options.stock));
+  async run({ positional, options }, { ui }) {
+    if (positional[0] === 'system') return systemTest(options.series === 'all' ? SYSTEM_SERIES[0]! : String(options.series), Boolean(options.stock), ui);
     if (positional[0] !== 'test') {
       throw new GsError(`Unknown vm action "${positional[0] ?? ''}".`, 'Run "gs-kit vm test" or "gs-kit vm system".', 'usage');
     }
-    const names = typeof options.scenario === 'string' ? options.scenario.split(',') : ALL_SCENARIOS.map((s) => s.name);
-    const scenarios = names.map((n) => {
-      const s = scenarioNamed(n);
-      if (!s) throw new GsError(`There is no scenario "${n}".`, `Choose from ${ALL_SCENARIOS.map((x) => x.name).join(', ')}.`, 'usage');
-      return s;
-    });
+    const names = typeof options.scenario === 'string' ? options.scenario.split(',') : SUITE.map((s) => s.name);
+    const scenarios = names.map((n) => scenarioNamed(n, SUITE));
     const stock = Boolean(options.stock);
     const seriesList = options.series === 'all' ? (stock ? STOCK_SERIES.map((x) => x.series) : [...SERIES_NAMES]) : [String(options.series)];
     const timeout = options.timeout === undefined ? undefined : Number(options.timeout);
@@ -70,31 +59,15 @@ export const vm: Command = {
       slowdown: options.profile === 'debug' ? 3 : 1,
       ...(options.trace ? { append: 'gs.trace=1' } : {}),
     };
-    let failed = 0;
     const profile = options.profile as Profile;
     const notStock = stock ? seriesList.filter((x) => !STOCK_SERIES.some((s) => s.series === x)) : [];
     if (notStock.length) {
       throw new GsError(`Stock mode is for ${STOCK_SERIES.map((s) => s.series).join(' and ')}, not ${notStock.join(', ')}.`,
         `Give --series ${STOCK_SERIES.map((s) => s.series).join(' or ')}, or leave out --stock.`, 'usage');
     }
-    for (const series of seriesList) {
-      // Debian has no debug kernel: stock mode on the debug profile is our debug build with a stock-mode module.
-      const guest = !stock ? await prepareGuest(series, profile)
-        : profile === 'debug' ? await prepareGuest(series, profile, 'stock') : await prepareStockGuest(series);
-      const label = `${series}${profile === 'debug' ? ' debug' : ''}${stock ? ' stock' : ''}`;
-      const skipped = stock ? scenarios.filter((s) => !stockScenarios([s]).length) : [];
-      if (skipped.length) {
-        console.log(color.yellow(`not run in stock mode: ${skipped.map((s) => s.name).join(', ')} (they need the gs-kit patch's memory reserves for handlers; see README, stock mode)`));
-      }
-      for (const scenario of stock ? stockScenarios(scenarios) : scenarios) {
-        const run = await runScenario(scenario, guest.kernel, guest.initrd, { ...runOptions, hook: guest.hook });
-        printRun(run, label);
-        if (!passed(run)) {
-          failed++;
-          if (options.debug) console.log(color.dim(run.boot.console));
-        }
-      }
-    }
+    const failed = await runVmTest({
+      scenarios, series: seriesList, profile, stock, boot: runOptions, consoles: Boolean(options.debug),
+    }, ui);
     if (failed) {
       throw new GsError(`${failed} scenario run(s) failed.`, 'Rerun with --debug to see the guest console.', 'vm');
     }

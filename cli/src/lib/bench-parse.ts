@@ -2,7 +2,10 @@
  * `gs-kit bench`: what the machine and the bench guests report (their "@gs"
  * lines and kernel logs), parsed and summarized per measure. Pure.
  */
-import { findSplats, moduleEvents, oomKills, parseFields, printkTime, reportedNumber, type GuestReport } from './guest-protocol.js';
+import { LOG_PREFIX } from './module.js';
+import {
+  fact, facts, findSplats, moduleEvents, oomKills, parseFields, printkTime, reportedNumber, type GuestReport,
+} from './guest-protocol.js';
 import { median, ratio, summarize, type Summary } from './stats.js';
 
 // ---- the machine ----
@@ -42,16 +45,6 @@ export function tscAppend(cpuinfo: string): { append: string; khz: number | null
 
 // ---- guest output ----
 
-/** Every value of fact @key, in order. */
-export function values(report: GuestReport, key: string): string[] {
-  return report.facts.get(key) ?? [];
-}
-
-/** The last value of fact @key. */
-export function lastFact(report: GuestReport, key: string): string | undefined {
-  return values(report, key).at(-1);
-}
-
 /** "@gs k_<mode> <trial> [time] text": the kernel log lines of one trial. */
 export interface TrialLog {
   trial: number;
@@ -64,7 +57,7 @@ export interface TrialLog {
 
 export function trialLogs(report: GuestReport, mode: 'gs' | 'stock'): TrialLog[] {
   const byTrial = new Map<number, TrialLog>();
-  for (const v of values(report, `k_${mode}`)) {
+  for (const v of facts(report, `k_${mode}`)) {
     const m = /^(\d+) (.*)$/.exec(v);
     if (!m) continue;
     const trial = Number(m[1]);
@@ -74,8 +67,8 @@ export function trialLogs(report: GuestReport, mode: 'gs' | 'stock'): TrialLog[]
     const time = printkTime(line);
     // The first of each: one OOM per trial.
     if (/invoked oom-killer/.test(line)) log.invoked ??= time;
-    else if (/graceful_shutdown: event=start /.test(line)) log.start ??= time;
-    else if (/graceful_shutdown: event=exit /.test(line)) log.exit ??= time;
+    else if (line.includes(`${LOG_PREFIX}event=start `)) log.start ??= time;
+    else if (line.includes(`${LOG_PREFIX}event=exit `)) log.exit ??= time;
     else if (/Killed process \d+/.test(line)) log.killed ??= time;
     if (findSplats(line).length) log.splats.push(line);
   }
@@ -85,7 +78,7 @@ export function trialLogs(report: GuestReport, mode: 'gs' | 'stock'): TrialLog[]
 /** Handler start latencies (ns): record started_ns - GS_CHOSEN_NS. */
 export function handlerLatencies(report: GuestReport): number[] {
   const out: number[] = [];
-  for (const v of values(report, 'lat_gs')) {
+  for (const v of facts(report, 'lat_gs')) {
     const [, , started, chosen] = v.split(' ');
     const s = Number(started);
     const c = Number(chosen);
@@ -96,7 +89,7 @@ export function handlerLatencies(report: GuestReport): number[] {
 
 /** fork+exec latencies (ns) of forkexec_bench: "@gs fe <trial> <ns>". */
 export function forkExecLatencies(report: GuestReport): number[] {
-  return values(report, 'fe').map((v) => Number(v.split(' ')[1])).filter(Number.isFinite);
+  return facts(report, 'fe').map((v) => Number(v.split(' ')[1])).filter(Number.isFinite);
 }
 
 export interface LatencyResult {
@@ -115,12 +108,12 @@ export function latencyResult(report: GuestReport): LatencyResult {
   const handler = summarize(toUs(handlerLatencies(report)));
   const fe = summarize(toUs(forkExecLatencies(report)));
   return {
-    trials: Number(lastFact(report, 'trials') ?? NaN),
+    trials: Number(fact(report, 'trials') ?? NaN),
     handlerStartUs: handler,
     forkExecUs: fe,
     ratioMedian: ratio(handler.median, fe.median),
     ratioP95: ratio(handler.p95, fe.p95),
-    clocksource: lastFact(report, 'clocksource') ?? null,
+    clocksource: fact(report, 'clocksource') ?? null,
   };
 }
 
@@ -182,7 +175,7 @@ export interface RegistryResult {
 export function registryResult(report: GuestReport): RegistryResult {
   const rows = new Map<number, RegistryRow>();
   const empty = () => Object.fromEntries(REGISTRY_OPS.map((op) => [op, summarize([])])) as Record<RegistryOp, Summary>;
-  for (const v of values(report, 'reg')) {
+  for (const v of facts(report, 'reg')) {
     const [n, what, ...rest] = v.split(' ');
     const entries = Number(n);
     if (!Number.isFinite(entries) || !what) continue;
@@ -221,7 +214,7 @@ const kv = parseFields;
 const num = reportedNumber;
 
 export function saveTrials(report: GuestReport): SaveTrial[] {
-  return values(report, 'save').map((line) => {
+  return facts(report, 'save').map((line) => {
     const f = kv(line);
     const go = num(f.go_ns);
     const sig = num(f.signal_ns);
@@ -243,11 +236,20 @@ export function saveTrials(report: GuestReport): SaveTrial[] {
 /** The kernel log lines of each graceful-save trial ("contender rate trial" → lines). */
 export function saveKernelLines(report: GuestReport): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const v of values(report, 'k_save')) {
+  for (const v of facts(report, 'k_save')) {
     const m = /^(\S+ \d+ \d+) (.*)$/.exec(v);
     if (m) (out[m[1]!] ??= []).push(m[2]!);
   }
   return out;
+}
+
+/** The other contenders' versions as the save guest reported them, and the global runs' ballast. */
+export function saveTools(report: GuestReport): Record<string, string> {
+  return {
+    earlyoom: fact(report, 'earlyoom_version') ?? 'not run',
+    nohang: fact(report, 'nohang_version') ?? 'not run',
+    'stress-ng': 'ballast for the global runs (stress-ng --vm 1 --vm-hang 0), oom_score_adj -1000',
+  };
 }
 
 /**

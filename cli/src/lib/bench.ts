@@ -5,12 +5,12 @@
  * Guests run under TCG on a shared 2-core host, so absolute times are only
  * comparable within one run: every comparison is also given as a ratio.
  */
-import type { GuestReport } from './guest-protocol.js';
+import { fact, facts, type GuestReport } from './guest-protocol.js';
 import { check, type Check } from './checks.js';
 import type { Scenario } from './scenario.js';
 import type { Summary } from './stats.js';
 import {
-  forkExecLatencies, handlerLatencies, killDelayResult, lastFact, registryResult, saveTrials, values, type HostInfo,
+  forkExecLatencies, handlerLatencies, killDelayResult, registryResult, saveTrials, type HostInfo,
   type KillDelayResult, type LatencyResult, type RegistryResult, type SaveCell, type SaveTrial,
 } from './bench-parse.js';
 
@@ -57,7 +57,7 @@ export function clockNote(tscAppend: string): string {
 const TRIAL_LIMIT_NOTE = 'every trial reported';
 
 function errorsOf(report: GuestReport): Check {
-  const errors = values(report, 'error');
+  const errors = facts(report, 'error');
   return check('the guest reported no error', errors.length === 0, errors.join('; '));
 }
 
@@ -66,7 +66,7 @@ export const BENCH_LATENCY: Scenario = {
   title: 'bench: handler start latency and added kill delay (memcg OOM)',
   memoryMb: 256,
   checks: (r) => {
-    const trials = Number(lastFact(r, 'trials') ?? NaN);
+    const trials = Number(fact(r, 'trials') ?? NaN);
     const splats = killDelayResult(r).splats;
     return [
       errorsOf(r),
@@ -113,6 +113,8 @@ export const BENCH_SAVE: Scenario = {
 export interface PartNotDone {
   part: string;
   why: string;
+  /** The part of `gs-kit bench` it belongs to (its file holds it). */
+  of?: BenchPart;
 }
 
 export interface BuildTiming {
@@ -159,3 +161,46 @@ export interface BenchResults {
   notes: string[];
 }
 
+
+// ---- where results go ----
+
+/**
+ * The files under bench/ that `gs-kit bench` writes, and the parts each
+ * holds: the files the docs quote, named in this one place. A run writes
+ * every file whose parts it ran, so `make bench` (every part) writes them
+ * all anew from one run.
+ */
+export const BENCH_FILES: readonly { name: (series: string) => string; parts: readonly BenchPart[] }[] = [
+  { name: () => 'results.json', parts: BENCH_PARTS },
+  { name: (series) => `save-${series}.json`, parts: ['latency', 'save', 'stock'] },
+  { name: (series) => `registry-${series}.json`, parts: ['registry'] },
+];
+
+/** The files of BENCH_FILES a run of @parts on @series writes, with the parts each holds. */
+export function benchFiles(series: string, parts: ReadonlySet<BenchPart>): { name: string; parts: readonly BenchPart[] }[] {
+  return BENCH_FILES.filter((f) => f.parts.every((p) => parts.has(p))).map((f) => ({ name: f.name(series), parts: f.parts }));
+}
+
+/**
+ * @results cut to @parts: the run's host, guest and notes, those parts'
+ * figures and what they could not do; the other parts' figures null.
+ */
+export function partResults(results: BenchResults, parts: readonly BenchPart[]): BenchResults {
+  const has = (p: BenchPart) => parts.includes(p);
+  const b = results.build;
+  const build = b && (has('build') || has('suite')) ? {
+    ...b,
+    ...(has('build') ? {} : { coldQemuBuildS: null, plainTinyconfigBuildS: null, moduleRebuildS: null }),
+    ...(has('suite') ? {} : { suiteWallS: null, suiteScenarios: null }),
+  } : null;
+  return {
+    ...results,
+    latency: has('latency') ? results.latency : null,
+    killDelay: has('latency') ? results.killDelay : null,
+    registry: has('registry') ? results.registry : null,
+    save: has('save') ? results.save : null,
+    stock: has('stock') ? results.stock : null,
+    build,
+    notDone: results.notDone.filter((n) => n.of === undefined || has(n.of)),
+  };
+}

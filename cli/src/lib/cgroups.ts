@@ -5,6 +5,7 @@
  */
 import { GsError } from './errors.js';
 import type { Plan } from './host-plan.js';
+import { MODULE_NAME, MODULE_PARAMS } from './module.js';
 
 export type CgroupVersion = 'v1' | 'v2';
 
@@ -30,7 +31,7 @@ export const HANDLER_TMPFILES = '/etc/tmpfiles.d/gs-kit.conf';
  */
 export function renderHandlerTmpfiles(dir: string, minBytes: number): string {
   return [
-    '# Written by gs-kit configure: the handler cgroup proc_create_module makes',
+    `# Written by gs-kit configure: the handler cgroup ${MODULE_NAME} makes`,
     '# each registrant\'s handler cgroup in, made at boot (systemd makes a',
     '# slice\'s cgroup only once a unit runs in it), with gs-handlers.slice\'s',
     '# protection.',
@@ -44,9 +45,8 @@ export function renderHandlerTmpfiles(dir: string, minBytes: number): string {
 export const HANDLER_SLICE_WANTS = `/etc/systemd/system/slices.target.wants/${HANDLER_SLICE_NAME}`;
 /** Where the module's options are kept, so that it finds the handler cgroup at every load. */
 export const MODPROBE_CONF = '/etc/modprobe.d/gs-kit.conf';
-export const MODULE_NAME = 'proc_create_module';
 /** The running module's parameter, written when the module is loaded now. */
-export const HANDLER_CGROUP_PARAM = `/sys/module/${MODULE_NAME}/parameters/handler_cgroup`;
+export const HANDLER_CGROUP_PARAM = `${MODULE_PARAMS}/handler_cgroup`;
 /** Handlers' memory protected from reclaim: at most this much of the reserve. */
 export const HANDLER_MIN_BYTES = 64 * MiB;
 /** Bounds of one non-root user's handler cgroup (the module's user_handler_memory_kb). */
@@ -227,7 +227,7 @@ export function handlerCgroupDir(systemd: boolean, mountPoint = '/sys/fs/cgroup'
 export function renderHandlerSlice(reserveBytes: number): string {
   const { minBytes, userBytes } = handlerLimits(reserveBytes);
   return [
-    '# Written by gs-kit configure: the cgroup proc_create_module makes each',
+    `# Written by gs-kit configure: the cgroup ${MODULE_NAME} makes each`,
     '# registrant\'s handler cgroup in. Nothing else belongs here: everything in',
     '# a handler cgroup is killed when a handler\'s run ends.',
     '[Unit]',
@@ -246,7 +246,7 @@ export function renderHandlerSlice(reserveBytes: number): string {
 
 export function renderModprobeConf(handlerDir: string, userHandlerBytes: number): string {
   return [
-    '# Written by gs-kit configure: where proc_create_module runs OOM handlers,',
+    `# Written by gs-kit configure: where ${MODULE_NAME} runs OOM handlers,`,
     '# and how much memory each non-root user\'s handlers may hold.',
     `options ${MODULE_NAME} handler_cgroup=${handlerDir} user_handler_memory_kb=${userHandlerBytes / 1024}`,
     '',

@@ -2,7 +2,7 @@
 const BENCH_TOOLS = ['earlyoom', 'nohang', 'stress-ng'];
 
 /** Debian packages each part of gs-kit needs on the build host. */
-export const DEBIAN_PACKAGES: Record<'build' | 'vm' | 'distroSource' | 'bench' | 'package', readonly string[]> = {
+export const DEBIAN_PACKAGES: Record<'build' | 'vm' | 'distroSource' | 'bench' | 'package' | 'system', readonly string[]> = {
   build: ['build-essential', 'bc', 'bison', 'flex', 'libelf-dev', 'libssl-dev', 'xz-utils', 'cpio', 'kmod', 'file', 'patch'],
   // dwarves (pahole): the stock guests build the module against Debian's headers, which generate BTF from 6.12 on.
   vm: ['qemu-system-x86', 'busybox-static', 'dwarves'],
@@ -11,6 +11,8 @@ export const DEBIAN_PACKAGES: Record<'build' | 'vm' | 'distroSource' | 'bench' |
   // make bindeb-pkg: dpkg-dev (build-essential has it), and the generated debian/control
   // build-depends on rsync, and from 6.12 on debhelper.
   package: ['dpkg-dev', 'rsync', 'debhelper'],
+  // gs-kit vm system's Debian 12 image: mmdebstrap makes its root, mkfs.ext4 its disk.
+  system: ['mmdebstrap', 'e2fsprogs'],
 } as const;
 
 export type DepGroup = keyof typeof DEBIAN_PACKAGES;
@@ -38,6 +40,7 @@ export const FEDORA_PACKAGES: Record<DepGroup, readonly string[]> = {
   distroSource: [],
   bench: BENCH_TOOLS,
   package: ['rsync', 'dpkg-dev', 'debhelper'],
+  system: ['mmdebstrap', 'e2fsprogs'],
 };
 
 export type PackageManager = 'apt' | 'dnf';

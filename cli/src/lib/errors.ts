@@ -12,6 +12,8 @@ export const ExitCode = {
   permission: 9,
   registry: 10,
   network: 11,
+  /** gs-kit status: something on the host needs doing (a row not ok). */
+  attention: 12,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;

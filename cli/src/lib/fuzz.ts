@@ -1,10 +1,10 @@
-import { fact, type GuestReport } from './guest-protocol.js';
+import { fact, facts, type GuestReport } from './guest-protocol.js';
 import type { Check } from './checks.js';
 import type { Scenario } from './scenario.js';
 
 /**
  * The proc fuzzer (test_programs/proc_fuzz.c, vm/guest/scenarios/fuzz.sh):
- * random and mutated writes to /proc/graceful_shutdown, each result and the
+ * random and mutated writes to the proc file, each result and the
  * registry after each batch compared with a model of the contract. The guest
  * reports counts; these checks decide.
  */
@@ -25,7 +25,7 @@ function count(report: GuestReport, key: string): number | undefined {
 /** "@gs fuzz_class NAME N" lines, as a map. */
 export function fuzzClasses(report: GuestReport): Map<string, number> {
   const classes = new Map<string, number>();
-  for (const line of report.facts.get('fuzz_class') ?? []) {
+  for (const line of facts(report, 'fuzz_class')) {
     const m = /^(\S+) (\d+)$/.exec(line);
     if (m) classes.set(m[1]!, Number(m[2]));
   }
@@ -37,7 +37,7 @@ export function fuzzChecks(report: GuestReport, minWrites = FUZZ_MIN_WRITES): Ch
   const batches = count(report, 'fuzz_batches');
   const mismatches = count(report, 'fuzz_mismatches');
   const errnoMismatches = count(report, 'fuzz_errno_mismatches');
-  const details = (report.facts.get('fuzz_mismatch') ?? []).join('\n');
+  const details = facts(report, 'fuzz_mismatch').join('\n');
   const classes = fuzzClasses(report);
   const unseen = FUZZ_CLASSES.filter((c) => !(classes.get(c)! > 0));
   const check = (name: string, ok: boolean, detail?: string): Check =>

@@ -5,6 +5,8 @@
  * between "@gs-dmesg-begin" and "@gs-dmesg-end", and "@gs-done" last. The
  * host parses these and the tests decide; the guest only reports facts.
  */
+import { LOG_PREFIX } from './module.js';
+
 export interface GuestReport {
   /** Every value printed for each key, in order. */
   facts: Map<string, string[]>;
@@ -40,9 +42,34 @@ export function parseGuestOutput(console: string): GuestReport {
   return { facts, dmesg: dmesg.join('\n'), console: other.join('\n'), done };
 }
 
+/*
+ * The readers of a guest's facts: every check and summary reads "@gs"
+ * facts through these (and recordOf, scenario.ts), never by its own.
+ */
+
 /** The last value printed for @key. */
 export function fact(report: GuestReport, key: string): string | undefined {
   return report.facts.get(key)?.at(-1);
+}
+
+/** Every value printed for @key, in order. */
+export function facts(report: GuestReport, key: string): string[] {
+  return report.facts.get(key) ?? [];
+}
+
+/** Whether the guest printed @key at all. */
+export function said(report: GuestReport, key: string): boolean {
+  return report.facts.has(key);
+}
+
+/** The last value printed for @key as "k=v" words, e.g. "soak_config count=200 timeout_ms=1000". */
+export function factFields(report: GuestReport, key: string): Record<string, string> {
+  return parseFields((fact(report, key) ?? '').trim().split(/\s+/));
+}
+
+/** The values printed for @key as one record, a "k=v" value each (a record file said line by line). */
+export function factRecord(report: GuestReport, key: string): Record<string, string> {
+  return parseRecord(facts(report, key).join('\n'));
 }
 
 /** Kernel log lines that mean the kernel itself went wrong. */
@@ -103,10 +130,12 @@ export function unescapeLogValue(value: string): string {
   return value.replace(/\\x([0-9a-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
+const MODULE_EVENT = new RegExp(`${LOG_PREFIX}event=(\\S+)(.*)$`);
+
 export function moduleEvents(dmesg: string): ModuleEvent[] {
   const events: ModuleEvent[] = [];
   for (const line of dmesg.split('\n')) {
-    const m = /graceful_shutdown: event=(\S+)(.*)$/.exec(line);
+    const m = MODULE_EVENT.exec(line);
     if (!m) continue;
     const fields = parseFields(m[2]!);
     for (const k of Object.keys(fields)) fields[k] = unescapeLogValue(fields[k]!);

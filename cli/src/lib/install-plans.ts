@@ -5,7 +5,7 @@
  * kernel already installed (install-module: stock mode). Pure.
  */
 import { join } from 'node:path';
-import { MODULE_NAME } from './cgroups.js';
+import { MODULE_NAME } from './module.js';
 import { GsError } from './errors.js';
 import { grubUpdateCommand, type GrubTools } from './grub.js';
 import type { Change, Content, Plan } from './host-plan.js';
@@ -41,7 +41,7 @@ export interface InstallTarget {
   dkms: boolean;
   /** The lkm/ files to copy for DKMS, by name. */
   dkmsSources?: ReadonlyMap<string, Content>;
-  /** The DKMS tree already holds proc_create_module/0.1.0. */
+  /** The DKMS tree already holds the module at DKMS_VERSION. */
   dkmsAdded?: boolean;
   grub: GrubTools;
 }

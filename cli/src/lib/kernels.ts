@@ -1,4 +1,5 @@
 import { GsError } from './errors.js';
+import type { Profile } from './kconfig.js';
 
 /** A kernel series gs-kit has a patch for. */
 export interface KernelSeries {
@@ -127,4 +128,34 @@ export function kernelOrgUrls(version: KernelVersion, mirror = 'https://cdn.kern
   const dir = `${mirror}/v${version.major}.x`;
   const file = `linux-${formatVersion(version).replace(/\.0$/, '')}.tar.xz`;
   return { tarball: `${dir}/${file}`, sums: `${dir}/sha256sums.asc`, file };
+}
+
+/** How the module hears of OOM victims: the gs-kit patch's notifier, or the stock-mode hook. */
+export type ModuleHook = 'patched' | 'stock';
+
+/** Where a kernel's source comes from, as a command or the guest suite asks for it. */
+export type SourceRequest =
+  /** The source the guest suite builds for a series (GS_SOURCE_<series>, the distribution's, or kernel.org's test release). */
+  | { from: 'series'; series: string }
+  /** The distribution's linux-source package (--kernel distro); the newest series when none is named. */
+  | { from: 'distro'; series?: string }
+  /** A kernel.org release that gs-kit setup-vm downloaded and verified (--kernel X.Y.Z). */
+  | { from: 'release'; version: string }
+  /** A tarball the user has (--source). */
+  | { from: 'file'; tarball: string };
+
+/**
+ * A kernel to build, resolved once from what was asked and handed down
+ * whole: the build, the guests and the system test read its series,
+ * version and source from here and never derive them again from a path.
+ */
+export interface Kernel {
+  series: KernelSeries;
+  /** The version the source's Makefile declares. */
+  version: KernelVersion;
+  /** The source tarball and its sha256, which keys the build cache. */
+  source: { tarball: string; sha256: string };
+  profile: Profile;
+  /** How the module built for it hears of victims ("stock" on a patched tree: the debug suite's stock mode). */
+  hook: ModuleHook;
 }

@@ -1,7 +1,7 @@
 import { GsError } from './errors.js';
+import { MODULE_NAME, PROC_FILE } from './module.js';
 
-/** Where the module keeps its registry. */
-export const PROC_FILE = '/proc/graceful_shutdown';
+export { PROC_FILE };
 
 export interface Registration {
   pid: number;
@@ -102,8 +102,8 @@ export function explainWriteError(code: string, ctx: ErrnoContext): GsError {
 /** The proc file (--proc, default PROC_FILE) could not be opened at all. */
 export function explainOpenError(code: string, procFile = PROC_FILE): GsError {
   if (code === 'ENOENT') {
-    return new GsError(`${procFile} does not exist: the proc_create_module module is not loaded.`,
-      'Load it with "sudo modprobe proc_create_module" (installed by gs-kit install-kernel), on a kernel built by gs-kit build-kernel.', 'registry');
+    return new GsError(`${procFile} does not exist: the ${MODULE_NAME} module is not loaded.`,
+      `Load it with "sudo modprobe ${MODULE_NAME}" (installed by gs-kit install-kernel), on a kernel built by gs-kit build-kernel.`, 'registry');
   }
   return new GsError(`${procFile} cannot be opened (${code}).`, 'Check gs-kit status.', 'permission');
 }

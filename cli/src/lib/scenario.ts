@@ -4,7 +4,7 @@
  */
 import { check, equal, type Check } from './checks.js';
 import {
-  fact, findSplats, moduleEvents, oomKills, parseRecord,
+  fact, facts, findSplats, moduleEvents, oomKills, parseRecord,
   type GuestReport, type ModuleEvent,
 } from './guest-protocol.js';
 
@@ -38,7 +38,7 @@ export function stockScenarios<S extends Pick<Scenario, 'needs'>>(scenarios: rea
 
 /** The handler's record, as the guest reported it line by line (fact @key). */
 export function recordOf(report: GuestReport, key = 'rec'): Record<string, string> | undefined {
-  const lines = report.facts.get(key) ?? [];
+  const lines = facts(report, key);
   if (lines.length === 0 || lines[0] === 'none') return undefined;
   return parseRecord(lines.join('\n'));
 }
@@ -55,10 +55,6 @@ export function guestHandlerCgroup(uid = '0'): string {
 /** proc_write's answer to a write that succeeded. */
 export const answerOk = (answer: string | undefined) => /^ok /.test(answer ?? '');
 
-/** The facts printed for @key as "k=v" pairs, one record. */
-export function kvFacts(report: GuestReport, key: string): Record<string, string> {
-  return parseRecord((report.facts.get(key) ?? []).join('\n'));
-}
 
 export function eventFor(events: ModuleEvent[], name: string, victim: string | undefined) {
   return events.find((e) => e.event === name && e.fields.victim === victim);
@@ -97,7 +93,7 @@ export function commonChecks(report: GuestReport): Check[] {
  * that fell back to the patch would prove nothing about stock mode.
  */
 export function hookChecks(report: GuestReport, hook: 'patched' | 'stock'): Check[] {
-  const modes = report.facts.get('hook') ?? [];
+  const modes = facts(report, 'hook');
   if (modes.length === 0) return [];
   return [check(`the module ran in ${hook} mode`, modes.every((m) => m === hook), modes.join(', '))];
 }

@@ -5,9 +5,9 @@
  * per-user limits hold, and the handler path cannot be swapped. Pure.
  */
 import { check, equal, type Check } from './checks.js';
-import { fact, moduleEvents, type GuestReport } from './guest-protocol.js';
+import { fact, factRecord, moduleEvents, type GuestReport } from './guest-protocol.js';
 import {
-  answerOk, eventFor, guestHandlerCgroup, handlerBeforeKill, handlerTimeline, killOf, kvFacts, recordOf, type Scenario,
+  answerOk, eventFor, guestHandlerCgroup, handlerBeforeKill, handlerTimeline, killOf, recordOf, type Scenario,
 } from './scenario.js';
 
 /** The victims' exit statuses, in the order the guest reported them. */
@@ -41,8 +41,8 @@ const escape: Scenario = {
   memoryMb: 256,
   checks: (r) => {
     const events = moduleEvents(r.dmesg);
-    const tree = kvFacts(r, 'tree');
-    const treeB = kvFacts(r, 'tree_b');
+    const tree = factRecord(r, 'tree');
+    const treeB = factRecord(r, 'tree_b');
     const exitA = eventFor(events, 'exit', fact(r, 'victim'));
     const exitB = eventFor(events, 'exit', fact(r, 'victim_b'));
     return [

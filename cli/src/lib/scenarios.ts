@@ -1,4 +1,5 @@
 import { check, equal } from './checks.js';
+import { PROC_FILE } from './module.js';
 import { FUZZ_SCENARIO } from './fuzz.js';
 import { fact, moduleEvents, parseRecord, type GuestReport } from './guest-protocol.js';
 import { PRIVILEGE_SCENARIOS } from './scenarios-privilege.js';
@@ -218,7 +219,7 @@ export const SCENARIOS: readonly Scenario[] = [
       equal('the other entry stays', fact(r, 'listing_after_remove'),
         `${fact(r, 'l2')} /gs/gs_handler_sleep /tmp/rec 10|`),
       equal('rmmod with an entry present succeeds', fact(r, 'rmmod'), 'ok'),
-      equal('rmmod removes /proc/graceful_shutdown', fact(r, 'proc_after_rmmod'), 'absent'),
+      equal(`rmmod removes ${PROC_FILE}`, fact(r, 'proc_after_rmmod'), 'absent'),
       equal('insmod again succeeds', r.facts.get('insmod')?.[1], 'ok'),
       equal('the reloaded registry starts empty', fact(r, 'listing_after_reload'), ''),
       check('the reloaded module accepts registrations', /^ok /.test(fact(r, 'register_after_reload') ?? '')),
@@ -230,7 +231,7 @@ export const SCENARIOS: readonly Scenario[] = [
     title: 'patched kernel without the module: stock OOM behaviour',
     memoryMb: 256,
     checks: (r) => [
-      equal('there is no /proc/graceful_shutdown', fact(r, 'proc_file'), 'absent'),
+      equal(`there is no ${PROC_FILE}`, fact(r, 'proc_file'), 'absent'),
       check('the OOM killer killed the victim', killOf(r, fact(r, 'victim')) !== undefined),
       equal('the victim died of SIGKILL', fact(r, 'victim_status'), '137'),
       equal('memory.events counts one oom_kill', fact(r, 'oom_kill'), '1'),

@@ -5,10 +5,11 @@
  * Pure: no I/O.
  */
 import { check, equal, type Check } from './checks.js';
-import { fact, findSplats, moduleEvents, oomKills, parseFields, type GuestReport } from './guest-protocol.js';
+import { fact, factFields, facts, findSplats, moduleEvents, oomKills, parseFields, type GuestReport } from './guest-protocol.js';
 import type { Scenario } from './scenario.js';
+import { LOG_PREFIX } from './module.js';
 import { KILL_SLACK_S, some } from './soak.js';
-import { factFields, logBetween, num } from './soak-parse.js';
+import { logBetween, num } from './soak-parse.js';
 
 /** timeout_ms the lifecycle-stress guest loads the module with. */
 export const LIFECYCLE_TIMEOUT_MS = 500;
@@ -34,8 +35,8 @@ export interface LifecycleSummary {
 }
 
 export function lifecycleSummary(report: GuestReport): LifecycleSummary {
-  const cycles = (report.facts.get('lc_cycle') ?? []).map((l) => parseFields(l.trim().split(/\s+/).slice(1)));
-  const rounds = (report.facts.get('lc_oom') ?? []).map((l) => parseFields(l.trim().split(/\s+/).slice(1)));
+  const cycles = facts(report, 'lc_cycle').map((l) => parseFields(l.trim().split(/\s+/).slice(1)));
+  const rounds = facts(report, 'lc_oom').map((l) => parseFields(l.trim().split(/\s+/).slice(1)));
   const stress = logBetween(report.dmesg, 'gs_stress: begin', 'gs_stress: end');
   const events = moduleEvents(stress);
   const starts = events.filter((e) => e.event === 'start');
@@ -80,12 +81,12 @@ export function lifecycleChecks(report: GuestReport): Check[] {
   const old = fact(report, 'reuse_old');
   const reuseLog = logBetween(report.dmesg, 'gs_reuse: begin', 'gs_reuse: end');
   const killedNew = oomKills(reuseLog).some((k) => String(k.pid) === old);
-  const rounds = report.facts.get('lc_oom') ?? [];
+  const rounds = facts(report, 'lc_oom');
   const badRounds = rounds.filter((r) => !/statuses=137,137$/.test(r));
-  const loads = (report.dmesg.match(/graceful_shutdown: loaded:/g) ?? []).length;
-  const unloads = (report.dmesg.match(/graceful_shutdown: unloaded/g) ?? []).length;
+  const loads = (report.dmesg.match(new RegExp(`${LOG_PREFIX}loaded:`, 'g')) ?? []).length;
+  const unloads = (report.dmesg.match(new RegExp(`${LOG_PREFIX}unloaded`, 'g')) ?? []).length;
   const racer = factFields(report, 'lc_racer');
-  const cycles = report.facts.get('lc_cycle') ?? [];
+  const cycles = facts(report, 'lc_cycle');
   return [
     check('pid reuse: the first process was registered', /^ok /.test(fact(report, 'reuse_register') ?? ''),
       fact(report, 'reuse_register')),

@@ -2,7 +2,7 @@
  * What the soak and lifecycle-stress guests report: the shapes of their
  * trials and victims, and their "@gs" facts and kernel log parsed. Pure.
  */
-import { fact, parseFields, parseRecord, reportedNumber, type GuestReport, type ModuleEvent } from './guest-protocol.js';
+import { facts, parseFields, parseRecord, reportedNumber, type GuestReport, type ModuleEvent } from './guest-protocol.js';
 
 export type TrialKind = 'memcg' | 'global';
 export type HandlerKind = 'record' | 'sleep' | 'hang' | 'crash' | 'missing' | 'fail';
@@ -107,7 +107,7 @@ function list(s: string | undefined): string[] {
 
 /** The "trial" facts, in order. */
 export function parseTrials(report: GuestReport): SoakTrial[] {
-  return (report.facts.get('trial') ?? []).map((line) => {
+  return facts(report, 'trial').map((line) => {
     const [n, ...rest] = line.trim().split(/\s+/);
     const f = kv(rest);
     return {
@@ -125,7 +125,7 @@ export function parseTrials(report: GuestReport): SoakTrial[] {
 
 /** Each victim's handler record ("vrec PID k=v ..." or "vrec PID none"), in the order printed. */
 export function parseVictimRecords(report: GuestReport): { pid: number; record?: Record<string, string> }[] {
-  return (report.facts.get('vrec') ?? []).map((line) => {
+  return facts(report, 'vrec').map((line) => {
     const [pid, ...rest] = line.trim().split(/\s+/);
     return rest.length === 0 || rest[0] === 'none'
       ? { pid: Number(pid) }
@@ -154,11 +154,6 @@ export function trialLogs(dmesg: string): { of(n: number): string } {
   }
   if (parts.size === 0) return { of: () => dmesg };
   return { of: (n) => (parts.get(n) ?? []).join('\n') };
-}
-
-/** key=value fields of a one-line fact such as "soak_config count=200 ...". */
-export function factFields(report: GuestReport, key: string): Record<string, string> {
-  return kv((fact(report, key) ?? '').trim().split(/\s+/));
 }
 
 /** Lines of the kernel log between two marker lines the guest wrote to /dev/kmsg. */

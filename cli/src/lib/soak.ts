@@ -14,10 +14,10 @@
  * 32768). Pure: no I/O.
  */
 import { check, type Check } from './checks.js';
-import { fact, findSplats, moduleEvents, oomKills, type GuestReport, type ModuleEvent } from './guest-protocol.js';
+import { fact, factFields, facts, findSplats, moduleEvents, oomKills, type GuestReport, type ModuleEvent } from './guest-protocol.js';
 import type { Scenario } from './scenario.js';
 import {
-  factFields, num, parseTrials, parseVictimRecords, trialLogs,
+  num, parseTrials, parseVictimRecords, trialLogs,
   type Outcome, type SoakSummary, type SoakTrial, type VictimResult,
 } from './soak-parse.js';
 
@@ -197,7 +197,7 @@ export function soakChecks(report: GuestReport): Check[] {
   const missingRan = victims.filter((v) => v.handler === 'missing' &&
     (v.record !== undefined || v.exit?.fields.status !== undefined));
   const late = victims.filter((v) => v.killDelayS !== undefined && v.killDelayS > killBoundS(v, timeoutMs));
-  const usable = report.facts.get('usable') ?? [];
+  const usable = facts(report, 'usable');
   const usableOk = usable.filter((u) => /^\d+ ok \d+ listed=1$/.test(u));
   const racer = factFields(report, 'racer');
   const splats = findSplats(report.dmesg);

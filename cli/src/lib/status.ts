@@ -1,3 +1,5 @@
+import { MODULE_NAME, PROC_FILE } from './module.js';
+
 /** A cgroup directory as status found it. */
 export interface CgroupSnapshot {
   path: string;
@@ -97,8 +99,8 @@ export function handlerCgroupLine(s: HostSnapshot): { ok: boolean; value: string
 
 /** How the loaded module hears of victims (its read-only "hook" parameter). */
 export function hookLine(s: HostSnapshot): { ok: boolean; value: string; fix: string } {
-  const fix = s.moduleLoaded ? 'sudo gs-kit install-module (a module older than this gs-kit is loaded)' : 'sudo modprobe proc_create_module';
-  if (!s.moduleLoaded) return { ok: false, value: 'none: proc_create_module is not loaded', fix };
+  const fix = s.moduleLoaded ? 'sudo gs-kit install-module (a module older than this gs-kit is loaded)' : `sudo modprobe ${MODULE_NAME}`;
+  if (!s.moduleLoaded) return { ok: false, value: `none: ${MODULE_NAME} is not loaded`, fix };
   switch (s.moduleParams.hook) {
     case 'patched':
       return { ok: true, value: 'patched: the gs-kit patch calls the module when select_bad_process() has chosen a victim', fix };
@@ -121,13 +123,13 @@ export function statusLines(s: HostSnapshot): StatusLine[] {
     line('kernel', s.kernelPatched === true || (s.moduleLoaded && s.moduleParams.hook === 'stock'), `${s.kernelRelease}: ${kernelState}`,
       'sudo gs-kit install-module (stock mode: Debian/Ubuntu 6.1 to 6.12 kernels, no reboot), or a patched kernel: gs-kit build-kernel --profile host && sudo gs-kit install-kernel --build latest, then reboot into it'),
     line('module', s.moduleLoaded,
-      s.moduleLoaded ? `proc_create_module loaded (${Object.entries(s.moduleParams).filter(([k]) => k !== 'hook').map(([k, v]) => `${k}=${v}`).join(', ')})` : 'proc_create_module not loaded',
-      'sudo modprobe proc_create_module'),
+      s.moduleLoaded ? `${MODULE_NAME} loaded (${Object.entries(s.moduleParams).filter(([k]) => k !== 'hook').map(([k, v]) => `${k}=${v}`).join(', ')})` : `${MODULE_NAME} not loaded`,
+      `sudo modprobe ${MODULE_NAME}`),
     (() => {
       const h = hookLine(s);
       return line('hook', h.ok, h.value, h.fix);
     })(),
-    line('proc file', s.procFile, s.procFile ? '/proc/graceful_shutdown present' : '/proc/graceful_shutdown missing', 'sudo modprobe proc_create_module'),
+    line('proc file', s.procFile, s.procFile ? `${PROC_FILE} present` : `${PROC_FILE} missing`, `sudo modprobe ${MODULE_NAME}`),
     line('cgroup', s.cgroupVersion === 2 && s.memoryController,
       s.cgroupVersion === undefined ? 'no cgroup hierarchy mounted' : `cgroup v${s.cgroupVersion}, memory controller ${s.memoryController ? 'available' : 'missing'}`,
       'sudo gs-kit configure'),
@@ -144,6 +146,6 @@ export function statusLines(s: HostSnapshot): StatusLine[] {
       'sudo sysctl -w vm.panic_on_oom=0 vm.oom_kill_allocating_task=0 (and the same in /etc/sysctl.d/ to keep it)'),
     line('registry', s.entries !== undefined,
       s.entries === undefined ? 'unreadable' : `${s.entries.length} registered${s.entries.length ? `: ${s.entries.join('; ')}` : ''}`,
-      'sudo modprobe proc_create_module'),
+      `sudo modprobe ${MODULE_NAME}`),
   ];
 }

@@ -4,7 +4,8 @@
  * each stage must show. Pure: no I/O.
  */
 import { check, equal, type Check } from './checks.js';
-import { fact, moduleEvents, oomKills, parseRecord, type GuestReport } from './guest-protocol.js';
+import { fact, facts, moduleEvents, oomKills, parseRecord, type GuestReport } from './guest-protocol.js';
+import { MODULE_FILE, MODULE_NAME } from './module.js';
 
 /** The Debian release the image is built from (mmdebstrap suite). */
 export const SYSTEM_SUITE = 'bookworm';
@@ -74,13 +75,9 @@ export function grubEntryFor(cfg: string, release: string): GrubEntry | undefine
   return grubEntries(cfg).find((e) => e.linux.endsWith(`/vmlinuz-${release}`) && !/recovery/.test(e.title));
 }
 
-function lines(r: GuestReport, key: string): string[] {
-  return r.facts.get(key) ?? [];
-}
-
 /** Stage 1: on Debian's kernel, install-kernel --deb (or install-module) and configure. */
 export function stage1Checks(r: GuestReport, release: string, mode: SystemMode = 'deb'): Check[] {
-  const configure = lines(r, 'configure').join('\n');
+  const configure = facts(r, 'configure').join('\n');
   const install = mode === 'stock' ? 'install-module' : 'install-kernel --deb';
   return [
     check('Debian 12 booted with systemd as PID 1 on Debian\'s own kernel',
@@ -88,10 +85,10 @@ export function stage1Checks(r: GuestReport, release: string, mode: SystemMode =
       `${fact(r, 'system')} init=${fact(r, 'init')} kernel=${fact(r, 'kernel')}`),
     equal(`gs-kit ${install} succeeded`, fact(r, 'install_rc'), '0'),
     ...(mode === 'stock' ? [equal('the module is loaded at once, in stock mode, without a reboot', fact(r, 'hook_now'), 'stock')] : []),
-    check(`DKMS built and installed proc_create_module for ${release}`,
-      new RegExp(`proc_create_module/[^,]+, ${release.replace(/[.+]/g, '\\$&')}, x86_64: installed`).test(fact(r, 'dkms') ?? ''), fact(r, 'dkms')),
+    check(`DKMS built and installed ${MODULE_NAME} for ${release}`,
+      new RegExp(`${MODULE_NAME}/[^,]+, ${release.replace(/[.+]/g, '\\$&')}, x86_64: installed`).test(fact(r, 'dkms') ?? ''), fact(r, 'dkms')),
     check(`a second ${install} changes nothing`, fact(r, 'install_again_rc') === '0' &&
-      lines(r, 'install_again').some((l) => /✓ 0 changes\./.test(l)), lines(r, 'install_again').join(' | ')),
+      facts(r, 'install_again').some((l) => /✓ 0 changes\./.test(l)), facts(r, 'install_again').join(' | ')),
     equal('gs-kit configure succeeded', fact(r, 'configure_rc'), '0'),
     check('configure wrote the workload and handler slices, the module option and the GRUB drop-in, and ran update-grub',
       ['gs-workload.slice', 'gs-handlers.slice', '/etc/modprobe.d/gs-kit.conf', '/etc/default/grub.d/gs-kit.cfg', 'update-grub']
@@ -111,28 +108,28 @@ export function stage2Checks(r: GuestReport, release: string, cmdline: string, m
     status = JSON.parse(fact(r, 'status') ?? '[]') as StatusLine[];
   } catch { /* judged below */ }
   const bad = status.filter((l) => !l.ok);
-  const recs = lines(r, 'rec').map((l) => parseRecord(l.trim().split(/\s+/).join('\n')));
+  const recs = facts(r, 'rec').map((l) => parseRecord(l.trim().split(/\s+/).join('\n')));
   const events = moduleEvents(r.dmesg);
   const kills = oomKills(r.dmesg);
   const saved = recs.find((rec) => rec.victim_alive === '1');
   const start = events.find((e) => e.event === 'start' && e.fields.victim === saved?.GS_PID);
   const exit = events.find((e) => e.event === 'exit' && e.fields.victim === saved?.GS_PID);
   const kill = kills.find((k) => String(k.pid) === saved?.GS_PID);
-  const listed = lines(r, 'user_list').join('\n');
+  const listed = facts(r, 'user_list').join('\n');
   return [
     equal(`the kernel grub.cfg names booted (${release})`, fact(r, 'kernel'), release),
     check('with grub.cfg\'s command line, the GRUB drop-in\'s cgroup setting in it',
       // QEMU's boot adds its console options in front.
       (fact(r, 'cmdline') ?? '').includes(cmdline) && /systemd\.unified_cgroup_hierarchy=1/.test(cmdline), fact(r, 'cmdline')),
-    equal('proc_create_module was loaded at boot', fact(r, 'module'), '1'),
-    check('it is the module DKMS built', /\/updates\/dkms\/proc_create_module\.ko/.test(fact(r, 'module_path') ?? ''), fact(r, 'module_path')),
+    equal(`${MODULE_NAME} was loaded at boot`, fact(r, 'module'), '1'),
+    check('it is the module DKMS built', (fact(r, 'module_path') ?? '').includes(`/updates/dkms/${MODULE_FILE}`), fact(r, 'module_path')),
     check('gs-kit status is all green', status.length > 0 && bad.length === 0,
       bad.map((l) => `${l.label}: ${l.value}`).join('; ') || fact(r, 'status')),
     check(`gs-kit status names the ${mode === 'stock' ? 'stock' : 'patched'} hook`,
       (status.find((l) => l.label === 'hook')?.value ?? '').startsWith(mode === 'stock' ? 'stock:' : 'patched:'),
       status.find((l) => l.label === 'hook')?.value),
     check('a normal user\'s run-with-gs handler wrote its record while the victim lived', saved !== undefined,
-      lines(r, 'rwg').join(' | ')),
+      facts(r, 'rwg').join(' | ')),
     equal('the handler ran as the user', saved?.uid, '1000'),
     check('the handler ran in the handler slice', /gs-handlers\.slice/.test(saved?.cgroup ?? ''), saved?.cgroup),
     equal('the handler saw a memcg OOM', saved?.GS_CONSTRAINT, 'memcg'),
@@ -141,10 +138,10 @@ export function stage2Checks(r: GuestReport, release: string, cmdline: string, m
       `start ${start?.time} exit ${JSON.stringify(exit?.fields)} kill ${kill?.time}`),
     check('the user registers, lists and unregisters a process',
       fact(r, 'user_register_rc') === '0' && listed.includes(`${fact(r, 'sleeper')} /usr/local/bin/gs_handler_record`) &&
-      fact(r, 'user_unregister_rc') === '0' && lines(r, 'user_list_after').every((l) => l.trim() === ''),
+      fact(r, 'user_unregister_rc') === '0' && facts(r, 'user_list_after').every((l) => l.trim() === ''),
       `register ${fact(r, 'user_register_rc')} list ${listed} unregister ${fact(r, 'user_unregister_rc')}`),
     check('a second gs-kit configure changes nothing', fact(r, 'configure_again_rc') === '0' &&
-      lines(r, 'configure_again').some((l) => /✓ 0 changes\./.test(l)), lines(r, 'configure_again').join(' | ')),
+      facts(r, 'configure_again').some((l) => /✓ 0 changes\./.test(l)), facts(r, 'configure_again').join(' | ')),
     equal('gs-handlers.slice is active and enabled after the reboot', fact(r, 'handler_slice'), 'active enabled'),
     equal('the stage ran to its end', fact(r, 'stage_status'), '0'),
   ];

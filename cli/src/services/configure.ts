@@ -3,8 +3,7 @@
  * hierarchy, systemd, memory, GRUB), and the plan of cgroup, handler-cgroup
  * and GRUB changes that follows from it and the user's settings.
  */
-import type { Host, Log } from '../adapters/host.js';
-import { color } from '../adapters/ui.js';
+import type { Host } from '../adapters/host.js';
 import {
   cgroupPlan, detectCgroup, formatBytes, handlerCgroupDir, handlerLimits, handlerPlan, HANDLER_CGROUP_PARAM, keepWrittenLimit,
   parseMeminfo, SLICE_PATH, sliceLimit, workloadLimit, type CgroupVersion, type Limit, type Size,
@@ -12,6 +11,7 @@ import {
 import { GsError } from '../lib/errors.js';
 import { GRUB_DEFAULTS, GRUB_DROPIN, grubPlan } from '../lib/grub.js';
 import type { Plan } from '../lib/host-plan.js';
+import type { Reporter } from '../lib/reporter.js';
 
 /** What the user asked of configure. */
 export interface ConfigureSettings {
@@ -24,8 +24,10 @@ export interface ConfigureSettings {
   grub: boolean;
 }
 
-/** Build the cgroup + GRUB plan for the system under @host, telling @log what it decided. */
-export async function configurePlan(host: Host, settings: ConfigureSettings, log: Log): Promise<Plan> {
+/** Build the cgroup + GRUB plan for the system under @host, telling @reporter what it decided. */
+export async function configurePlan(host: Host, settings: ConfigureSettings, reporter: Reporter): Promise<Plan> {
+  const log = (line: string) => reporter.note(line);
+  const warn = (line: string) => reporter.note(line, 'warn');
   const { reserve, memoryMax } = settings;
 
   const mounts = await host.readFile('/proc/mounts');
@@ -62,7 +64,7 @@ export async function configurePlan(host: Host, settings: ConfigureSettings, log
   } else if (detected?.version === version) {
     plan.push(...cgroupPlan({ version, limit, systemd, mountPoint: detected.path }));
   } else {
-    log(color.yellow(`note: cgroup ${version} is not mounted now, so the gs-workload cgroup cannot be made yet; reboot (with the GRUB setting) and run gs-kit configure again.`));
+    warn(`note: cgroup ${version} is not mounted now, so the gs-workload cgroup cannot be made yet; reboot (with the GRUB setting) and run gs-kit configure again.`);
   }
   // Handlers run in a cgroup of their own, which only a v2 hierarchy gives the module.
   if (version === 'v2' && (systemd || detected?.version === 'v2')) {
@@ -73,13 +75,13 @@ export async function configurePlan(host: Host, settings: ConfigureSettings, log
     }));
     log(`handler cgroup ${handlerCgroupDir(systemd, detected?.path)}: memory.min ${formatBytes(handlerLimits(reserve).minBytes)}, each user's handlers at most ${formatBytes(handlerLimits(reserve).userBytes)}`);
   } else {
-    log(color.yellow('note: handlers run only in a cgroup v2 handler cgroup, and there is no v2 hierarchy here: the module will refuse registrations. Boot with --cgroup v2 (the default) and run gs-kit configure again.'));
+    warn('note: handlers run only in a cgroup v2 handler cgroup, and there is no v2 hierarchy here: the module will refuse registrations. Boot with --cgroup v2 (the default) and run gs-kit configure again.');
   }
 
   if (!settings.grub) {
     log(`--no-grub: ${GRUB_DROPIN} left alone.`);
   } else if (!(await host.exists(GRUB_DEFAULTS))) {
-    log(color.yellow(`note: no ${GRUB_DEFAULTS} under ${host.root}: GRUB is not set up here, so the boot setting is not written (--no-grub silences this).`));
+    warn(`note: no ${GRUB_DEFAULTS} under ${host.root}: GRUB is not set up here, so the boot setting is not written (--no-grub silences this).`);
   } else {
     plan.push(...grubPlan(version, await host.grubTools()));
   }

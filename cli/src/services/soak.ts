@@ -3,19 +3,18 @@
  * global4/global8 boots, and the summary they add up to. Summing up and
  * judging are lib/soak*.ts; the command prints and writes what this returns.
  */
-import { runScenario, type RunOptions, type ScenarioRun } from '../adapters/guest.js';
 import { passed, type Check } from '../lib/checks.js';
+import { scenarioVerdict } from '../lib/judge.js';
 import type { Profile } from '../lib/kconfig.js';
+import type { Reporter } from '../lib/reporter.js';
 import type { Scenario } from '../lib/scenario.js';
 import { SOAK_SCENARIO, SOAK_TIMEOUT_MS, soakBootTimeoutMs, soakSummary, type SoakPart } from '../lib/soak.js';
 import { LIFECYCLE_DEFAULT_CYCLES, LIFECYCLE_STRESS_SCENARIO, lifecycleSummary } from '../lib/soak-lifecycle.js';
-import { factFields } from '../lib/soak-parse.js';
+import { factFields } from '../lib/guest-protocol.js';
 import { lifecycleRows, soakRows } from '../lib/soak-render.js';
 import { GLOBAL_SOAK_SCENARIOS, globalManyRow, globalManySummary, type GlobalManySummary } from '../lib/soak-global.js';
-import { scenarioNamed } from '../lib/scenarios.js';
-import { prepareGuest, printRun } from './guests.js';
-
-type Say = (line: string) => void;
+import { scenarioNamed } from '../lib/catalogue.js';
+import { prepareGuest, runScenario, type RunOptions, type ScenarioRun } from './guests.js';
 
 /** What one `gs-kit soak` runs, from its options. */
 export interface SoakPlan {
@@ -40,17 +39,19 @@ export interface SoakOutcome {
 const checksJson = (checks: readonly Check[]) =>
   checks.map((c) => ({ name: c.name, ok: c.ok, ...(c.detail ? { detail: c.detail } : {}) }));
 
-/** Runs the parts of @plan, printing each boot's verdicts as it ends. */
-export async function runSoak(plan: SoakPlan, say: Say): Promise<SoakOutcome> {
+/** Runs the parts of @plan, telling each boot's verdict as it ends. */
+export async function runSoak(plan: SoakPlan, reporter: Reporter): Promise<SoakOutcome> {
   const { series, profile, parts, count, globalRuns } = plan;
-  const { artifacts, initrd } = await prepareGuest(series, profile);
+  const guest = await prepareGuest(series, profile, reporter);
+  const { artifacts } = guest;
+  const say = (line: string) => reporter.note(line);
   // KASAN's shadow and the lock and leak trackers take a good part of a small guest's RAM.
   const memory = (mb: number) => (profile === 'debug' ? { memoryMb: mb * 2 } : {});
   const runs: ScenarioRun[] = [];
   const rows: [string, string][] = [];
   const boot = async (scenario: Scenario, label: string, options: RunOptions = {}) => {
-    const r = await runScenario(scenario, artifacts.bzImage, initrd, { ...memory(scenario.memoryMb), ...options });
-    printRun(r, label);
+    const r = await runScenario(scenario, guest, { ...memory(scenario.memoryMb), ...options });
+    reporter.verdict(scenarioVerdict(r, label));
     runs.push(r);
     return r;
   };
@@ -80,7 +81,7 @@ export async function runSoak(plan: SoakPlan, say: Say): Promise<SoakOutcome> {
   if (parts.has('global')) {
     const globals: GlobalManySummary[] = [];
     for (const name of GLOBAL_SOAK_SCENARIOS) {
-      const scenario = scenarioNamed(name)!;
+      const scenario = scenarioNamed(name);
       say(`\n${name}: ${globalRuns} boots, ${scenario.title}…`);
       const these: ScenarioRun[] = [];
       for (let i = 0; i < globalRuns; i++) these.push(await boot(scenario, `${series} ${i + 1}/${globalRuns}`));

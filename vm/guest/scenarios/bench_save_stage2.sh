@@ -189,10 +189,4 @@ done
 [ -n "$BALLAST" ] && kill $BALLAST
 for p in $(pgrep stress-ng); do kill -9 $p; done
 
-say alive yes
-echo @gs-dmesg-begin
-/tmp/busybox dmesg -s 1048576
-echo @gs-dmesg-end
-echo @gs-done
-"$progs/console_drain"
-/tmp/busybox reboot -f
+end_boot /tmp/busybox "$progs/console_drain"

@@ -9,7 +9,7 @@ prepare_records
 make_cgroup work 32M
 register_work_victim "/gs/gs_handler_alloc /tmp/rec 48"
 trigger_victim
-say rec_greedy "$([ -f /tmp/rec/$VICTIM.rec ] && echo yes || echo no)"
+say_wrote rec_greedy "$VICTIM"
 say handler_oom_events "$(sed -n 's/^oom //p' $GS_HANDLERS/memory.events)"
 sleep 1
 say leftover_helpers "$(count_procs gs_handler_allo)"

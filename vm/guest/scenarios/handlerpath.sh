@@ -35,7 +35,7 @@ say register_replaced "$(proc_write $GS_PROC "$VICTIM /tmp/r2/h /tmp/rec")"
 cp /gs/gs_handler_sleep /tmp/r2/h.new
 mv /tmp/r2/h.new /tmp/r2/h
 trigger_victim
-say rec_replaced "$([ -f /tmp/rec/$VICTIM.rec ] && echo yes || echo no)"
+say_wrote rec_replaced "$VICTIM"
 
 # A directory that became group-writable after registration.
 cp /gs/gs_handler_record /tmp/r3/h
@@ -44,7 +44,7 @@ say victim_unsafe "$VICTIM"
 say register_unsafe "$(proc_write $GS_PROC "$VICTIM /tmp/r3/h /tmp/rec")"
 chmod 0775 /tmp/r3
 trigger_victim
-say rec_unsafe "$([ -f /tmp/rec/$VICTIM.rec ] && echo yes || echo no)"
+say_wrote rec_unsafe "$VICTIM"
 
 # A writer under another root directory (a chroot) would name another file.
 mkdir -p /tmp/cr/gs /tmp/cr/proc /tmp/cr/bin

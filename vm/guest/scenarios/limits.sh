@@ -34,12 +34,12 @@ start_victim /sys/fs/cgroup/work /gs/run_as 1000 1000
 say victim_u2 "$VICTIM"
 say register_u2 "$(/gs/run_as 1000 1000 proc_write $GS_PROC "$VICTIM /gs/gs_handler_record /tmp/rec")"
 trigger_victim
-say rec_u2 "$([ -f /tmp/rec/$VICTIM.rec ] && echo yes || echo no)"
+say_wrote rec_u2 "$VICTIM"
 start_victim /sys/fs/cgroup/work
 say victim_r1 "$VICTIM"
 say register_r1 "$(proc_write $GS_PROC "$VICTIM /gs/gs_handler_record /tmp/rec")"
 trigger_victim
-say rec_r1 "$([ -f /tmp/rec/$VICTIM.rec ] && echo yes || echo no)"
+say_wrote rec_r1 "$VICTIM"
 
 # Root's hung handler gets only what is left of the budget for all
 # (hold_budget_ms=2000, less what the user's and root's first handlers
@@ -65,6 +65,6 @@ wait "$VICTIM_JOB"
 say victim_status $?
 wait "$R3_JOB"
 say victim_status $?
-say rec_r3 "$([ -f /tmp/rec/$R3.rec ] && echo yes || echo no)"
+say_wrote rec_r3 "$R3"
 sleep 1
 say leftover_helpers "$(count_procs gs_handler_hang)"

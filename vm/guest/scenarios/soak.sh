@@ -120,13 +120,7 @@ trial() {
 	now_ms
 	ticks_ms
 	say trial "$n kind=$kind victims=$pids handlers=$handlers statuses=$sts register=$(echo $reg | tr ' ' _) ms=$((NOW_MS - t0)) ticks_ms=$((TICKS_MS - k0))"
-	for p in $(echo "$pids" | tr , ' '); do
-		if [ -f "$dir/$p.rec" ]; then
-			say vrec "$p $(tr '\n' ' ' < "$dir/$p.rec")"
-		else
-			say vrec "$p none"
-		fi
-	done
+	for p in $(echo "$pids" | tr , ' '); do say_vrec "$p" "$dir"; done
 	if [ "$kind" = global ]; then
 		# The guest must still be usable: start, register, list, remove.
 		sleep 1000 &

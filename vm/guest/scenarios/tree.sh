@@ -34,7 +34,7 @@ say register_plain "$(proc_write $GS_PROC "$PARENT /gs/gs_handler_record /tmp/re
 kill -USR1 "$CHILD"
 wait "$FAMILY_JOB"
 say victim_plain_status "$?"
-say rec_plain "$([ -f /tmp/rec/$CHILD.rec ] && echo yes || echo no)"
+say_wrote rec_plain "$CHILD"
 kill "$PARENT" 2> /dev/null
 
 # A user's registration covers the user's own processes only, checked again
@@ -70,7 +70,7 @@ say victim_other_uid "$(awk '/^Uid:/ { print $2, $3, $4 }' /proc/$OTHER/status)"
 kill -USR1 "$OTHER"
 wait_file /tmp/other.status
 say victim_other_status "$(cat /tmp/other.status)"
-say rec_other "$([ -f /tmp/rec/$OTHER.rec ] && echo yes || echo no)"
+say_wrote rec_other "$OTHER"
 say listing_user "$(grep -c "^+$PARENT " $GS_PROC)"
 wait_file /tmp/own.pid
 OWN=$(cat /tmp/own.pid)
@@ -96,4 +96,4 @@ say victim_exec_same "$([ "$(cat /tmp/self_oom.pid)" = "$SELF" ] && echo yes || 
 kill -USR1 "$SELF"
 wait "$SELF_JOB"
 say victim_exec_status "$?"
-say rec_exec "$([ -f /tmp/rec/$SELF.rec ] && echo yes || echo no)"
+say_wrote rec_exec "$SELF"

@@ -1,0 +1,23 @@
+/**
+ * What the kernel module is called and where it shows itself: its name,
+ * its object file, its proc file, its sysfs directory and the prefix of
+ * its kernel log lines. Every other file takes these names from here.
+ */
+
+/** The module's name (lsmod, modprobe, DKMS, /sys/module). */
+export const MODULE_NAME = 'proc_create_module';
+
+/** The module's object file, as a build leaves it and an initramfs carries it. */
+export const MODULE_FILE = `${MODULE_NAME}.ko`;
+
+/** Where the module keeps its registry. */
+export const PROC_FILE = '/proc/graceful_shutdown';
+
+/** The running module's sysfs directory; it exists while the module is loaded. */
+export const MODULE_SYSFS = `/sys/module/${MODULE_NAME}`;
+
+/** The running module's parameters, one file each. */
+export const MODULE_PARAMS = `${MODULE_SYSFS}/parameters`;
+
+/** What every kernel log line of the module starts with (its pr_fmt). */
+export const LOG_PREFIX = 'graceful_shutdown: ';
