@@ -18,6 +18,7 @@
 #define pr_fmt(fmt) "graceful_shutdown: " fmt
 
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/oom.h>
 #include <generated/utsrelease.h>
 
@@ -197,3 +198,23 @@ void gs_hook_exit(void)
 
 #endif
 #endif /* GS_HAVE_OOM_VICTIM_NOTIFIER */
+
+/* Read-only: which hook this build of the module uses, for gs-kit status. */
+static int gs_set_hook(const char *val, const struct kernel_param *kp)
+{
+	return -EPERM;
+}
+
+static int gs_get_hook(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%s\n", gs_hook_mode());
+}
+
+static const struct kernel_param_ops gs_hook_ops = {
+	.set = gs_set_hook,
+	.get = gs_get_hook,
+};
+
+module_param_cb(hook, &gs_hook_ops, NULL, 0444);
+MODULE_PARM_DESC(hook,
+		 "How victims are heard of: patched (the gs-kit kernel patch) or stock (an ftrace direct call); read-only");

@@ -6,9 +6,10 @@
  *
  *   gs_main.c       load and unload                 -> every file below
  *   gs_hook.c       hearing of a victim (patch or ftrace) -> gs_oom.c
- *   gs_proc.c       /proc/graceful_shutdown         -> registry, principal,
- *                                                      cgroup, confine, trust,
- *                                                      park
+ *   gs_proc.c       /proc/graceful_shutdown         -> parse, registry,
+ *                                                      principal, park
+ *   gs_parse.c      the lines of a write            -> registry, principal,
+ *                                                      confine, trust
  *   gs_oom.c        the OOM path: fire, wait, kill  -> registry, principal,
  *                                                      park, reserve, helper,
  *                                                      cgroup, log
@@ -198,7 +199,7 @@ void gs_principal_put(struct gs_principal *pr);
 struct gs_hcg *gs_principal_hcg(struct gs_principal *pr, int *err);
 void gs_principals_sweep(bool all);
 int gs_principal_may_grow(struct gs_principal *pr, int grow);
-int gs_table_may_grow(int total_grow, int users_grow);
+int gs_table_may_grow(unsigned int count, int total_grow, int users_grow);
 struct gs_principal *gs_principal_to_park(void);
 unsigned int gs_wait_budget(struct gs_principal *pr, u64 now, const char **why);
 void gs_charge(struct gs_principal *pr, u64 since);
@@ -333,6 +334,21 @@ bool gs_handler_reserves(void);
 
 void gs_victim_chosen(struct oom_control *oc);
 const char *gs_constraint_name(int constraint);
+
+/* ---- gs_parse.c: the lines of a write ---- */
+
+/* One parsed line of a write. */
+struct gs_op {
+	struct list_head node;
+	struct pid *pid;
+	struct gs_entry *add;		/* a registration to make */
+	bool remove;			/* "-<pid>" */
+	/* neither: "<uid>:<pid> ..." naming a registration there already, kept */
+};
+
+bool gs_is_admin(struct file *file);
+int gs_parse_line(struct file *file, char *line, struct list_head *ops, unsigned int *adds);
+void gs_ops_free(struct list_head *ops);
 
 /* ---- gs_proc.c: /proc/graceful_shutdown ---- */
 

@@ -2,7 +2,7 @@
 /*
  * proc_create_module's parameters, under /sys/module/proc_create_module/
  * parameters/: every bound the module keeps (waits, registrations, budgets,
- * the reserve), the handler cgroup, and the read-only hook in use.
+ * the reserve) and the handler cgroup. (The read-only "hook" is gs_hook.c's.)
  */
 #define pr_fmt(fmt) "graceful_shutdown: " fmt
 
@@ -152,23 +152,3 @@ bool gs_handler_cgroup_none(void)
 {
 	return READ_ONCE(handler_cgroup_none);
 }
-
-/* Read-only: which hook this build of the module uses, for gs-kit status. */
-static int gs_set_hook(const char *val, const struct kernel_param *kp)
-{
-	return -EPERM;
-}
-
-static int gs_get_hook(char *buf, const struct kernel_param *kp)
-{
-	return scnprintf(buf, PAGE_SIZE, "%s\n", gs_hook_mode());
-}
-
-static const struct kernel_param_ops gs_hook_ops = {
-	.set = gs_set_hook,
-	.get = gs_get_hook,
-};
-
-module_param_cb(hook, &gs_hook_ops, NULL, 0444);
-MODULE_PARM_DESC(hook,
-		 "How victims are heard of: patched (the gs-kit kernel patch) or stock (an ftrace direct call); read-only");

@@ -285,6 +285,7 @@ int gs_principal_may_grow(struct gs_principal *pr, int grow)
 
 /**
  * gs_table_may_grow - whether the table, and the users' share of it, fit more
+ * @count: the registrations there are
  * @total_grow: how many more registrations a write would leave in all
  * @users_grow: how many more of those would be users'
  *
@@ -294,10 +295,10 @@ int gs_principal_may_grow(struct gs_principal *pr, int grow)
  * Context: caller holds gs_lock.
  * Return: 0, or -ENOSPC.
  */
-int gs_table_may_grow(int total_grow, int users_grow)
+int gs_table_may_grow(unsigned int count, int total_grow, int users_grow)
 {
 	lockdep_assert_held(&gs_lock);
-	if (total_grow > 0 && gs_registry_count_locked() + total_grow > READ_ONCE(gs_max_entries))
+	if (total_grow > 0 && count + total_grow > READ_ONCE(gs_max_entries))
 		return -ENOSPC;
 	if (users_grow > 0 && gs_users_entries + users_grow > READ_ONCE(gs_users_max_entries))
 		return -ENOSPC;
