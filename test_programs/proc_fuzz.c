@@ -17,7 +17,7 @@
  * vanish) and max_entries may change (so that ENOSPC is exercised).
  *
  * The targets are children it forks itself (they pause()), one of them with
- * a second thread whose id must be refused; the handlers are files it makes
+ * a second thread, whose id names its process; the handlers are files it makes
  * in /tmp/fz with the modes and owners each class needs.
  *
  * The first three quarters of the writes come from one writer, whose model
@@ -410,6 +410,24 @@ static bool proc_leader(long nr, long uids[3])
 	return tgid == nr;
 }
 
+/* The process a thread of that number belongs to (itself for a leader), or -1. */
+static long tgid_of(long nr)
+{
+	char path[64], line[256];
+	long tgid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", nr);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Tgid:", 5))
+			tgid = strtol(line + 5, NULL, 10);
+	fclose(f);
+	return tgid;
+}
+
 static bool pid_live(struct fz *fz, long nr)
 {
 	return is_target(fz, nr) || proc_leader(nr, NULL);
@@ -511,6 +529,24 @@ static int parse_pid(const char *s, long *nr)
 	return 0;
 }
 
+/* "<uid>" before a ':': decimal digits, at most a uid_t short of (uid_t)-1. */
+static int parse_uid(const char *s, long *uid)
+{
+	long v = 0;
+
+	if (*s < '0' || *s > '9')
+		return EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return EINVAL;
+		v = v * 10 + (*s - '0');
+		if (v >= 4294967295L)
+			return EINVAL;
+	}
+	*uid = v;
+	return 0;
+}
+
 /* One trimmed, non-empty line. */
 static int model_line(struct fz *fz, char *line, struct op *ops, int *nops,
 		      bool *foreign)
@@ -519,22 +555,37 @@ static int model_line(struct fz *fz, char *line, struct op *ops, int *nops,
 	char *argv[FZ_ARGC_MAX + 1];
 	struct sbuf cmd = { 0 };
 	int argc = 0, err, i;
-	bool neg, plus;
-	long nr;
+	bool neg, plus, named = false;
+	long nr, owner;
 
 	sep = strpbrk(line, " \t");
 	if (sep) {
 		*sep = '\0';
 		rest = k_skip_spaces(sep + 1);
 	}
+	/* "<uid>:...": the registrant, when it is not the writer. */
+	sep = strchr(pidstr, ':');
+	if (sep) {
+		*sep = '\0';
+		if (parse_uid(pidstr, &owner))
+			return EINVAL;
+		pidstr = sep + 1;
+		named = owner != fz->euid;
+	}
 	neg = pidstr[0] == '-';
 	plus = pidstr[0] == '+';
-	/* "-<pid>" alone; "<pid>" and "+<pid>" with a handler. */
-	if (neg == (rest && *rest))
+	/* "-<pid>" alone and without a registrant; the others with a handler. */
+	if (neg == (rest && *rest) || (neg && named))
 		return EINVAL;
+	/* Only root names another registrant. */
+	if (named && fz->euid != 0)
+		return EPERM;
 	err = parse_pid(pidstr + (neg || plus), &nr);
 	if (err)
 		return err;
+	/* A thread's id names its process. */
+	if (!is_target(fz, nr) && tgid_of(nr) > 0)
+		nr = tgid_of(nr);
 	if (!pid_live(fz, nr))
 		return ESRCH;
 	err = may_act_on(fz, nr, foreign);
@@ -543,6 +594,12 @@ static int model_line(struct fz *fz, char *line, struct op *ops, int *nops,
 	for (i = 0; i < *nops; i++)
 		if (ops[i].pid == nr)
 			return EINVAL;	/* a pid named twice in one write */
+	/*
+	 * Root naming another registrant: only for a process wholly that
+	 * user's, and every target of a root writer is root's.
+	 */
+	if (named)
+		return EPERM;
 	if (!neg) {
 		for (p = rest; *p; ) {
 			p = k_skip_spaces(p);
@@ -1005,7 +1062,7 @@ static void bad_pid(struct fz *fz, struct sbuf *b)
 			sb_fmt(b, "%ld", fz->pid_max + 1);
 		break;
 	case 11:
-	case 12:	/* a thread, not a process: ESRCH */
+	case 12:	/* a thread's id: its process */
 		sb_fmt(b, "%d", fz->tid);
 		break;
 	case 13:

@@ -60,5 +60,5 @@ test('soak and bench refuse an unknown part or a bad count before building anyth
   t.regex(runs.stderr, /--global-runs must be a whole number of at least 1, not "0"/);
   const bench = gsKit('bench', '--parts', 'registry,speed');
   t.is(bench.status, 2);
-  t.regex(bench.stderr, /--parts takes a comma-separated list of latency, registry, save, stock, build, suite/);
+  t.regex(bench.stderr, /--parts takes a comma-separated list of latency, registry, save, savesize, stock, build, suite/);
 });

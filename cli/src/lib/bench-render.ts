@@ -113,6 +113,21 @@ export function renderResults(r: BenchResults): string {
     ]));
     if (st.save) out.push('', ...saveTables(st.save));
   }
+  if (r.savesize) {
+    const z = r.savesize;
+    const kinds = ['memcg', 'global1', 'global4'];
+    const cell = (target: string, kind: string) => {
+      const c = z.cells.find((x) => x.target === target && x.kind === kind);
+      if (!c) return '—';
+      const bound = c.firstFailedMb === null ? `, every size to ${Math.max(...z.sizesMb)}` : `, not ${c.firstFailedMb}`;
+      return `${c.largestSavedMb} MiB${c.msAtLargest === null ? '' : ` in ${c.msAtLargest} ms`}${bound}`;
+    };
+    out.push('', '7. The largest checkpoint a handler saved before its victim was killed');
+    out.push(textTable([
+      ['target', ...kinds],
+      ...['tmpfs', 'disk'].map((t) => [t === 'disk' ? 'ext4 on a disk (O_DIRECT)' : 'tmpfs', ...kinds.map((k) => cell(t, k))]),
+    ]));
+  }
   if (r.notDone.length) {
     out.push('', 'Not done:');
     for (const n of r.notDone) out.push(`  - ${n.part}: ${n.why}`);

@@ -17,7 +17,7 @@ import {
 // ---- what a bench runs ----
 
 /** The parts of `gs-kit bench`, in the order they run. */
-export const BENCH_PARTS = ['latency', 'registry', 'save', 'stock', 'build', 'suite'] as const;
+export const BENCH_PARTS = ['latency', 'registry', 'save', 'savesize', 'stock', 'build', 'suite'] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 /** What one `gs-kit bench` measures, from its options. */
@@ -108,6 +108,73 @@ export const BENCH_SAVE: Scenario = {
   ],
 };
 
+/** What the save-size figures mean, printed under them. */
+export const SAVESIZE_NOTE = 'Save size: a handler (test_programs/gs_save.c) writes a checkpoint of N MiB in 1 MiB writes from one locked buffer, with O_DIRECT on the disk (a virtio disk holding ext4, backed by a file with cache=unsafe on the host) and through the page cache on tmpfs, then fsync()s; N doubles from 4 MiB until a save does not complete before its victim is killed, with the module\'s default bounds (timeout_ms 5000). memcg: the victim in a 64 MiB cgroup; global1: one process allocating without a limit in a 512 MiB guest; global4: the registered victim (oom_score_adj 1000, so chosen first) and three more allocating at once.';
+
+/** The largest save of each target and OOM kind, from the trials. */
+export function saveSizeResult(r: GuestReport): SaveSizeResult {
+  const trials: SaveSizeTrial[] = facts(r, 'savesize').map((line) => {
+    const f = Object.fromEntries(line.split(/\s+/).map((w) => w.split('=') as [string, string]));
+    return {
+      target: f.target ?? '?', kind: f.kind ?? '?', mb: Number(f.mb), saved: f.saved === '1',
+      ms: f.ms === undefined ? null : Number(f.ms), direct: f.direct === '1',
+    };
+  });
+  const cells: SaveSizeCell[] = [];
+  for (const t of trials) {
+    let cell = cells.find((c) => c.target === t.target && c.kind === t.kind);
+    if (!cell) cells.push(cell = { target: t.target, kind: t.kind, largestSavedMb: 0, firstFailedMb: null, msAtLargest: null });
+    if (t.saved && t.mb > cell.largestSavedMb) {
+      cell.largestSavedMb = t.mb;
+      cell.msAtLargest = t.ms;
+    }
+    if (!t.saved && (cell.firstFailedMb === null || t.mb < cell.firstFailedMb)) cell.firstFailedMb = t.mb;
+  }
+  return { sizesMb: (fact(r, 'save_sizes') ?? '').split(/\s+/).filter(Boolean).map(Number), cells, trials };
+}
+
+export interface SaveSizeTrial {
+  target: string;
+  kind: string;
+  mb: number;
+  saved: boolean;
+  /** How long the save took, in the handler (null when it did not complete). */
+  ms: number | null;
+  direct: boolean;
+}
+
+export interface SaveSizeCell {
+  target: string;
+  kind: string;
+  /** The largest checkpoint saved before the kill (0: not even the smallest). */
+  largestSavedMb: number;
+  /** The smallest that was not (null: every size tried was). */
+  firstFailedMb: number | null;
+  msAtLargest: number | null;
+}
+
+export interface SaveSizeResult {
+  sizesMb: number[];
+  cells: SaveSizeCell[];
+  trials: SaveSizeTrial[];
+}
+
+export const BENCH_SAVESIZE: Scenario = {
+  name: 'bench_savesize',
+  title: 'bench: the largest checkpoint a handler saves before its victim is killed',
+  memoryMb: 512,
+  diskMb: 512,
+  timeoutMs: 1_800_000,
+  checks: (r) => {
+    const cells = saveSizeResult(r).cells;
+    return [
+      errorsOf(r),
+      check('the scratch disk was mounted (ext4)', fact(r, 'disk') === 'yes', fact(r, 'disk')),
+      check('every target and OOM kind was measured', cells.length === 6, cells.map((c) => `${c.target}/${c.kind}`).join(', ')),
+    ];
+  },
+};
+
 // ---- results.json ----
 
 export interface PartNotDone {
@@ -156,6 +223,8 @@ export interface BenchResults {
     killDelay: KillDelayResult | null;
     save: BenchResults['save'];
   } | null;
+  /** The largest checkpoint a handler saves before its victim's kill, by target and OOM kind. */
+  savesize?: SaveSizeResult | null;
   build: BuildTiming | null;
   notDone: PartNotDone[];
   notes: string[];
@@ -174,6 +243,8 @@ export const BENCH_FILES: readonly { name: (series: string) => string; parts: re
   { name: () => 'results.json', parts: BENCH_PARTS },
   { name: (series) => `save-${series}.json`, parts: ['latency', 'save', 'stock'] },
   { name: (series) => `registry-${series}.json`, parts: ['registry'] },
+  { name: (series) => `latency-${series}.json`, parts: ['latency'] },
+  { name: (series) => `savesize-${series}.json`, parts: ['savesize'] },
 ];
 
 /** The files of BENCH_FILES a run of @parts on @series writes, with the parts each holds. */
@@ -199,6 +270,7 @@ export function partResults(results: BenchResults, parts: readonly BenchPart[]):
     killDelay: has('latency') ? results.killDelay : null,
     registry: has('registry') ? results.registry : null,
     save: has('save') ? results.save : null,
+    savesize: has('savesize') ? results.savesize ?? null : null,
     stock: has('stock') ? results.stock : null,
     build,
     notDone: results.notDone.filter((n) => n.of === undefined || has(n.of)),

@@ -6,7 +6,7 @@
  * the file this catalogue imports it from. A unit test holds every check
  * to the facts its script says (cli/test/guest-facts.test.ts). Pure.
  */
-import { BENCH_LATENCY, BENCH_REGISTRY, BENCH_SAVE } from './bench.js';
+import { BENCH_LATENCY, BENCH_REGISTRY, BENCH_SAVE, BENCH_SAVESIZE } from './bench.js';
 import { GsError } from './errors.js';
 import type { Scenario } from './scenario.js';
 import { ALL_SCENARIOS } from './scenarios.js';
@@ -20,7 +20,7 @@ export const SUITE: readonly Scenario[] = ALL_SCENARIOS;
 export const SOAK: readonly Scenario[] = [SOAK_SCENARIO, LIFECYCLE_STRESS_SCENARIO];
 
 /** The bench's guests. */
-export const BENCH: readonly Scenario[] = [BENCH_LATENCY, BENCH_REGISTRY, BENCH_SAVE];
+export const BENCH: readonly Scenario[] = [BENCH_LATENCY, BENCH_REGISTRY, BENCH_SAVE, BENCH_SAVESIZE];
 
 /** Every scenario, by name. */
 export const CATALOGUE: readonly Scenario[] = [...SUITE, ...SOAK, ...BENCH];

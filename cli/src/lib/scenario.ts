@@ -17,6 +17,8 @@ export interface Scenario {
   smp?: number;
   /** Share the host's root over 9p (the scenario runs the real CLI in it). */
   hostRoot?: boolean;
+  /** A scratch disk of this many MiB, an empty ext4 file system, as /dev/vda. */
+  diskMb?: number;
   /** Hard limit for one boot, when the default (120 s) is not enough. */
   timeoutMs?: number;
   /** Kernel command-line words the scenario needs (e.g. lsm=smack). */

@@ -11,7 +11,8 @@ import { freshDir, removeDir } from '../adapters/kernel-build.js';
 import { locateSource } from '../adapters/kernel-source.js';
 import { extractTarball } from '../adapters/kernel-tree.js';
 import {
-  BENCH_LATENCY, BENCH_PARTS, BENCH_REGISTRY, BENCH_SAVE, SAVE_NOTE, SAVE_TOOLS, STOCK_NOTE, clockNote,
+  BENCH_LATENCY, BENCH_PARTS, BENCH_REGISTRY, BENCH_SAVE, BENCH_SAVESIZE, SAVE_NOTE, SAVE_TOOLS, SAVESIZE_NOTE, STOCK_NOTE,
+  clockNote, saveSizeResult,
   type BenchPart, type BenchPlan, type BenchResults, type BuildTiming, type PartNotDone,
 } from '../lib/bench.js';
 import {
@@ -160,7 +161,7 @@ export async function runBench(plan: BenchPlan, system: Host, reporter: Reporter
     generatedAt: new Date().toISOString(),
     host,
     guest: { series, kernelRelease: '?', accel: 'tcg', smp: 1, clocksource: null },
-    latency: null, killDelay: null, registry: null, save: null, stock: null, build: null, notDone, notes,
+    latency: null, killDelay: null, registry: null, save: null, savesize: null, stock: null, build: null, notDone, notes,
   };
 
   const patched = await prepareGuestWaiting(series, reporter);
@@ -207,6 +208,16 @@ export async function runBench(plan: BenchPlan, system: Host, reporter: Reporter
     say(`3. graceful save at ${rates.join(', ')} MB/s (0 = no limit), ${plan.saveTrials} trials per contender and rate`);
     results.save = await saveResults(guest, 'save', 'graceful save', contenders, plan, notDone);
     if (results.save) notes.push(SAVE_NOTE);
+  }
+
+  if (parts.has('savesize')) {
+    say('7. the largest checkpoint a handler saves before its kill: tmpfs and ext4 on a disk, memcg and global OOMs');
+    const size = await guest(BENCH_SAVESIZE, '');
+    if (said(size.report, 'savesize')) {
+      results.savesize = saveSizeResult(size.report);
+      notes.push(SAVESIZE_NOTE);
+    }
+    noteUnclean(notDone, 'savesize', 'save size', size);
   }
 
   if (parts.has('stock')) {

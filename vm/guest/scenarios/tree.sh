@@ -71,7 +71,8 @@ kill -USR1 "$OTHER"
 wait_file /tmp/other.status
 say victim_other_status "$(cat /tmp/other.status)"
 say_wrote rec_other "$OTHER"
-say listing_user "$(grep -c "^+$PARENT " $GS_PROC)"
+# Root reads the user's registration with its registrant first.
+say listing_user "$(grep -c "^1000:+$PARENT " $GS_PROC)"
 wait_file /tmp/own.pid
 OWN=$(cat /tmp/own.pid)
 say victim_own "$OWN"
