@@ -231,10 +231,32 @@ static void gs_park_cleanup(struct subprocess_info *info)
 		wake_up_all(&gs_park_wq);
 }
 
+/*
+ * Send away one helper that waits in no principal's handler cgroup, to make
+ * room for one that will: true if there was one.
+ */
+static bool gs_park_dismiss_unplaced(void)
+{
+	struct gs_parked_helper *p;
+
+	lockdep_assert_held(&gs_park_lock);
+	list_for_each_entry(p, &gs_park_list, node) {
+		if (p->in_hcg)
+			continue;
+		list_del_init(&p->node);
+		gs_parked_count--;
+		complete(&p->go);
+		return true;
+	}
+	return false;
+}
+
 static void gs_park_work(struct work_struct *work)
 {
 	struct subprocess_info *info;
+	struct gs_principal *pr;
 	struct gs_parked_helper *p;
+	struct gs_hcg *hcg = NULL;
 	bool go;
 	int err;
 
@@ -242,13 +264,26 @@ static void gs_park_work(struct work_struct *work)
 		gs_park_again(GS_PARK_WAIT);
 		return;
 	}
+	/* For the principal that lacks one most; for none if none does. */
+	pr = gs_principal_to_park();
+	if (pr) {
+		hcg = gs_principal_hcg(pr, &err);
+		if (!hcg) {
+			gs_principal_put(pr);
+			pr = NULL;
+		}
+	}
 	spin_lock(&gs_park_lock);
-	go = gs_park_enabled && !gs_park_busy && gs_parked_count < gs_park_wanted();
+	go = gs_park_enabled && !gs_park_busy;
+	/* A full pool makes room for a placed helper by sending an unplaced one away. */
+	if (go && hcg && gs_parked_count >= gs_park_wanted())
+		gs_park_dismiss_unplaced();
+	go = go && gs_parked_count < gs_park_wanted();
 	if (go)
 		gs_park_busy = true;
 	spin_unlock(&gs_park_lock);
 	if (!go)
-		return;
+		goto out;
 
 	p = kzalloc(sizeof(*p), GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
 	info = p ? call_usermodehelper_setup(gs_park_argv[0], gs_park_argv, gs_park_envp,
@@ -257,22 +292,24 @@ static void gs_park_work(struct work_struct *work)
 	if (!info) {
 		kfree(p);
 		gs_park_retry_later();
-		return;
+		goto out;
 	}
-	/* For the principal that lacks one most; for none if none does. */
-	p->pr = gs_principal_to_park();
-	if (p->pr) {
-		p->hcg = gs_principal_hcg(p->pr, &err);
-		if (p->hcg) {
-			atomic_inc(&p->pr->parked);
-			p->counted = true;
-		}
+	if (pr) {
+		p->pr = pr;
+		p->hcg = hcg;
+		atomic_inc(&pr->parked);
+		p->counted = true;
+		pr = NULL;
+		hcg = NULL;
 	}
 	INIT_LIST_HEAD(&p->node);
 	init_completion(&p->go);
 	atomic_inc(&gs_park_live);
 	/* Every way this can fail calls gs_park_cleanup(). */
 	call_usermodehelper_exec(info, UMH_NO_WAIT);
+out:
+	gs_hcg_put(hcg);
+	gs_principal_put(pr);
 }
 
 /*

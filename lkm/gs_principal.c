@@ -44,6 +44,12 @@ static DEFINE_HASHTABLE(gs_principals, GS_PRINCIPAL_HASH_BITS);
 /* All users' handlers' hold, and their registrations; under gs_lock. */
 static struct gs_bucket gs_users_hold;
 static unsigned int gs_users_entries;
+/*
+ * Who registered last, with a reference; under gs_lock. A helper parked
+ * when no registration lacks one waits in its handler cgroup, since its
+ * next registration is the likeliest to fire.
+ */
+static struct gs_principal *gs_recent;
 
 static void gs_bucket_init(struct gs_bucket *b, unsigned int cap_ms)
 {
@@ -233,13 +239,17 @@ struct gs_hcg *gs_principal_hcg(struct gs_principal *pr, int *err)
  */
 void gs_principals_sweep(bool all)
 {
+	struct gs_principal *pr, *recent = NULL;
 	u64 now = ktime_get_ns();
-	struct gs_principal *pr;
 	struct hlist_node *tmp;
 	HLIST_HEAD(idle);
 	int bkt;
 
 	spin_lock(&gs_lock);
+	if (all) {
+		recent = gs_recent;
+		gs_recent = NULL;
+	}
 	hash_for_each_safe(gs_principals, bkt, tmp, pr, node) {
 		if (!all && (kref_read(&pr->ref) > 1 ||
 			     gs_bucket_level(&pr->hold, gs_hold_cap(pr), now) < gs_hold_cap(pr)))
@@ -248,6 +258,7 @@ void gs_principals_sweep(bool all)
 		hlist_add_head(&pr->node, &idle);
 	}
 	spin_unlock(&gs_lock);
+	gs_principal_put(recent);
 	hlist_for_each_entry_safe(pr, tmp, &idle, node)
 		gs_principal_put(pr);
 }
@@ -265,6 +276,12 @@ void gs_principal_linked(struct gs_principal *pr, int delta)
 	pr->entries += delta;
 	if (!pr->admin)
 		gs_users_entries += delta;
+	if (delta > 0 && gs_recent != pr) {
+		/* Never the last reference: the principals' hash holds one. */
+		if (gs_recent)
+			kref_put(&gs_recent->ref, gs_principal_release);
+		gs_recent = gs_principal_ref(pr);
+	}
 }
 
 /**
@@ -309,10 +326,11 @@ int gs_table_may_grow(unsigned int count, int total_grow, int users_grow)
  * gs_principal_to_park - the principal a helper should be parked for next
  *
  * The one whose registrations have the fewest helpers parked for them:
- * root's first, then a user's, at most GS_PARK_PER_USER each.
+ * root's first, then a user's, at most GS_PARK_PER_USER each; when none
+ * lacks one, the last to register, if no helper waits for it.
  *
  * Context: process context; takes gs_lock.
- * Return: the principal with a reference, or NULL if none lacks one.
+ * Return: the principal with a reference, or NULL.
  */
 struct gs_principal *gs_principal_to_park(void)
 {
@@ -334,6 +352,8 @@ struct gs_principal *gs_principal_to_park(void)
 			best_want = want;
 		}
 	}
+	if (!best && gs_recent && !atomic_read(&gs_recent->parked))
+		best = gs_recent;
 	if (best)
 		kref_get(&best->ref);
 	spin_unlock(&gs_lock);

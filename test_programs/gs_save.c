@@ -7,9 +7,15 @@
  *
  * Writes DIR/<GS_PID>.ckpt in 1 MiB writes from one buffer locked in
  * memory, with O_DIRECT where DIR's file system takes it (no page cache to
- * allocate: a disk), else through the page cache (tmpfs), then fsync()s it
- * and writes RECDIR/<GS_PID>.saved ("mb=MB ms=MS direct=0|1") once the
- * checkpoint is all there. Exits 0 then, 1 on any failure.
+ * allocate: a disk), else through the page cache (tmpfs), then syncs it and
+ * writes RECDIR/<GS_PID>.saved ("mb=MB ms=MS direct=0|1 inplace=0|1") once
+ * the checkpoint is all there. Exits 0 then, 1 on any failure.
+ *
+ * A checkpoint file that exists already, at least MB MiB long (written
+ * ahead, before any OOM), is overwritten in place and fdatasync()ed: on a
+ * journalling file system that needs no new blocks and no journal commit,
+ * whose thread (jbd2) has no access to the memory reserves in a global
+ * OOM. A new file is fsync()ed.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -17,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,7 +42,8 @@ int main(int argc, char **argv)
 	const char *victim = getenv("GS_PID");
 	char path[4096], rec[4096], tmp[4096];
 	long long start = now_ms();
-	int fd, direct = 1;
+	int fd, flags, direct = 1, inplace;
+	struct stat st;
 	long mb, i;
 	FILE *f;
 	void *buf;
@@ -51,24 +59,26 @@ int main(int argc, char **argv)
 	memset(buf, 'c', CHUNK);
 	mlock(buf, CHUNK);
 	snprintf(path, sizeof(path), "%s/%s.ckpt", argv[1], victim);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT, 0600);
+	inplace = !stat(path, &st) && st.st_size >= (off_t)mb * CHUNK;
+	flags = O_WRONLY | O_CREAT | (inplace ? 0 : O_TRUNC);
+	fd = open(path, flags | O_DIRECT, 0600);
 	if (fd < 0) {
 		direct = 0;
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		fd = open(path, flags, 0600);
 	}
 	if (fd < 0)
 		return 1;
 	for (i = 0; i < mb; i++)
 		if (write(fd, buf, CHUNK) != CHUNK)
 			return 1;
-	if (fsync(fd) || close(fd))
+	if ((inplace ? fdatasync(fd) : fsync(fd)) || close(fd))
 		return 1;
 	snprintf(rec, sizeof(rec), "%s/%s.saved", argv[3], victim);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.saved", argv[3], victim);
 	f = fopen(tmp, "w");
 	if (!f)
 		return 1;
-	fprintf(f, "mb=%ld ms=%lld direct=%d\n", mb, now_ms() - start, direct);
+	fprintf(f, "mb=%ld ms=%lld direct=%d inplace=%d\n", mb, now_ms() - start, direct, inplace);
 	if (fclose(f) || rename(tmp, rec))
 		return 1;
 	return 0;
