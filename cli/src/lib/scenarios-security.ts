@@ -162,4 +162,23 @@ const fuse: Scenario = {
   ],
 };
 
-export const SECURITY_SCENARIOS: readonly Scenario[] = [threads, leftover, roundtrip, starve, confine, fuse];
+const constraint: Scenario = {
+  name: 'constraint',
+  title: 'an OOM of a memory policy is not global: no reserve lent, no raised priority',
+  memoryMb: 256,
+  append: 'numa=fake=2',
+  checks: (r) => {
+    const start = eventOf(r, 'start', 'victim');
+    return [
+      equal('the guest has two NUMA nodes (numa=fake=2)', fact(r, 'nodes'), '2'),
+      check('root registers a process bound to node 1', answerOk(fact(r, 'register')), fact(r, 'register')),
+      ...handlerBeforeKill(r),
+      equal('the handler is told the OOM is its memory policy\'s', recordOf(r)?.GS_CONSTRAINT, 'mempolicy'),
+      equal('the module logged the mempolicy constraint', start?.fields.constraint, 'mempolicy'),
+      equal('it lent no reserve (only a global OOM does)', start?.fields.reserve_kb, '0'),
+      equal('the handler ran at its registrant\'s nice value, 0 (only a global OOM raises it)', recordOf(r)?.nice, '0'),
+    ];
+  },
+};
+
+export const SECURITY_SCENARIOS: readonly Scenario[] = [threads, leftover, roundtrip, starve, confine, fuse, constraint];
