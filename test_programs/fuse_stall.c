@@ -12,6 +12,7 @@
  */
 #include <fcntl.h>
 #include <linux/fuse.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,9 @@ int main(int argc, char **argv)
 		return 125;
 	}
 	n = read(fd, buf, sizeof(buf));
-	if (n < (ssize_t)(sizeof(*in) + sizeof(*init)) || in->opcode != FUSE_INIT) {
+	/* An older kernel's INIT carries major, minor, max_readahead and flags only. */
+	if (n < (ssize_t)(sizeof(*in) + offsetof(struct fuse_init_in, flags) + sizeof(init->flags)) ||
+	    in->opcode != FUSE_INIT) {
 		fprintf(stderr, "fuse_stall: no INIT from the kernel\n");
 		return 1;
 	}
