@@ -107,53 +107,48 @@ static int gs_cg_path(char *buf, size_t size, const char *dir, const char *file)
 	return snprintf(buf, size, "%s/%s", dir, file) >= size ? -ENAMETOOLONG : 0;
 }
 
-/* Write @val to the file @dir/@file of a cgroup, as the kernel. */
-static int gs_cg_write(const char *dir, const char *file, const char *val)
+/*
+ * Read (@write false) or write the file @dir/@file of a cgroup, as the
+ * kernel: @len bytes of @buf at most. The bytes read or written, or an
+ * error.
+ */
+static ssize_t gs_cg_io(const char *dir, const char *file, bool write, char *buf, size_t len)
 {
 	char path[GS_CGROUP_PATH_MAX + 32];
 	const struct cred *old;
 	struct file *f;
 	loff_t pos = 0;
 	ssize_t n;
-	int err;
 
-	err = gs_cg_path(path, sizeof(path), dir, file);
-	if (err)
-		return err;
+	n = gs_cg_path(path, sizeof(path), dir, file);
+	if (n)
+		return n;
 	old = override_creds(gs_kernel_cred);
-	f = filp_open(path, O_WRONLY, 0);
+	f = filp_open(path, write ? O_WRONLY : O_RDONLY, 0);
 	if (IS_ERR(f)) {
 		n = PTR_ERR(f);
 	} else {
-		n = kernel_write(f, val, strlen(val), &pos);
+		n = write ? kernel_write(f, buf, len, &pos) : kernel_read(f, buf, len, &pos);
 		fput(f);
 	}
 	revert_creds(old);
+	return n;
+}
+
+/* Write @val to the file @dir/@file of a cgroup, as the kernel. */
+static int gs_cg_write(const char *dir, const char *file, const char *val)
+{
+	ssize_t n = gs_cg_io(dir, file, true, (char *)val, strlen(val));
+
 	return n < 0 ? n : 0;
 }
 
 /* The number at the start of the file @dir/@file of a cgroup. */
 static int gs_cg_read_u64(const char *dir, const char *file, u64 *val)
 {
-	char path[GS_CGROUP_PATH_MAX + 32], buf[32];
-	const struct cred *old;
-	struct file *f;
-	loff_t pos = 0;
-	ssize_t n;
-	int err;
+	char buf[32];
+	ssize_t n = gs_cg_io(dir, file, false, buf, sizeof(buf) - 1);
 
-	err = gs_cg_path(path, sizeof(path), dir, file);
-	if (err)
-		return err;
-	old = override_creds(gs_kernel_cred);
-	f = filp_open(path, O_RDONLY, 0);
-	if (IS_ERR(f)) {
-		n = PTR_ERR(f);
-	} else {
-		n = kernel_read(f, buf, sizeof(buf) - 1, &pos);
-		fput(f);
-	}
-	revert_creds(old);
 	if (n < 0)
 		return n;
 	buf[n] = '\0';

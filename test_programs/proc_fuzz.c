@@ -509,8 +509,8 @@ static void model_prune(struct fz *fz)
 			model_del(&fz->m, &fz->m.e[i]);
 }
 
-/* "<pid>" or "-<pid>": a positive int without sign, spaces or junk. */
-static int parse_pid(const char *s, long *nr)
+/* Decimal digits only, below @limit; EINVAL for anything else. */
+static int parse_decimal(const char *s, long limit, long *nr)
 {
 	long v = 0;
 
@@ -520,31 +520,25 @@ static int parse_pid(const char *s, long *nr)
 		if (*s < '0' || *s > '9')
 			return EINVAL;
 		v = v * 10 + (*s - '0');
-		if (v > INT_MAX)
+		if (v >= limit)
 			return EINVAL;
 	}
-	if (v <= 0)
-		return EINVAL;
 	*nr = v;
 	return 0;
 }
 
-/* "<uid>" before a ':': decimal digits, at most a uid_t short of (uid_t)-1. */
+/* "<pid>" or "-<pid>": a positive int without sign, spaces or junk. */
+static int parse_pid(const char *s, long *nr)
+{
+	int err = parse_decimal(s, (long)INT_MAX + 1, nr);
+
+	return err ? err : *nr > 0 ? 0 : EINVAL;
+}
+
+/* "<uid>" before a ':': a uid_t, (uid_t)-1 aside. */
 static int parse_uid(const char *s, long *uid)
 {
-	long v = 0;
-
-	if (*s < '0' || *s > '9')
-		return EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return EINVAL;
-		v = v * 10 + (*s - '0');
-		if (v >= 4294967295L)
-			return EINVAL;
-	}
-	*uid = v;
-	return 0;
+	return parse_decimal(s, 4294967295L, uid);
 }
 
 /* One trimmed, non-empty line. */
