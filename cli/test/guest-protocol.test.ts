@@ -222,3 +222,8 @@ test('a value the module escaped reads back as written: a comm with a space and 
   t.is(e?.fields.handler, '/gs/h');
   t.is(e?.fields.uid, '0');
 });
+
+test('5.4\'s boot-time workqueue note about a CPU-less NUMA node is not a splat; a real WARNING still is', (t) => {
+  t.deepEqual(findSplats('[    0.501568] WARNING: workqueue cpumask: online intersect > possible intersect'), []);
+  t.deepEqual(findSplats('[    1.0] WARNING: CPU: 0 PID: 1 at mm/oom_kill.c:100 f+0x1/0x2'), ['[    1.0] WARNING: CPU: 0 PID: 1 at mm/oom_kill.c:100 f+0x1/0x2']);
+});
