@@ -21,6 +21,18 @@
 #define GS_ARGS_MAX		64
 
 /*
+ * "<pid> @wait": the writer is the handler. It reads the descriptor it
+ * wrote to, which blocks until <pid> is the OOM killer's victim and then
+ * returns the handler environment below as "NAME=value" lines (bytes
+ * outside printable ASCII, and backslashes, as \xHH), with pids as the
+ * reader's pid namespace sees them (0 where it cannot) and the cgroup as its
+ * cgroup namespace does. Its run ends when its process exits or when it
+ * writes "done"; a read returns 0 once the registration is gone.
+ */
+#define GS_WAIT_HANDLER		"@wait"
+#define GS_WAIT_DONE		"done"
+
+/*
  * The handler's environment, besides HOME and PATH: the victim's pid (as
  * the kernel's init pid namespace sees it), the registered process's pid
  * (an ancestor's, for a "+<pid>" registration), the victim's comm, resident

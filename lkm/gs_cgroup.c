@@ -21,6 +21,7 @@
 #define pr_fmt(fmt) "graceful_shutdown: " fmt
 
 #include <linux/cgroup.h>
+#include <linux/completion.h>
 #include <linux/cred.h>
 #include <linux/dcache.h>
 #include <linux/fcntl.h>
@@ -30,6 +31,7 @@
 #include <linux/magic.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
+#include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -209,22 +211,8 @@ static struct cgroup *gs_cg_get(const char *dir)
 	return cgrp;
 }
 
-/**
- * gs_hcg_make - make a principal's handler cgroup under handler_cgroup
- * @name: its directory's name, "admin" or "user-<uid>"
- * @admin: root's (protected), else a user's (capped)
- * @err: set on failure
- *
- * The memory controller is turned on for handler_cgroup's children; a
- * user's cgroup gets memory.max user_handler_memory_kb, root's memory.min
- * max (all the protection handler_cgroup has). A user's handlers run only
- * where their memory is capped: without the memory controller, a user's
- * cgroup is refused (-EOPNOTSUPP), root's is not.
- *
- * Context: process context, never the OOM path; may sleep.
- * Return: the cgroup with a reference for the caller, or NULL.
- */
-struct gs_hcg *gs_hcg_make(const char *name, bool admin, int *err)
+/* gs_hcg_make(), in the calling (kernel) context. */
+static struct gs_hcg *gs_hcg_make_here(const char *name, bool admin, int *err)
 {
 	char parent[GS_CGROUP_PATH_MAX], bytes[24];
 	struct gs_hcg *h;
@@ -278,6 +266,54 @@ fail:
 	h->run = NULL;
 	gs_hcg_put(h);
 	return NULL;
+}
+
+/* A gs_hcg_make() handed to a kworker. */
+struct gs_hcg_making {
+	struct work_struct work;
+	struct completion made;
+	const char *name;
+	bool admin;
+	int err;
+	struct gs_hcg *h;
+};
+
+static void gs_hcg_make_work(struct work_struct *work)
+{
+	struct gs_hcg_making *m = container_of(work, struct gs_hcg_making, work);
+
+	m->h = gs_hcg_make_here(m->name, m->admin, &m->err);
+	complete(&m->made);
+}
+
+/**
+ * gs_hcg_make - make a principal's handler cgroup under handler_cgroup
+ * @name: its directory's name, "admin" or "user-<uid>"
+ * @admin: root's (protected), else a user's (capped)
+ * @err: set on failure
+ *
+ * The memory controller is turned on for handler_cgroup's children; a
+ * user's cgroup gets memory.max user_handler_memory_kb, root's memory.min
+ * max (all the protection handler_cgroup has). A user's handlers run only
+ * where their memory is capped: without the memory controller, a user's
+ * cgroup is refused (-EOPNOTSUPP), root's is not. Made by a kworker, in
+ * the kernel's root directory and namespaces: the caller may be a waiter
+ * in a container, which sees neither handler_cgroup's path nor its cgroup.
+ *
+ * Context: process context, never the OOM path; may sleep.
+ * Return: the cgroup with a reference for the caller, or NULL.
+ */
+struct gs_hcg *gs_hcg_make(const char *name, bool admin, int *err)
+{
+	struct gs_hcg_making m = { .name = name, .admin = admin };
+
+	INIT_WORK_ONSTACK(&m.work, gs_hcg_make_work);
+	init_completion(&m.made);
+	queue_work(system_unbound_wq, &m.work);
+	wait_for_completion(&m.made);
+	destroy_work_on_stack(&m.work);
+	*err = m.err;
+	return m.h;
 }
 
 /**
@@ -354,6 +390,25 @@ int gs_hcg_join(struct gs_hcg *h)
 	 */
 	current->flags &= ~PF_NO_SETAFFINITY;
 	return gs_cg_write(h->run_dir, "cgroup.procs", "0");
+}
+
+/**
+ * gs_hcg_move - move a process into @h's leaf
+ * @h: a handler cgroup
+ * @tgid: the process
+ *
+ * Written as root would write it, from a kworker: the kernel's cgroup
+ * namespace sees every cgroup, where the process's own may not.
+ *
+ * Context: a kworker; may sleep.
+ * Return: 0, or the error writing cgroup.procs.
+ */
+int gs_hcg_move(struct gs_hcg *h, struct pid *tgid)
+{
+	char nr[16];
+
+	snprintf(nr, sizeof(nr), "%d", pid_nr(tgid));
+	return gs_cg_write(h->run_dir, "cgroup.procs", nr);
 }
 
 /* Whether a process that ran (it has memory) is still in @cgrp. */

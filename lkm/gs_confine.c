@@ -75,8 +75,17 @@ static bool gs_other_namespaces(struct task_struct *task)
 	return other || task_active_pid_ns(task) != &init_pid_ns;
 }
 
-/* Whether BPF programs attached to @task's cgroups (or its ancestors') filter what it does. */
-static bool gs_cgroup_bpf_rules(struct task_struct *task)
+/**
+ * gs_cgroup_bpf_rules - whether cgroup BPF programs filter what @task does
+ * @task: a task
+ *
+ * Programs attached to its cgroup or an ancestor (systemd's IPAddressDeny=,
+ * a container's device rules) act on it only while it stays there.
+ *
+ * Context: any.
+ * Return: true if any are in effect.
+ */
+bool gs_cgroup_bpf_rules(struct task_struct *task)
 {
 	bool rules = false;
 #ifdef CONFIG_CGROUP_BPF

@@ -7,12 +7,14 @@
  *   gs_main.c       load and unload                 -> every file below
  *   gs_hook.c       hearing of a victim (patch or ftrace) -> gs_oom.c
  *   gs_proc.c       /proc/graceful_shutdown         -> parse, registry,
- *                                                      principal, park
+ *                                                      principal, park, waiter
  *   gs_parse.c      the lines of a write            -> registry, principal,
  *                                                      confine, trust
  *   gs_oom.c        the OOM path: fire, wait, kill  -> registry, principal,
- *                                                      park, reserve, helper,
- *                                                      cgroup, log
+ *                                                      park, waiter, reserve,
+ *                                                      helper, cgroup, log
+ *   gs_waiter.c     handlers their registrant starts -> helper, confine,
+ *                                                      cgroup, registry
  *   gs_park.c       helpers forked ahead of time    -> helper, registry,
  *                                                      principal, cgroup
  *   gs_helper.c     the helper's start, before exec -> trust, cred, confine,
@@ -42,6 +44,7 @@
  *     gs_reserve_lock         the reserve's pages
  *       zone->lock            (inside __free_pages())
  *     entry->helper_lock      one run's helper, cgroup, abandoned flag
+ *     waiter->lock            one waiter's state (taken alone)
  *     gs_leftover_lock        the leftover checks waiting for a run to end
  *     gs_log_lock             the log line buffer
  *
@@ -58,7 +61,9 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/poll.h>
 #include <linux/resource.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
@@ -67,6 +72,7 @@
 
 struct cgroup;
 struct file;
+struct gs_waiter;
 struct oom_control;
 struct pid;
 struct subprocess_info;
@@ -160,6 +166,7 @@ struct gs_hcg *gs_hcg_get(struct gs_hcg *h);
 void gs_hcg_put(struct gs_hcg *h);
 int gs_hcg_join(struct gs_hcg *h);
 bool gs_hcg_holds_current(const struct gs_hcg *h);
+int gs_hcg_move(struct gs_hcg *h, struct pid *tgid);
 void gs_hcg_leftover_later(struct gs_hcg *h, pid_t victim, uid_t uid);
 
 /* ---- gs_principal.c: who answers for registrations, and their shares ---- */
@@ -217,6 +224,7 @@ struct gs_confinement {
 };
 
 int gs_confinement_check(struct task_struct *task);
+bool gs_cgroup_bpf_rules(struct task_struct *task);
 void gs_confinement_take(struct gs_confinement *c, struct task_struct *task);
 void gs_confinement_apply(const struct gs_confinement *c, bool global, bool admin);
 
@@ -243,6 +251,7 @@ struct gs_entry {
 	dev_t dev;			/* the handler file that was checked */
 	unsigned long ino;
 	char *exec_path;		/* its path, without symbolic links: what runs */
+	struct gs_waiter *waiter;	/* "@wait": the registrant runs its handler */
 	char *cmdline;			/* "handler arg...", as listed */
 	char **argv;
 	int argc;
@@ -332,8 +341,38 @@ bool gs_handler_reserves(void);
 
 /* ---- gs_oom.c: the OOM path ---- */
 
+/* The victim as the OOM killer chose it, for its handler. */
+struct gs_victim {
+	struct pid *pid;		/* its process */
+	struct pid *registered;		/* the registered process (an ancestor's, for "+") */
+	struct cgroup *cgrp;		/* its cgroup v2, with a css reference; or NULL */
+	char comm[TASK_COMM_LEN];
+	unsigned long rss_kb;
+	short oom_score_adj;
+	const char *constraint;		/* gs_constraint_name() */
+	unsigned int timeout_ms;	/* how long its handler may run */
+	u64 chosen_ns;			/* CLOCK_MONOTONIC */
+};
+
 void gs_victim_chosen(struct oom_control *oc);
 const char *gs_constraint_name(int constraint);
+
+/* ---- gs_waiter.c: handlers their registrant starts itself ---- */
+
+struct gs_waiter *gs_waiter_new(void);
+struct gs_waiter *gs_waiter_get(struct gs_waiter *w);
+void gs_waiter_put(struct gs_waiter *w);
+int gs_waiter_bind(struct gs_waiter *w, struct pid *pid);
+void gs_waiter_unbind(struct gs_waiter *w);
+struct pid *gs_waiter_registered(struct gs_waiter *w);
+bool gs_waiter_is_bound(struct gs_waiter *w);
+bool gs_waiter_fire(struct gs_waiter *w, struct gs_entry *e, const struct gs_victim *v);
+void gs_waiter_over(struct gs_waiter *w);
+bool gs_waiter_is_done(struct gs_waiter *w);
+int gs_waiter_done(struct gs_waiter *w);
+ssize_t gs_waiter_read(struct gs_waiter *w, char __user *buf, size_t count, bool nonblock);
+__poll_t gs_waiter_poll(struct gs_waiter *w, struct file *file, poll_table *pt);
+void gs_waiters_shutdown(void);
 
 /* ---- gs_parse.c: the lines of a write ---- */
 
@@ -347,7 +386,8 @@ struct gs_op {
 };
 
 bool gs_is_admin(struct file *file);
-int gs_parse_line(struct file *file, char *line, struct list_head *ops, unsigned int *adds);
+int gs_parse_line(struct file *file, struct gs_waiter *w, char *line, struct list_head *ops,
+		  unsigned int *adds);
 void gs_ops_free(struct list_head *ops);
 
 /* ---- gs_proc.c: /proc/graceful_shutdown ---- */

@@ -74,6 +74,8 @@ err_cgroup:
 
 static void __exit gs_exit(void)
 {
+	/* Waiters blocked in a read would hold up the proc file's removal. */
+	gs_waiters_shutdown();
 	gs_proc_exit();
 	/* Waits for OOM callbacks in flight; each waits for its helper, bounded. */
 	gs_hook_exit();

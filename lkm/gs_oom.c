@@ -77,42 +77,66 @@ static __printf(2, 3) void gs_env_add(struct gs_entry *e, const char *fmt, ...)
 }
 
 /*
- * Describe the victim to the handler, and keep what the helper takes from
- * it (its OOM score adjustment). No allocation: the OOM path.
+ * Take what the handler is told of the victim, and what the helper takes
+ * from it (its OOM score adjustment). @v->cgrp gets a reference, to be put
+ * with gs_victim_put(). No allocation: the OOM path.
  */
-static void gs_victim_snapshot(struct gs_entry *e, struct oom_control *oc,
-			       unsigned int wait_ms)
+static void gs_victim_take(struct gs_victim *v, struct gs_entry *e, struct oom_control *oc,
+			   unsigned int wait_ms)
 {
 	struct task_struct *victim = oc->chosen;
-	unsigned long rss_kb = 0;
-	char comm[TASK_COMM_LEN];
+
+	memset(v, 0, sizeof(*v));
+	task_lock(victim);
+	if (victim->mm)
+		v->rss_kb = get_mm_rss(victim->mm) << (PAGE_SHIFT - 10);
+	strscpy(v->comm, victim->comm, sizeof(v->comm));
+	task_unlock(victim);
+	v->pid = task_tgid(victim);
+	v->registered = e->pid;
+	v->oom_score_adj = victim->signal->oom_score_adj;
+	v->constraint = gs_constraint_name(oc->constraint);
+	v->timeout_ms = wait_ms;
+	v->chosen_ns = e->start_ns;
+#ifdef CONFIG_CGROUPS
+	rcu_read_lock();
+	v->cgrp = task_dfl_cgroup(victim);
+	css_get(&v->cgrp->self);
+	rcu_read_unlock();
+#endif
+	e->oom_score_adj = v->oom_score_adj;
+	e->oom_score_adj_min = victim->signal->oom_score_adj_min;
+}
+
+static void gs_victim_put(struct gs_victim *v)
+{
+#ifdef CONFIG_CGROUPS
+	if (v->cgrp)
+		css_put(&v->cgrp->self);
+#endif
+}
+
+/* The handler's environment, for a helper the kernel starts (init namespaces). */
+static void gs_victim_env(struct gs_entry *e, const struct gs_victim *v)
+{
 	char cgroup[GS_CGROUP_PATH_MAX] = "";
 
 	memset(e->envp, 0, sizeof(e->envp));
-	task_lock(victim);
-	if (victim->mm)
-		rss_kb = get_mm_rss(victim->mm) << (PAGE_SHIFT - 10);
-	strscpy(comm, victim->comm, sizeof(comm));
-	task_unlock(victim);
-	e->oom_score_adj = victim->signal->oom_score_adj;
-	e->oom_score_adj_min = victim->signal->oom_score_adj_min;
 #ifdef CONFIG_CGROUPS
-	rcu_read_lock();
-	cgroup_path(task_dfl_cgroup(victim), cgroup, sizeof(cgroup));
-	rcu_read_unlock();
+	if (v->cgrp)
+		cgroup_path(v->cgrp, cgroup, sizeof(cgroup));
 #endif
-
 	gs_env_add(e, "HOME=/");
 	gs_env_add(e, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	gs_env_add(e, GS_ENV_PID "=%d", e->victim_nr);
-	gs_env_add(e, GS_ENV_REGISTERED_PID "=%d", pid_nr(e->pid));
-	gs_env_add(e, GS_ENV_COMM "=%s", comm);
-	gs_env_add(e, GS_ENV_RSS_KB "=%lu", rss_kb);
-	gs_env_add(e, GS_ENV_OOM_SCORE_ADJ "=%d", e->oom_score_adj);
-	gs_env_add(e, GS_ENV_CONSTRAINT "=%s", gs_constraint_name(oc->constraint));
+	gs_env_add(e, GS_ENV_PID "=%d", pid_nr(v->pid));
+	gs_env_add(e, GS_ENV_REGISTERED_PID "=%d", pid_nr(v->registered));
+	gs_env_add(e, GS_ENV_COMM "=%s", v->comm);
+	gs_env_add(e, GS_ENV_RSS_KB "=%lu", v->rss_kb);
+	gs_env_add(e, GS_ENV_OOM_SCORE_ADJ "=%d", v->oom_score_adj);
+	gs_env_add(e, GS_ENV_CONSTRAINT "=%s", v->constraint);
 	gs_env_add(e, GS_ENV_CGROUP "=%s", cgroup);
-	gs_env_add(e, GS_ENV_TIMEOUT_MS "=%u", wait_ms);
-	gs_env_add(e, GS_ENV_CHOSEN_NS "=%llu", e->start_ns);
+	gs_env_add(e, GS_ENV_TIMEOUT_MS "=%u", v->timeout_ms);
+	gs_env_add(e, GS_ENV_CHOSEN_NS "=%llu", v->chosen_ns);
 }
 
 /*
@@ -236,8 +260,9 @@ static bool gs_wait_completion(struct gs_entry *e, struct completion *c,
 
 /*
  * Wait until @deadline for the exit of the parked helper that started for
- * @e; false if it is still running. Its status is the error that stopped
- * it before it ran the handler, if any, else its exit status.
+ * @e, or of its waiter (or the waiter's "done"); false if it is still
+ * running. Its status is the error that stopped it before it ran the
+ * handler, if any, else its exit status (0 for "done").
  */
 static bool gs_wait_exit(struct gs_entry *e, unsigned long deadline)
 {
@@ -255,12 +280,13 @@ static bool gs_wait_exit(struct gs_entry *e, unsigned long deadline)
 		return true;
 	}
 	do {
-		exited = wait_event_timeout(pid->wait_pidfd, gs_helper_exited(pid),
+		exited = wait_event_timeout(pid->wait_pidfd, gs_helper_exited(pid) ||
+					    (e->waiter && gs_waiter_is_done(e->waiter)),
 					    gs_wait_slice(e, gs_jiffies_left(deadline)));
 	} while (!exited && gs_jiffies_left(deadline));
 	if (exited) {
 		e->end_ns = ktime_get_ns();
-		if (!e->status)
+		if (!e->status && gs_helper_exited(pid))
 			e->status = gs_helper_status(task);
 	}
 	put_task_struct(task);
@@ -297,6 +323,28 @@ static void gs_log_end(struct gs_entry *e, struct pid *helper, unsigned int wait
 }
 
 /*
+ * Start the handler of @e: wake its waiter, wake a parked helper, or fork
+ * one. Returns how it started, for the log, or NULL if it could not.
+ */
+static const char *gs_start(struct gs_entry *e, const struct gs_victim *v, bool parked)
+{
+	if (e->waiter) {
+		if (gs_waiter_fire(e->waiter, e, v))
+			return "waiter";
+		e->why = "waiter_gone";
+		return NULL;
+	}
+	gs_victim_env(e, v);
+	if (parked)
+		return "parked";
+	if (gs_helper_setup(e)) {
+		e->why = "nomem";
+		return NULL;
+	}
+	return "fork";
+}
+
+/*
  * Start the handler of @e for the victim in @oc and wait for it, at most
  * @wait_ms; then nothing it started is left.
  */
@@ -308,33 +356,38 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 	struct pid *helper;
 	unsigned int killed;
 	struct gs_log_fields f = {};
+	struct gs_victim v;
+	const char *spawn;
 
 	/* Only a global OOM leaves the handler no memory: not a cpuset or mempolicy one. */
 	e->global = oc->constraint == CONSTRAINT_NONE;
 	e->victim_nr = task_tgid_nr(oc->chosen);
-	gs_victim_snapshot(e, oc, wait_ms);
+	gs_victim_take(&v, e, oc, wait_ms);
 	init_completion(&e->started);
 	init_completion(&e->done);
 	spin_lock_init(&e->helper_lock);
 
-	parked = gs_park_claim(e);
+	/* A waiter is its own helper, already running. */
+	parked = !e->waiter && gs_park_claim(e);
 
 	/*
-	 * A global OOM has no memory for the handler: lend the reserve. Only
-	 * a parked helper has the OOM reserves from its first step; a fork
-	 * is the usermode-helper worker's, which has not, so then give it
-	 * all back at once, within reach of every allocation.
+	 * A global OOM has no memory for the handler: lend the reserve. A
+	 * parked helper or a waiter has the OOM reserves from its first step;
+	 * a fork is the usermode-helper worker's, which has not, so then give
+	 * it all back at once, within reach of every allocation.
 	 */
 	if (e->global) {
 		gs_drop_watermark_boost();
-		e->metered = gs_handler_reserves() && parked;
+		e->metered = gs_handler_reserves() && (parked || e->waiter);
 		released = e->metered ? gs_reserve_meter() : gs_reserve_release();
 	}
 	f.victim = e->victim_nr;
 	f.handler = e->argv[0];
-	if (!parked && gs_helper_setup(e)) {
-		f.err = ENOMEM;
-		f.reason = "nomem";
+	spawn = gs_start(e, &v, parked);
+	gs_victim_put(&v);
+	if (!spawn) {
+		f.err = e->waiter ? EPIPE : ENOMEM;
+		f.reason = e->why;
 		gs_log(GS_EVENT_ERROR, &f);
 		goto out;
 	}
@@ -344,21 +397,21 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 	f.constraint = gs_constraint_name(oc->constraint);
 	f.timeout_ms = wait_ms;
 	f.reserve_kb = released << (PAGE_SHIFT - 10);
-	f.spawn = parked ? "parked" : "fork";
+	f.spawn = spawn;
 	gs_log(GS_EVENT_START, &f);
-	if (!parked)
+	if (!parked && !e->waiter)
 		gs_helper_fork(e);
 	/*
 	 * A helper that cannot even be forked (a global OOM with no memory
-	 * left) would hold up the kill for its whole wait: give up on it after
-	 * start_timeout_ms.
+	 * left), or a waiter that does not read, would hold up the kill for
+	 * its whole wait: give up on it after start_timeout_ms.
 	 */
 	deadline = jiffies + msecs_to_jiffies(wait_ms);
 	start_deadline = jiffies + msecs_to_jiffies(min(READ_ONCE(gs_start_timeout_ms), wait_ms));
 	started = gs_wait_completion(e, &e->started, start_deadline);
 	if (!started)
 		abandoned = true;
-	else if (parked)
+	else if (parked || e->waiter)
 		abandoned = !gs_wait_exit(e, deadline);
 	else
 		abandoned = !gs_wait_completion(e, &e->done, deadline);
@@ -373,7 +426,10 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 
 	if (abandoned && READ_ONCE(gs_show_stuck))
 		gs_print_stuck(helper);
-	killed = gs_kill_handler_tree(cgrp, abandoned ? helper : NULL);
+	/* A waiter's process is the handler's: it ends with the run, wherever it is. */
+	killed = gs_kill_handler_tree(cgrp, abandoned || e->waiter ? helper : NULL);
+	if (e->waiter)
+		gs_waiter_over(e->waiter);
 	gs_log_end(e, helper, wait_ms, abandoned, started, killed);
 	if (started)
 		gs_hcg_leftover_later(e->hcg, e->victim_nr,

@@ -5,6 +5,8 @@
  * checked as far as it can be without the registry. Lines are
  *
  *   [<uid>:][+]<pid> <handler> [args...]   register (replaces)
+ *   [+]<pid> @wait                         register the writer as its own
+ *                                          handler (gs_waiter.c)
  *   -<pid>                                 remove
  *
  * where "<uid>:" names the registrant when it is not the writer: only
@@ -104,10 +106,12 @@ static int gs_parse_pid(const char *s, struct pid **pidp)
 /*
  * A registration of @pid with handler line @cmd, made by @registrant with
  * @cred (a reference of its own is taken), answered for by the admins or
- * by the user @cred is.
+ * by the user @cred is. With @w, the registrant is its own handler ("@wait"):
+ * nothing of it is carried and no path is checked.
  */
 static struct gs_entry *gs_entry_new(struct task_struct *registrant, const struct cred *cred,
-				     bool admin, struct pid *pid, const char *cmd)
+				     bool admin, struct pid *pid, const char *cmd,
+				     struct gs_waiter *w)
 {
 	struct gs_entry *e;
 	int err, i;
@@ -130,13 +134,20 @@ static struct gs_entry *gs_entry_new(struct task_struct *registrant, const struc
 	err = -E2BIG;
 	if (e->argc > GS_ARGS_MAX + 1)
 		goto fail;
-	err = gs_confinement_check(registrant);
-	if (err)
-		goto fail;
-	gs_confinement_take(&e->confine, registrant);
-	err = gs_check_handler(e->argv[0], e->cred, &e->dev, &e->ino, &e->exec_path);
-	if (err)
-		goto fail;
+	if (w) {
+		err = gs_waiter_bind(w, pid);
+		if (err)
+			goto fail;
+		e->waiter = gs_waiter_get(w);
+	} else {
+		err = gs_confinement_check(registrant);
+		if (err)
+			goto fail;
+		gs_confinement_take(&e->confine, registrant);
+		err = gs_check_handler(e->argv[0], e->cred, &e->dev, &e->ino, &e->exec_path);
+		if (err)
+			goto fail;
+	}
 	err = -ENOMEM;
 	e->principal = gs_principal_get(e->cred, admin);
 	if (!e->principal)
@@ -205,6 +216,9 @@ static int gs_parse_restore(struct gs_op *op, kuid_t owner, bool tree, const cha
 		if (kept)
 			return 0;
 	}
+	/* A waiter's registration lives with its descriptor: gone, it stays gone. */
+	if (!strcmp(cmd, GS_WAIT_HANDLER))
+		return 0;
 
 	task = get_pid_task(op->pid, PIDTYPE_TGID);
 	if (!task)
@@ -212,7 +226,7 @@ static int gs_parse_restore(struct gs_op *op, kuid_t owner, bool tree, const cha
 	cred = get_task_cred(task);
 	err = -EPERM;
 	if (gs_owns(owner, cred)) {
-		e = gs_entry_new(task, cred, false, op->pid, cmd);
+		e = gs_entry_new(task, cred, false, op->pid, cmd, NULL);
 		err = PTR_ERR_OR_ZERO(e);
 		if (!err)
 			op->add = e;
@@ -225,6 +239,7 @@ static int gs_parse_restore(struct gs_op *op, kuid_t owner, bool tree, const cha
 /**
  * gs_parse_line - parse and check one line of a write
  * @file: the proc file written to
+ * @w: the writer's waiter, for a line "[+]<pid> @wait"; or NULL
  * @line: the line, not empty, blanks trimmed (it is cut up)
  * @ops: the write's ops so far; the line's is added on success
  * @adds: counts the registrations to make
@@ -237,7 +252,7 @@ static int gs_parse_restore(struct gs_op *op, kuid_t owner, bool tree, const cha
  * Context: process context; may sleep (path lookups, allocation).
  * Return: 0, or the errno the write fails with.
  */
-int gs_parse_line(struct file *file, char *line, struct list_head *ops,
+int gs_parse_line(struct file *file, struct gs_waiter *w, char *line, struct list_head *ops,
 		  unsigned int *adds)
 {
 	bool admin = gs_is_admin(file), tree, remove;
@@ -288,7 +303,14 @@ int gs_parse_line(struct file *file, char *line, struct list_head *ops,
 	if (uid_valid(owner)) {
 		err = gs_parse_restore(op, owner, tree, rest);
 	} else if (!remove) {
-		op->add = gs_entry_new(current, current_cred(), admin, op->pid, rest);
+		bool wait = !strcmp(rest, GS_WAIT_HANDLER);
+
+		if (wait && !w) {
+			err = -EINVAL;
+			goto fail_pid;
+		}
+		op->add = gs_entry_new(current, current_cred(), admin, op->pid, rest,
+				       wait ? w : NULL);
 		err = PTR_ERR_OR_ZERO(op->add);
 		if (err)
 			op->add = NULL;

@@ -14,6 +14,10 @@
  * that mutex is taken killably: a handler path on a stalled FUSE mount
  * holds up its own writer only. Then the lines are checked against the
  * registry and the shares of the table, and applied, all or none.
+ *
+ * A descriptor that wrote "[+]<pid> @wait" is a waiter's (gs_waiter.c):
+ * from then on its reads and polls wait for that process's OOM, a write
+ * of "done" ends the run, and closing it removes the registration.
  */
 #define pr_fmt(fmt) "graceful_shutdown: " fmt
 
@@ -27,6 +31,7 @@
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
+#include <linux/poll.h>
 #include <linux/proc_fs.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
@@ -157,9 +162,35 @@ static int gs_apply(struct list_head *ops, unsigned int nr_ops)
 	return 0;
 }
 
+/* What an open of the proc file holds: its waiter, for a writer. */
+struct gs_proc_open {
+	struct file *file;
+	struct gs_waiter *waiter;
+};
+
+static struct gs_waiter *gs_proc_waiter(struct file *file)
+{
+	struct seq_file *m = file->private_data;
+	struct gs_proc_open *o = m->private;
+
+	return o->waiter;
+}
+
+/* A waiter's descriptor takes "done" only. */
+static ssize_t gs_proc_write_done(struct gs_waiter *w, const char *buf, size_t count)
+{
+	int err;
+
+	if (strcmp(strim((char *)buf), GS_WAIT_DONE))
+		return -EBUSY;
+	err = gs_waiter_done(w);
+	return err ? err : count;
+}
+
 static ssize_t gs_proc_write(struct file *file, const char __user *ubuf,
 			     size_t count, loff_t *ppos)
 {
+	struct gs_waiter *w = gs_proc_waiter(file);
 	unsigned int adds = 0, nr_ops = 0;
 	char *buf, *cursor, *line;
 	LIST_HEAD(ops);
@@ -177,13 +208,19 @@ static ssize_t gs_proc_write(struct file *file, const char __user *ubuf,
 		kfree(buf);
 		return -EILSEQ;
 	}
+	if (gs_waiter_is_bound(w)) {
+		ssize_t done = gs_proc_write_done(w, buf, count);
+
+		kfree(buf);
+		return done;
+	}
 
 	cursor = buf;
 	while (!err && (line = strsep(&cursor, "\n"))) {
 		if (strlen(line) > GS_LINE_MAX) {
 			err = -ENAMETOOLONG;
 		} else if (*strim(line)) {
-			err = gs_parse_line(file, strim(line), &ops, &adds);
+			err = gs_parse_line(file, w, strim(line), &ops, &adds);
 			nr_ops++;
 		}
 	}
@@ -232,7 +269,8 @@ static void gs_show_entry(struct gs_entry *e, void *data)
  */
 static int gs_proc_show(struct seq_file *m, void *v)
 {
-	struct file *file = m->private;
+	struct gs_proc_open *o = m->private;
+	struct file *file = o->file;
 	struct gs_show s = {
 		.m = m,
 		.ns = task_active_pid_ns(current),
@@ -246,25 +284,98 @@ static int gs_proc_show(struct seq_file *m, void *v)
 
 static int gs_proc_open(struct inode *inode, struct file *file)
 {
-	return single_open(file, gs_proc_show, file);
+	struct gs_proc_open *o = kzalloc(sizeof(*o), GFP_KERNEL);
+	int err;
+
+	if (!o)
+		return -ENOMEM;
+	o->file = file;
+	/* A writer may make itself a waiter. */
+	if (file->f_mode & FMODE_WRITE) {
+		o->waiter = gs_waiter_new();
+		if (!o->waiter) {
+			kfree(o);
+			return -ENOMEM;
+		}
+	}
+	err = single_open(file, gs_proc_show, o);
+	if (err) {
+		gs_waiter_put(o->waiter);
+		kfree(o);
+	}
+	return err;
+}
+
+static ssize_t gs_proc_read(struct file *file, char __user *buf, size_t count, loff_t *ppos)
+{
+	struct gs_waiter *w = gs_proc_waiter(file);
+
+	if (gs_waiter_is_bound(w))
+		return gs_waiter_read(w, buf, count, file->f_flags & O_NONBLOCK);
+	return seq_read(file, buf, count, ppos);
+}
+
+static __poll_t gs_proc_poll(struct file *file, poll_table *pt)
+{
+	struct gs_waiter *w = gs_proc_waiter(file);
+
+	if (gs_waiter_is_bound(w))
+		return gs_waiter_poll(w, file, pt);
+	return EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
+}
+
+/* A waiter's descriptor closed before its OOM: its registration goes. */
+static void gs_proc_unwait(struct gs_waiter *w)
+{
+	struct pid *pid = gs_waiter_registered(w);
+	struct gs_entry *e;
+
+	if (!pid)
+		return;
+	mutex_lock(&gs_write_mutex);
+	rcu_read_lock();
+	spin_lock(&gs_lock);
+	e = gs_lookup(pid);
+	if (e && (e->waiter != w || !gs_unlink(e)))
+		e = NULL;
+	spin_unlock(&gs_lock);
+	rcu_read_unlock();
+	mutex_unlock(&gs_write_mutex);
+	if (e)
+		gs_entry_put(e);
+	put_pid(pid);
+}
+
+static int gs_proc_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+	struct gs_proc_open *o = m->private;
+
+	if (gs_waiter_is_bound(o->waiter))
+		gs_proc_unwait(o->waiter);
+	gs_waiter_put(o->waiter);
+	kfree(o);
+	return single_release(inode, file);
 }
 
 #ifdef GS_HAVE_PROC_OPS
 static const struct proc_ops gs_proc_ops = {
 	.proc_open	= gs_proc_open,
-	.proc_read	= seq_read,
+	.proc_read	= gs_proc_read,
 	.proc_write	= gs_proc_write,
 	.proc_lseek	= seq_lseek,
-	.proc_release	= single_release,
+	.proc_poll	= gs_proc_poll,
+	.proc_release	= gs_proc_release,
 };
 #else
 static const struct file_operations gs_proc_ops = {
 	.owner		= THIS_MODULE,
 	.open		= gs_proc_open,
-	.read		= seq_read,
+	.read		= gs_proc_read,
 	.write		= gs_proc_write,
 	.llseek		= seq_lseek,
-	.release	= single_release,
+	.poll		= gs_proc_poll,
+	.release	= gs_proc_release,
 };
 #endif
 

@@ -33,6 +33,10 @@ static void gs_entry_free(struct rcu_head *rcu)
 
 	if (e->helper_task)
 		put_task_struct(e->helper_task);
+	if (e->waiter) {
+		gs_waiter_unbind(e->waiter);
+		gs_waiter_put(e->waiter);
+	}
 	put_pid(e->helper);
 	put_pid(e->pid);
 	if (e->cred)

@@ -18,6 +18,8 @@ export const TEST_PROGRAMS = [
   'forkexec_bench', 'stateful_workload', 'registry_bench', 'landlock_run', 'oom_watch', 'console_drain',
   'gs_handler_thread', 'gs_thread_sleeper', 'userns_run', 'seccomp_run', 'cgroup_bpf', 'fuse_stall', 'gs_save',
   'mempolicy_run',
+  'gs_wait',
+  'container_run',
 ];
 
 /** Build the static test programs (cached by their sources). */
