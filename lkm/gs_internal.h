@@ -7,14 +7,17 @@
  *   gs_main.c       load and unload                 -> every file below
  *   gs_hook.c       hearing of a victim (patch or ftrace) -> gs_oom.c
  *   gs_proc.c       /proc/graceful_shutdown         -> parse, registry,
- *                                                      principal, park, waiter
+ *                                                      principal, park,
+ *                                                      waiter, waiter_run
  *   gs_parse.c      the lines of a write            -> registry, principal,
  *                                                      confine, trust
  *   gs_oom.c        the OOM path: fire, wait, kill  -> registry, principal,
- *                                                      park, waiter, reserve,
- *                                                      helper, cgroup, log
- *   gs_waiter.c     handlers their registrant starts -> helper, confine,
- *                                                      cgroup, registry
+ *                                                      park, waiter, victim,
+ *                                                      reserve, helper, cgroup, log
+ *   gs_waiter_run.c a waiter's reads, wake and "done" -> waiter, victim,
+ *                                                      helper, confine, cgroup
+ *   gs_waiter.c     handlers their registrant starts -> registry
+ *   gs_victim.c     the victim, as a handler is told of it
  *   gs_park.c       helpers forked ahead of time    -> helper, registry,
  *                                                      principal, cgroup
  *   gs_helper.c     the helper's start, before exec -> trust, cred, confine,
@@ -341,6 +344,10 @@ bool gs_handler_reserves(void);
 
 /* ---- gs_oom.c: the OOM path ---- */
 
+void gs_victim_chosen(struct oom_control *oc);
+
+/* ---- gs_victim.c: the victim, as its handler is told of it ---- */
+
 /* The victim as the OOM killer chose it, for its handler. */
 struct gs_victim {
 	struct pid *pid;		/* its process */
@@ -354,23 +361,64 @@ struct gs_victim {
 	u64 chosen_ns;			/* CLOCK_MONOTONIC */
 };
 
-void gs_victim_chosen(struct oom_control *oc);
 const char *gs_constraint_name(int constraint);
+void gs_victim_take(struct gs_victim *v, struct gs_entry *e, struct oom_control *oc,
+		    unsigned int wait_ms);
+void gs_victim_put(struct gs_victim *v);
+void gs_victim_env(struct gs_entry *e, const struct gs_victim *v);
+size_t gs_victim_text(const struct gs_victim *v, char *buf, size_t size);
 
-/* ---- gs_waiter.c: handlers their registrant starts itself ---- */
+/* ---- gs_waiter.c, gs_waiter_run.c: handlers their registrant starts itself ---- */
+
+#define GS_WAITER_TEXT	1024
+
+enum gs_waiter_state {
+	GS_WAITER_IDLE,		/* no registration yet */
+	GS_WAITER_BOUND,	/* registered, waiting for an OOM */
+	GS_WAITER_FIRED,	/* its process was chosen; not read yet */
+	GS_WAITER_STARTING,	/* a reader takes the wake */
+	GS_WAITER_RUNNING,	/* the waiter runs its handler */
+	GS_WAITER_OVER,		/* the run ended */
+	GS_WAITER_GONE,		/* the registration ended without an OOM */
+};
+
+struct gs_waiter {
+	struct kref ref;
+	spinlock_t lock;		/* protects state, done, e, victim */
+	enum gs_waiter_state state;
+	bool done;			/* it wrote "done" */
+	struct pid *tgid;		/* the process that registered: only it reads */
+	kuid_t euid;			/* and only with its credentials */
+	struct pid *registered;		/* the process it is registered for */
+	struct gs_entry *e;		/* the registration being run, with a reference */
+	struct gs_victim victim;	/* the victim, with references */
+	struct mutex read_mutex;	/* the reading side */
+	struct delayed_work move;	/* into the handler cgroup, from a kworker */
+	struct gs_hcg *move_to;		/* that cgroup, for the kworker */
+	struct completion moved;
+	int move_err;
+	char text[GS_WAITER_TEXT];
+	size_t text_len;
+};
+
+extern wait_queue_head_t gs_waiter_wq;
+extern bool gs_waiters_closing;
+
+void gs_waiter_wake(void);
 
 struct gs_waiter *gs_waiter_new(void);
 struct gs_waiter *gs_waiter_get(struct gs_waiter *w);
 void gs_waiter_put(struct gs_waiter *w);
 int gs_waiter_bind(struct gs_waiter *w, struct pid *pid);
 void gs_waiter_unbind(struct gs_waiter *w);
-struct pid *gs_waiter_registered(struct gs_waiter *w);
+struct pid *gs_waiter_close(struct gs_waiter *w);
 bool gs_waiter_is_bound(struct gs_waiter *w);
 bool gs_waiter_fire(struct gs_waiter *w, struct gs_entry *e, const struct gs_victim *v);
 void gs_waiter_over(struct gs_waiter *w);
 bool gs_waiter_is_done(struct gs_waiter *w);
 int gs_waiter_done(struct gs_waiter *w);
-ssize_t gs_waiter_read(struct gs_waiter *w, char __user *buf, size_t count, bool nonblock);
+ssize_t gs_waiter_read(struct gs_waiter *w, char __user *buf, size_t count, loff_t *pos,
+		       bool nonblock);
 __poll_t gs_waiter_poll(struct gs_waiter *w, struct file *file, poll_table *pt);
 void gs_waiters_shutdown(void);
 

@@ -234,6 +234,9 @@ static ssize_t gs_proc_write(struct file *file, const char __user *ubuf,
 	gs_ops_free(&ops);
 	gs_principals_sweep(false);
 	kfree(buf);
+	/* A waiter reads the victim's description from its start. */
+	if (!err && gs_waiter_is_bound(w))
+		*ppos = 0;
 	if (!err && adds)
 		gs_park_again(0);	/* one parked helper per registration */
 	return err ? err : count;
@@ -311,8 +314,16 @@ static ssize_t gs_proc_read(struct file *file, char __user *buf, size_t count, l
 	struct gs_waiter *w = gs_proc_waiter(file);
 
 	if (gs_waiter_is_bound(w))
-		return gs_waiter_read(w, buf, count, file->f_flags & O_NONBLOCK);
+		return gs_waiter_read(w, buf, count, ppos, file->f_flags & O_NONBLOCK);
 	return seq_read(file, buf, count, ppos);
+}
+
+/* A waiter's descriptor seeks in the victim's description (a shell's read may). */
+static loff_t gs_proc_lseek(struct file *file, loff_t offset, int whence)
+{
+	if (gs_waiter_is_bound(gs_proc_waiter(file)))
+		return no_seek_end_llseek(file, offset, whence);
+	return seq_lseek(file, offset, whence);
 }
 
 static __poll_t gs_proc_poll(struct file *file, poll_table *pt)
@@ -327,7 +338,7 @@ static __poll_t gs_proc_poll(struct file *file, poll_table *pt)
 /* A waiter's descriptor closed before its OOM: its registration goes. */
 static void gs_proc_unwait(struct gs_waiter *w)
 {
-	struct pid *pid = gs_waiter_registered(w);
+	struct pid *pid = gs_waiter_close(w);
 	struct gs_entry *e;
 
 	if (!pid)
@@ -363,7 +374,7 @@ static const struct proc_ops gs_proc_ops = {
 	.proc_open	= gs_proc_open,
 	.proc_read	= gs_proc_read,
 	.proc_write	= gs_proc_write,
-	.proc_lseek	= seq_lseek,
+	.proc_lseek	= gs_proc_lseek,
 	.proc_poll	= gs_proc_poll,
 	.proc_release	= gs_proc_release,
 };
@@ -373,7 +384,7 @@ static const struct file_operations gs_proc_ops = {
 	.open		= gs_proc_open,
 	.read		= gs_proc_read,
 	.write		= gs_proc_write,
-	.llseek		= seq_lseek,
+	.llseek		= gs_proc_lseek,
 	.poll		= gs_proc_poll,
 	.release	= gs_proc_release,
 };

@@ -5,7 +5,7 @@
  */
 import { check, equal, type Check } from './checks.js';
 import { fact, moduleEvents, type GuestReport } from './guest-protocol.js';
-import { answerOk, eventFor, killOf, type Scenario } from './scenario.js';
+import { answerOk, eventFor, handlerBeforeKill, killOf, type Scenario } from './scenario.js';
 
 /** A run of a waiter for the victim in fact @victimKey: started, ended with status 0, before the kill. */
 function waiterRun(r: GuestReport, victimKey: string, uid: string): Check[] {
@@ -74,6 +74,9 @@ const container: Scenario = {
       check('a user\'s waiter on the host registers its process', answerOk(fact(r, 'c_waiter')), fact(r, 'c_waiter')),
       check('and is listed', /@wait\|$/.test(fact(r, 'c_listing') ?? ''), fact(r, 'c_listing')),
       equal('its registration ends with its descriptor', fact(r, 'c_listing_closed'), ''),
+
+      equal('the README\'s shell waiter registers', fact(r, 'd_ready'), 'registered'),
+      ...handlerBeforeKill(r, { victimKey: 'victim_d', recKey: 'd_rec', uid: '1000' }),
     ];
   },
 };

@@ -136,3 +136,24 @@ kill "$c_waiter"
 wait "$c_waiter" 2> /dev/null
 say_listing c_listing_closed
 kill "$SLEEPER"
+
+# D: the README's shell waiter, as a user on the host, for a memcg OOM.
+write_handler /tmp/h/readme_waiter <<'EOF'
+#!/bin/sh
+APP=$1
+exec 3<> /proc/graceful_shutdown
+echo "$APP @wait" >&3 || exit 1
+echo registered > /tmp/rec/d_ready
+while IFS= read -r line <&3; do
+	export "$line"
+done
+[ -n "${GS_PID:-}" ] && exec /gs/gs_handler_record /tmp/rec
+EOF
+make_cgroup work 32M
+start_victim /sys/fs/cgroup/work /gs/run_as 1000 1000
+say victim_d "$VICTIM"
+/gs/run_as 1000 1000 /tmp/h/readme_waiter "$VICTIM" &
+wait_file /tmp/rec/d_ready 500
+say d_ready "$(cat /tmp/rec/d_ready 2> /dev/null)"
+trigger_victim
+say_file d_rec "/tmp/rec/$VICTIM.rec"
