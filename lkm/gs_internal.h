@@ -387,7 +387,7 @@ struct gs_waiter {
 	spinlock_t lock;		/* protects state, done, e, victim */
 	enum gs_waiter_state state;
 	bool done;			/* it wrote "done" */
-	struct pid *tgid;		/* the process that registered: only it reads */
+	struct pid *tgid;		/* the first reader's process: only it reads */
 	kuid_t euid;			/* and only with its credentials */
 	struct pid *registered;		/* the process it is registered for */
 	struct gs_entry *e;		/* the registration being run, with a reference */

@@ -139,8 +139,9 @@ void gs_waiter_wake(void)
  * @w: the writer's waiter
  * @pid: the registered process
  *
- * A descriptor waits for one registration: the first it makes. The writer
- * is the waiter: only its process may read, and only with its credentials.
+ * A descriptor waits for one registration: the first it makes. The waiter
+ * is the first process to read it with the writer's credentials (the
+ * writer, or a child it handed the descriptor to); no other may after it.
  *
  * Context: process context.
  * Return: 0, or -EBUSY if @w was bound before.
@@ -154,7 +155,6 @@ int gs_waiter_bind(struct gs_waiter *w, struct pid *pid)
 	if (w->state == GS_WAITER_IDLE && !READ_ONCE(gs_waiters_closing)) {
 		w->state = GS_WAITER_BOUND;
 		w->registered = get_pid(pid);
-		w->tgid = get_pid(task_tgid(current));
 		w->euid = current_euid();
 		err = 0;
 	}

@@ -24,10 +24,25 @@
 
 #include "gs_internal.h"
 
-/* Whether @current is the waiter's process, with its credentials. */
+/*
+ * Whether @current is the waiter: the first process to read the descriptor
+ * (the one that registered, or a child it handed the descriptor to) with
+ * the credentials it was registered with, and no other process after it.
+ */
 static int gs_waiter_is_current(struct gs_waiter *w)
 {
-	return task_tgid(current) == w->tgid && uid_eq(current_euid(), w->euid) ? 0 : -EPERM;
+	unsigned long flags;
+	int err = 0;
+
+	if (!uid_eq(current_euid(), w->euid))
+		return -EPERM;
+	spin_lock_irqsave(&w->lock, flags);
+	if (!w->tgid)
+		w->tgid = get_pid(task_tgid(current));
+	else if (w->tgid != task_tgid(current))
+		err = -EPERM;
+	spin_unlock_irqrestore(&w->lock, flags);
+	return err;
 }
 
 /**

@@ -2,7 +2,7 @@ import test from 'ava';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dkmsSources, repoRoot } from '../src/adapters/paths.js';
-import { MODULE_NAME } from '../src/lib/module.js';
+import { MODULE_NAME, WAIT_HANDLER } from '../src/lib/module.js';
 import { MODULE_SOURCE_PATTERN } from '../src/lib/install-plans.js';
 import { PROC_FILE } from '../src/lib/registry.js';
 
@@ -37,4 +37,5 @@ test('the CLI names the module and its proc file as the module\'s uapi header do
   const header = await readFile(join(lkm, 'graceful_shutdown.h'), 'utf8');
   t.is(defineOf(header, 'GS_MODULE_NAME'), MODULE_NAME);
   t.is(defineOf(header, 'GS_PROC_PATH'), PROC_FILE);
+  t.is(defineOf(header, 'GS_WAIT_HANDLER'), WAIT_HANDLER);
 });

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { exitStatus, forwardedSignals, launchPlan, splitInvocation, WRAPPER_SCRIPT } from '../src/lib/run-with-gs.js';
+import { exitStatus, forwardedSignals, launchPlan, splitInvocation, waiterArgv, WRAPPER_SCRIPT } from '../src/lib/run-with-gs.js';
+import { waiterLine } from '../src/lib/registry.js';
 import { GsError } from '../src/lib/errors.js';
 
 const wrapper = (cgroup: string, ...program: string[]) => ['sh', '-c', WRAPPER_SCRIPT, 'gs-kit-run', cgroup, ...program];
@@ -54,4 +55,41 @@ test('signals from a terminal reach the program directly; others are passed on',
   t.false(forwardedSignals(true).includes('SIGINT'));
   t.true(forwardedSignals(false).includes('SIGINT'));
   t.true(forwardedSignals(true).includes('SIGTERM'));
+});
+
+// The waiter, run by a real sh with a file of the module's NAME=value lines on fd 3.
+async function runWaiter(t: import('ava').ExecutionContext, description: string, handler: string[]): Promise<{ status: number | null; stdout: string }> {
+  const { mkdtemp, writeFile, rm, open } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { spawnSync } = await import('node:child_process');
+  const dir = await mkdtemp(join(tmpdir(), 'gs-waiter-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'description'), description);
+  const fd = await open(join(dir, 'description'), 'r');
+  try {
+    const argv = waiterArgv(handler[0]!, handler.slice(1));
+    const out = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit', fd.fd], encoding: 'utf8' });
+    return { status: out.status, stdout: out.stdout };
+  } finally {
+    await fd.close();
+  }
+}
+
+test('the waiter takes the victim\'s description as its environment and execs the handler with its arguments', async (t) => {
+  const out = await runWaiter(t, 'GS_PID=42\nGS_COMM=my worker\nGS_CONSTRAINT=memcg\n',
+    ['/bin/sh', '-c', 'echo "$GS_PID|$GS_COMM|$GS_CONSTRAINT|$1"', 'save', 'arg1']);
+  t.is(out.status, 0);
+  t.is(out.stdout, '42|my worker|memcg|arg1\n');
+});
+
+test('the waiter whose registration ended (end of file at once) runs nothing and exits 0', async (t) => {
+  const out = await runWaiter(t, '', ['/bin/sh', '-c', 'echo ran']);
+  t.is(out.status, 0);
+  t.is(out.stdout, '');
+});
+
+test('a waiter line names the process, and "+" for what it starts', (t) => {
+  t.is(waiterLine(42, true), '+42 @wait');
+  t.is(waiterLine(7, false), '7 @wait');
 });

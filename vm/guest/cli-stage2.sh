@@ -42,4 +42,15 @@ say cgroups_left "$(ls /sys/fs/cgroup/gs-workload | grep -c '^run-')"
 gs run-with-gs "$progs/gs_handler_record" /tmp/rec -- /bin/sh -c 'exit 7' 2>/dev/null
 say rwg_exit7 "$?"
 
+# In another network namespace (as in a container) the kernel cannot start
+# the handler (EXDEV): run-with-gs runs it from a waiter of its own.
+unshare -n node "$repo/dist/cli/src/bin.js" run-with-gs --memory-max 32M "$progs/gs_handler_record" /tmp/rec \
+	-- "$progs/oom_condition_creator" > /tmp/rwgw.out 2> /tmp/rwgw.err
+say rwgw_status "$?"
+VICTIM=$(head -n 1 /tmp/rwgw.out)
+say victim_waiter "$VICTIM"
+say_file rec_waiter "/tmp/rec/$VICTIM.rec"
+say rwgw_stderr "$(tr '\n' '|' < /tmp/rwgw.err)"
+say waiters_left "$(count_cmdline gs-kit-wait)"
+
 end_boot /tmp/busybox "$progs/console_drain"

@@ -110,3 +110,23 @@ export function spawnHeld(argv: readonly string[], status: (code: number | null,
     kill: (signal) => { child.kill(signal); },
   };
 }
+
+/** A waiter started by spawnWaiter(). */
+export interface WaiterChild {
+  /** Its exit status as a shell reports it. */
+  exited: Promise<number>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/**
+ * Start @argv with no stdin, this process's stdout and stderr, and the
+ * descriptor @fd as its fd 3 (a waiter's registry descriptor).
+ */
+export function spawnWaiter(argv: readonly string[], fd: number, status: (code: number | null, signal: NodeJS.Signals | null) => number): WaiterChild {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit', fd] });
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(status(code, signal)));
+  });
+  return { exited, kill: (signal) => { child.kill(signal); } };
+}

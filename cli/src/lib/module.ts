@@ -19,5 +19,8 @@ export const MODULE_SYSFS = `/sys/module/${MODULE_NAME}`;
 /** The running module's parameters, one file each. */
 export const MODULE_PARAMS = `${MODULE_SYSFS}/parameters`;
 
+/** The handler word of a waiter's registration ("<pid> @wait"): the writer runs its handler itself. */
+export const WAIT_HANDLER = '@wait';
+
 /** What every kernel log line of the module starts with (its pr_fmt). */
 export const LOG_PREFIX = 'graceful_shutdown: ';

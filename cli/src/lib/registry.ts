@@ -1,5 +1,5 @@
 import { GsError } from './errors.js';
-import { MODULE_NAME, PROC_FILE } from './module.js';
+import { MODULE_NAME, PROC_FILE, WAIT_HANDLER } from './module.js';
 
 export { PROC_FILE };
 
@@ -41,6 +41,11 @@ export function registrationLine(r: Registration): string {
   }
   const owner = r.registrant === undefined ? '' : `${r.registrant}:`;
   return [`${owner}${r.tree ? '+' : ''}${r.pid}`, r.handler, ...r.args].join(' ');
+}
+
+/** A waiter's registration of @pid (and, with @tree, what it starts): its writer runs the handler. */
+export function waiterLine(pid: number, tree: boolean): string {
+  return `${tree ? '+' : ''}${pid} ${WAIT_HANDLER}`;
 }
 
 export function removalLine(pid: number): string {

@@ -29,6 +29,25 @@ export function wrapperArgv(cgroupDir: string | undefined, program: string, args
   return ['sh', '-c', WRAPPER_SCRIPT, 'gs-kit-run', cgroupDir ?? '', program, ...args];
 }
 
+/**
+ * The waiter run-with-gs starts where the kernel cannot start the handler
+ * (a container): it reads the registry descriptor it is given on fd 3,
+ * which blocks until the program is the OOM killer's victim, takes the
+ * victim's description ("NAME=value" lines) as its environment and execs
+ * the handler with fd 3 still open, so that the handler's exit ends the
+ * run. If the registration ends first (the program exited), it exits 0.
+ * Runs as: sh -c WAITER gs-kit-wait HANDLER ARGS...
+ */
+export const WAITER_SCRIPT = [
+  'while IFS= read -r line <&3; do export "$line" || exit 125; done',
+  '[ -n "${GS_PID:-}" ] || exit 0',
+  'exec "$@"',
+].join('\n');
+
+export function waiterArgv(handler: string, args: string[]): string[] {
+  return ['sh', '-c', WAITER_SCRIPT, 'gs-kit-wait', handler, ...args];
+}
+
 /** Where run-with-gs runs a program, as the host decides it. */
 export interface LaunchContext {
   /** systemd manages the host's cgroups (/run/systemd/system exists). */

@@ -295,6 +295,12 @@ export const CLI_SCENARIO: Scenario = {
       equal('the handler saw a memcg OOM', rec?.GS_CONSTRAINT, 'memcg'),
       equal('run-with-gs removes its cgroup afterwards', fact(r, 'cgroups_left'), '0'),
       equal('run-with-gs passes an exit status through', fact(r, 'rwg_exit7'), '7'),
+      check('in another network namespace run-with-gs says it runs the handler from a waiter',
+        /a waiter of this run will run it/.test(fact(r, 'rwgw_stderr') ?? ''), fact(r, 'rwgw_stderr')),
+      check('the module woke that waiter', eventFor(moduleEvents(r.dmesg), 'start', fact(r, 'victim_waiter'))?.fields.spawn === 'waiter',
+        JSON.stringify(eventFor(moduleEvents(r.dmesg), 'start', fact(r, 'victim_waiter')))),
+      ...handlerBeforeKill(r, { victimKey: 'victim_waiter', recKey: 'rec_waiter', victimStatus: fact(r, 'rwgw_status') }),
+      equal('no waiter is left', fact(r, 'waiters_left'), '0'),
     ];
   },
 };
