@@ -269,14 +269,15 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 	parked = !e->waiter && gs_park_claim(e);
 
 	/*
-	 * A global OOM has no memory for the handler: lend the reserve. A
-	 * parked helper or a waiter has the OOM reserves from its first step;
-	 * a fork is the usermode-helper worker's, which has not, so then give
-	 * it all back at once, within reach of every allocation.
+	 * A global OOM has no memory for the handler: lend the reserve. Only
+	 * a parked helper has the OOM reserves from its first step; a fork is
+	 * the usermode-helper worker's, and a waiter's move is a kworker's,
+	 * which have not, so then give it all back at once, within reach of
+	 * every allocation.
 	 */
 	if (e->global) {
 		gs_drop_watermark_boost();
-		e->metered = gs_handler_reserves() && (parked || e->waiter);
+		e->metered = gs_handler_reserves() && parked;
 		released = e->metered ? gs_reserve_meter() : gs_reserve_release();
 	}
 	f.victim = e->victim_nr;

@@ -89,12 +89,15 @@ static void gs_waiter_move_work(struct work_struct *work)
 /*
  * Start the run as a helper does (gs_helper_start()): take the handler's
  * place in @e, then move into the handler cgroup unless that would shed
- * cgroup BPF rules. Runs in the waiter, which the OOM path waits for.
+ * cgroup BPF rules. Only a waiter that moves has the victim's reserves in
+ * a global OOM (from before its move, which allocates): what it starts
+ * stays in that cgroup, where the end of its run takes them back from
+ * every process. Runs in the waiter, which the OOM path waits for.
  */
 static int gs_waiter_start(struct gs_waiter *w, struct gs_entry *e)
 {
-	bool move;
-	int err;
+	bool move = !gs_cgroup_bpf_rules(current), moved = false;
+	int err = 0;
 
 	spin_lock(&e->helper_lock);
 	if (e->abandoned) {
@@ -104,28 +107,31 @@ static int gs_waiter_start(struct gs_waiter *w, struct gs_entry *e)
 	e->helper = get_pid(w->tgid);
 	e->helper_task = get_task_struct(current->group_leader);
 #ifdef GS_HAVE_OOM_RESERVES
-	if (e->global)
+	if (e->global && move)
 		oom_set_reserves(current, true);
 #endif
 	spin_unlock(&e->helper_lock);
 
-	move = !gs_cgroup_bpf_rules(current);
 	if (move) {
 		INIT_DELAYED_WORK(&w->move, gs_waiter_move_work);
 		w->move_to = gs_hcg_get(e->hcg);
 		gs_waiter_get(w);
 		gs_helper_queue_delayed(&w->move, 0);
 		/* Killable: the OOM path kills this process when its time is up. */
-		err = wait_for_completion_killable(&w->moved);
-		if (err)
-			return -EINTR;
-		if (!w->move_err && gs_hcg_holds_current(e->hcg)) {
-			spin_lock(&e->helper_lock);
-			e->cgrp = e->hcg->run;
-			spin_unlock(&e->helper_lock);
-		}
+		err = wait_for_completion_killable(&w->moved) ? -EINTR : 0;
+		moved = !err && !w->move_err && gs_hcg_holds_current(e->hcg);
 	}
-	return 0;
+	spin_lock(&e->helper_lock);
+	if (moved && !e->abandoned)
+		e->cgrp = e->hcg->run;
+#ifdef GS_HAVE_OOM_RESERVES
+	if (!moved)
+		oom_set_reserves(current, false);
+#endif
+	if (!err && e->abandoned)
+		err = -ECANCELED;
+	spin_unlock(&e->helper_lock);
+	return err;
 }
 
 /* Whether a reader of @w has something to do. */

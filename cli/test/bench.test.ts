@@ -62,6 +62,8 @@ const LATENCY_CONSOLE = [
   '@gs k_gs 1 [    5.020000] graceful_shutdown: event=exit victim=91 handler=/gs/gs_handler_record helper=96 status=0 duration_ms=20',
   '@gs k_gs 1 [    5.024000] Memory cgroup out of memory: Killed process 91 (oom_condition_c) total-vm:17432kB',
   '@gs lat_gs 1 91 2004000000 2000000000',
+  '@gs lat_waiter 0 95 3000500000 3000000000',
+  '@gs lat_waiter 1 99 4000700000 4000000000',
   '@gs fe 0 1000000',
   '@gs fe 1 2000000',
   '@gs alive yes',
@@ -85,6 +87,8 @@ test('handler start latency against fork+exec, in µs, with their ratio', (t) =>
   t.is(l.forkExecUs.median, 1500);
   t.is(l.ratioMedian, 2);
   t.is(l.ratioP95, 2);
+  t.is(l.waiterStartUs!.median, 600);
+  t.is(l.waiterRatioMedian, 0.4);
   t.true(l.clocksource!.startsWith('tsc'));
 });
 

@@ -75,10 +75,13 @@ export function trialLogs(report: GuestReport, mode: 'gs' | 'stock'): TrialLog[]
   return [...byTrial.values()].sort((a, b) => a.trial - b.trial);
 }
 
-/** Handler start latencies (ns): record started_ns - GS_CHOSEN_NS. */
-export function handlerLatencies(report: GuestReport): number[] {
+/**
+ * Handler start latencies (ns): record started_ns - GS_CHOSEN_NS, for a
+ * handler the kernel starts ("gs") or one a waiter execs ("waiter").
+ */
+export function handlerLatencies(report: GuestReport, mode: 'gs' | 'waiter' = 'gs'): number[] {
   const out: number[] = [];
-  for (const v of facts(report, 'lat_gs')) {
+  for (const v of facts(report, mode === 'gs' ? 'lat_gs' : 'lat_waiter')) {
     const [, , started, chosen] = v.split(' ');
     const s = Number(started);
     const c = Number(chosen);
@@ -99,6 +102,9 @@ export interface LatencyResult {
   /** handler median / fork+exec median, and the same for p95. */
   ratioMedian: number | null;
   ratioP95: number | null;
+  /** A waiter's handler: woken, moved into the handler cgroup, exec (absent from older runs). */
+  waiterStartUs?: Summary;
+  waiterRatioMedian?: number | null;
   clocksource: string | null;
 }
 
@@ -106,6 +112,7 @@ const toUs = (ns: number[]) => ns.map((v) => v / 1000);
 
 export function latencyResult(report: GuestReport): LatencyResult {
   const handler = summarize(toUs(handlerLatencies(report)));
+  const waiter = summarize(toUs(handlerLatencies(report, 'waiter')));
   const fe = summarize(toUs(forkExecLatencies(report)));
   return {
     trials: Number(fact(report, 'trials') ?? NaN),
@@ -113,6 +120,8 @@ export function latencyResult(report: GuestReport): LatencyResult {
     forkExecUs: fe,
     ratioMedian: ratio(handler.median, fe.median),
     ratioP95: ratio(handler.p95, fe.p95),
+    waiterStartUs: waiter,
+    waiterRatioMedian: ratio(waiter.median, fe.median),
     clocksource: fact(report, 'clocksource') ?? null,
   };
 }

@@ -60,8 +60,10 @@ export function renderResults(r: BenchResults): string {
     out.push(textTable([
       ['', 'n', 'median µs', 'p95 µs'],
       ['gs-kit handler (GS_CHOSEN_NS → started_ns)', String(l.handlerStartUs.n), fmt(l.handlerStartUs.median), fmt(l.handlerStartUs.p95)],
+      ...(l.waiterStartUs ? [['a waiter\'s handler (woken, moved, exec)', String(l.waiterStartUs.n), fmt(l.waiterStartUs.median), fmt(l.waiterStartUs.p95)]] : []),
       ['plain fork+exec, same binary', String(l.forkExecUs.n), fmt(l.forkExecUs.median), fmt(l.forkExecUs.p95)],
       ['ratio gs-kit / fork+exec', '', fmtRatio(l.ratioMedian), fmtRatio(l.ratioP95)],
+      ...(l.waiterStartUs ? [['ratio waiter / fork+exec', '', fmtRatio(l.waiterRatioMedian ?? null), '']] : []),
     ]));
   }
   if (r.killDelay) {

@@ -72,6 +72,8 @@ export const BENCH_LATENCY: Scenario = {
       errorsOf(r),
       check(`${TRIAL_LIMIT_NOTE}: a handler record per gs trial`, handlerLatencies(r).length === trials,
         `${handlerLatencies(r).length} of ${trials}`),
+      check(`${TRIAL_LIMIT_NOTE}: a waiter's handler record per waiter trial`, handlerLatencies(r, 'waiter').length === trials,
+        `${handlerLatencies(r, 'waiter').length} of ${trials}`),
       check(`${TRIAL_LIMIT_NOTE}: a fork+exec sample per trial`, forkExecLatencies(r).length === trials,
         `${forkExecLatencies(r).length} of ${trials}`),
       check('no BUG, WARNING or Oops during the trials', splats.length === 0, splats.join('\n')),

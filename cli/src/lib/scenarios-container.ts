@@ -5,7 +5,7 @@
  */
 import { check, equal, type Check } from './checks.js';
 import { fact, moduleEvents, type GuestReport } from './guest-protocol.js';
-import { answerOk, eventFor, handlerBeforeKill, killOf, type Scenario } from './scenario.js';
+import { answerOk, eventFor, handlerBeforeKill, killOf, recordOf, type Scenario } from './scenario.js';
 
 /** A run of a waiter for the victim in fact @victimKey: started, ended with status 0, before the kill. */
 function waiterRun(r: GuestReport, victimKey: string, uid: string): Check[] {
@@ -77,8 +77,25 @@ const container: Scenario = {
 
       equal('the README\'s shell waiter registers', fact(r, 'd_ready'), 'registered'),
       ...handlerBeforeKill(r, { victimKey: 'victim_d', recKey: 'd_rec', uid: '1000' }),
+
+      check('a waiter blocks in its read', answerOk(fact(r, 'e_waiter')), fact(r, 'e_waiter')),
+      equal('rmmod meanwhile completes', fact(r, 'e_rmmod'), '0'),
+      equal('and ends the waiter\'s read: it exits 0, having run nothing', fact(r, 'e_waiter_status'), '0'),
     ];
   },
 };
 
-export const CONTAINER_SCENARIOS: readonly Scenario[] = [container];
+const waiterGlobal: Scenario = {
+  name: 'waiter_global',
+  title: 'a user\'s waiter in a global OOM runs its handler to its end before the kill',
+  memoryMb: 256,
+  checks: (r) => [
+    check('a user\'s waiter registers its process', answerOk(fact(r, 'waiter')), fact(r, 'waiter')),
+    ...waiterRun(r, 'victim', '1000'),
+    ...handlerBeforeKill(r, { uid: '1000' }),
+    equal('the handler saw the global constraint', recordOf(r)?.GS_CONSTRAINT, 'global'),
+    equal('no waiter is left', fact(r, 'waiters_left'), '0'),
+  ],
+};
+
+export const CONTAINER_SCENARIOS: readonly Scenario[] = [container, waiterGlobal];

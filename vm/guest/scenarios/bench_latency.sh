@@ -4,7 +4,9 @@
 # gs.trials=N on the kernel command line (default 50). For each trial:
 #   @gs lat_<mode> <trial> <victim> <started_ns> <chosen_ns>
 #   @gs k_<mode> <trial> <kernel log line>   (OOM report, module, kill)
-# with mode "stock" (no module) or "gs", and "@gs fe <trial> <ns>".
+# with mode "stock" (no module), "gs" (a handler path the kernel starts) or
+# "waiter" (gs_wait in the victim's cgroup, blocked reading the proc file,
+# execs the same handler), and "@gs fe <trial> <ns>".
 trials=$(cmdline_value gs.trials)
 [ -n "$trials" ] || trials=50
 say trials "$trials"
@@ -22,6 +24,14 @@ bench_trial() {
 	if [ "$1" = gs ]; then
 		r=$(proc_write $GS_PROC "$VICTIM /gs/gs_handler_record /tmp/rec")
 		case "$r" in ok*) ;; *) say error "trial $2: register: $r" ;; esac
+	elif [ "$1" = waiter ]; then
+		rm -f /tmp/waiter.out
+		# In the victim's cgroup, as a container's waiter is: it is moved out at the wake.
+		sh -c 'echo $$ > /sys/fs/cgroup/bench/cgroup.procs && exec "$@"' sh \
+			/gs/gs_wait "$VICTIM" /gs/gs_handler_record /tmp/rec > /tmp/waiter.out &
+		wait_file /tmp/waiter.out
+		r=$(cat /tmp/waiter.out)
+		case "$r" in ok*) ;; *) say error "trial $2: waiter: $r" ;; esac
 	fi
 	dmesg -c > /dev/null
 	kill -USR1 "$VICTIM"
@@ -44,6 +54,8 @@ while [ $i -lt "$trials" ]; do bench_trial stock $i; i=$((i + 1)); done
 load_module timeout_ms=5000
 i=0
 while [ $i -lt "$trials" ]; do bench_trial gs $i; i=$((i + 1)); done
+i=0
+while [ $i -lt "$trials" ]; do bench_trial waiter $i; i=$((i + 1)); done
 
 mkdir -p /tmp/fe
 /gs/forkexec_bench /gs/gs_handler_record /tmp/fe "$trials" > /tmp/fe.out 2> /tmp/fe.err

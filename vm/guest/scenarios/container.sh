@@ -157,3 +157,16 @@ wait_file /tmp/rec/d_ready 500
 say d_ready "$(cat /tmp/rec/d_ready 2> /dev/null)"
 trigger_victim
 say_file d_rec "/tmp/rec/$VICTIM.rec"
+
+# E: rmmod while a waiter blocks in its read: the read ends (the waiter
+# exits 0, having run nothing) and the unload completes.
+user_sleeper 1000
+/gs/run_as 1000 1000 /gs/gs_wait "$SLEEPER" /bin/true > /tmp/e_wait.out &
+e_waiter=$!
+wait_file /tmp/e_wait.out
+say e_waiter "$(cat /tmp/e_wait.out)"
+rmmod proc_create_module
+say e_rmmod "$?"
+wait "$e_waiter"
+say e_waiter_status "$?"
+kill "$SLEEPER"
