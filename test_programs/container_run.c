@@ -26,17 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
+#include "id_maps.h"
 
 static int wait_status(pid_t pid)
 {
@@ -165,14 +155,7 @@ int main(int argc, char **argv)
 		if (read(made[0], &c, 1) != 1)
 			return 125;
 		snprintf(map, sizeof(map), "0 %u 1\n", uid);
-		snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
-		if (write_file(path, map))
-			return 125;
-		snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
-		if (write_file(path, "deny"))
-			return 125;
-		snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
-		if (write_file(path, map))
+		if (write_id_maps(pid, map, 1))
 			return 125;
 		if (write(mapped[1], "x", 1) != 1)
 			return 125;

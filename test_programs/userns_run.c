@@ -19,22 +19,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
+#include "id_maps.h"
 
 int main(int argc, char **argv)
 {
 	int made[2], mapped[2], status;
-	char path[64], map[64], c;
+	char map[64], c;
 	uid_t owner, inner;
 	unsigned long base;
 	pid_t pid;
@@ -74,11 +64,7 @@ int main(int argc, char **argv)
 	if (read(made[0], &c, 1) != 1)
 		return 125;
 	snprintf(map, sizeof(map), "0 %lu 65536\n", base);
-	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
-	if (write_file(path, map))
-		return 125;
-	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
-	if (write_file(path, map))
+	if (write_id_maps(pid, map, 0))
 		return 125;
 	if (write(mapped[1], "x", 1) != 1)
 		return 125;

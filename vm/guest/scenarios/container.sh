@@ -79,6 +79,13 @@ run_container() {
 	done
 }
 
+# oom_container DIR: let the container's application run out of memory,
+# and wait for the container to end.
+oom_container() {
+	touch "$1/tmp/go"
+	wait_file "$1/tmp/app.status" 1500 && wait "$rc_job"
+}
+
 make_cgroup ctr 48M
 
 # A: a rootless container (Podman's way): its root is uid 1000 outside.
@@ -89,8 +96,7 @@ say a_net "$(field /tmp/ctr_a/tmp/ready net)"
 say a_by_path "$(cat /tmp/ctr_a/tmp/by_path)"
 say a_waiter "$(cat /tmp/ctr_a/tmp/wait.out)"
 say_listing a_listing
-touch /tmp/ctr_a/tmp/go
-wait_file /tmp/ctr_a/tmp/app.status 1500 && wait "$rc_job"
+oom_container /tmp/ctr_a
 say a_app_status "$(cat /tmp/ctr_a/tmp/app.status 2> /dev/null)"
 say a_uid "$(field /tmp/ctr_a/tmp/saved uid)"
 say a_pid "$(field /tmp/ctr_a/tmp/saved pid)"
@@ -114,8 +120,7 @@ say victim_b "$rc_victim"
 say b_waiter "$(cat /tmp/ctr_b/tmp/wait.out)"
 say b_by_path "$(cat /tmp/ctr_b/tmp/by_path)"
 say_listing b_listing
-touch /tmp/ctr_b/tmp/go
-wait_file /tmp/ctr_b/tmp/app.status 1500 && wait "$rc_job"
+oom_container /tmp/ctr_b
 say b_app_status "$(cat /tmp/ctr_b/tmp/app.status 2> /dev/null)"
 say b_uid "$(field /tmp/ctr_b/tmp/saved uid)"
 say b_alive "$(field /tmp/ctr_b/tmp/saved alive)"
