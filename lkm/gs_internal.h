@@ -13,20 +13,24 @@
  *                                                      confine, trust
  *   gs_oom.c        the OOM path: fire, wait, kill  -> registry, principal,
  *                                                      park, waiter, victim,
- *                                                      reserve, helper, cgroup, log
+ *                                                      reserve, helper, cgroup,
+ *                                                      leftover, log
  *   gs_waiter_run.c a waiter's reads, wake and "done" -> waiter, victim,
- *                                                      helper, confine, cgroup
- *   gs_waiter.c     handlers their registrant starts -> registry
- *   gs_victim.c     the victim, as a handler is told of it
+ *                                                      helper, confine, cgroup,
+ *                                                      registry
  *   gs_park.c       helpers forked ahead of time    -> helper, registry,
  *                                                      principal, cgroup
  *   gs_helper.c     the helper's start, before exec -> trust, cred, confine,
  *                                                      cgroup, registry
- *   gs_registry.c   registrations                   -> principal, cgroup, log
+ *   gs_registry.c   registrations                   -> principal, cgroup,
+ *                                                      waiter, log
  *   gs_principal.c  who answers for a registration: its share of the table
  *                   and of the time handlers may hold the OOM killer
  *                                                   -> cgroup
- *   gs_cgroup.c     handler cgroups, one per principal -> log
+ *   gs_leftover.c   what a run left charged          -> cgroup, log
+ *   gs_cgroup.c     handler cgroups, one per principal
+ *   gs_waiter.c     handlers their registrant starts: their state
+ *   gs_victim.c     the victim, as a handler is told of it
  *   gs_confine.c    the registrant's confinement, carried or refused
  *   gs_trust.c      which handler files may run
  *   gs_cred.c       the registrant's identity for the helper
@@ -170,6 +174,12 @@ void gs_hcg_put(struct gs_hcg *h);
 int gs_hcg_join(struct gs_hcg *h);
 bool gs_hcg_holds_current(const struct gs_hcg *h);
 int gs_hcg_move(struct gs_hcg *h, struct pid *tgid);
+int gs_cg_read_u64(const char *dir, const char *file, u64 *val);
+
+/* ---- gs_leftover.c: what a run left charged ---- */
+
+int gs_leftover_init(void);
+void gs_leftover_exit(void);
 void gs_hcg_leftover_later(struct gs_hcg *h, pid_t victim, uid_t uid);
 
 /* ---- gs_principal.c: who answers for registrations, and their shares ---- */
@@ -390,7 +400,7 @@ struct gs_waiter {
 	struct pid *tgid;		/* the first reader's process: only it reads */
 	kuid_t euid;			/* and only with its credentials */
 	struct pid *registered;		/* the process it is registered for */
-	struct gs_entry *e;		/* the registration being run, with a reference */
+	struct gs_entry *e;		/* the registration being run, until gs_waiter_over() */
 	struct gs_victim victim;	/* the victim, with references */
 	struct mutex read_mutex;	/* the reading side */
 	struct delayed_work move;	/* into the handler cgroup, from a kworker */

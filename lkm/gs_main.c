@@ -34,9 +34,12 @@ static int __init gs_init(void)
 	err = gs_cgroup_init();
 	if (err)
 		return err;
-	err = gs_helper_wq_init();
+	err = gs_leftover_init();
 	if (err)
 		goto err_cgroup;
+	err = gs_helper_wq_init();
+	if (err)
+		goto err_leftover;
 	if (!gs_reserve_fill(GFP_KERNEL | __GFP_NOWARN)) {
 		err = -ENOMEM;
 		goto err_reserve;
@@ -67,6 +70,8 @@ err_proc:
 err_reserve:
 	gs_reserve_release();
 	gs_helper_wq_exit();
+err_leftover:
+	gs_leftover_exit();
 err_cgroup:
 	gs_cgroup_exit();
 	return err;
@@ -89,6 +94,7 @@ static void __exit gs_exit(void)
 	rcu_barrier();
 	gs_principals_sweep(true);
 	/* Leftover checks still pending hold handler cgroups. */
+	gs_leftover_exit();
 	gs_cgroup_exit();
 	pr_info("unloaded\n");
 }

@@ -221,7 +221,7 @@ bool gs_waiter_is_bound(struct gs_waiter *w)
 /**
  * gs_waiter_fire - wake @w for the victim @v of its registration @e
  * @w: the waiter of @e
- * @e: the registration that fired; @w holds a reference until its run is over
+ * @e: the registration that fired; the caller holds it until gs_waiter_over()
  * @v: the victim; @w takes references to what it points to
  *
  * Context: the OOM path; no allocation, no sleep.
@@ -241,7 +241,6 @@ bool gs_waiter_fire(struct gs_waiter *w, struct gs_entry *e, const struct gs_vic
 		if (v->cgrp)
 			css_get(&v->cgrp->self);
 #endif
-		kref_get(&e->ref);
 		w->e = e;
 		w->state = GS_WAITER_FIRED;
 		fired = true;
@@ -256,20 +255,19 @@ bool gs_waiter_fire(struct gs_waiter *w, struct gs_entry *e, const struct gs_vic
  * gs_waiter_over - the run of @w ended, and all of it was killed
  * @w: a waiter that was fired
  *
+ * From now on @w no longer points to the registration: its reader took a
+ * reference of its own if it needed one.
+ *
  * Context: the OOM path.
  */
 void gs_waiter_over(struct gs_waiter *w)
 {
-	struct gs_entry *e;
 	unsigned long flags;
 
 	spin_lock_irqsave(&w->lock, flags);
 	w->state = GS_WAITER_OVER;
-	e = w->e;
 	w->e = NULL;
 	spin_unlock_irqrestore(&w->lock, flags);
-	if (e)
-		gs_entry_put(e);
 	gs_waiter_wake();
 }
 
