@@ -53,4 +53,15 @@ say_file rec_waiter "/tmp/rec/$VICTIM.rec"
 say rwgw_stderr "$(tr '\n' '|' < /tmp/rwgw.err)"
 say waiters_left "$(count_cmdline gs-kit-wait)"
 
+# As a container's entrypoint: the launcher as PID 1 of pid, mount and
+# network namespaces of its own (the kernel cannot start the handler there:
+# a waiter runs it, and GS_PID is the pid the namespace sees).
+unshare -p -f -m -n --mount-proc "$repo/bin/gs-kit" run-with-gs --memory-max 32M "$progs/gs_handler_record" /tmp/rec \
+	-- "$progs/oom_condition_creator" > /tmp/rwgi.out 2> /tmp/rwgi.err
+say rwgi_status "$?"
+VICTIM=$(head -n 1 /tmp/rwgi.out)
+say victim_init "$VICTIM"
+say_file rec_init "/tmp/rec/$VICTIM.rec"
+say waiters_left_init "$(count_cmdline gs-kit-wait)"
+
 end_boot /tmp/busybox "$progs/console_drain"

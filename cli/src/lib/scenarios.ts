@@ -301,6 +301,12 @@ export const CLI_SCENARIO: Scenario = {
         JSON.stringify(eventFor(moduleEvents(r.dmesg), 'start', fact(r, 'victim_waiter')))),
       ...handlerBeforeKill(r, { victimKey: 'victim_waiter', recKey: 'rec_waiter', victimStatus: fact(r, 'rwgw_status') }),
       equal('no waiter is left', fact(r, 'waiters_left'), '0'),
+      equal('as a container\'s PID 1 (bin/gs-kit), run-with-gs exits with the program\'s status (SIGKILL: 137)', fact(r, 'rwgi_status'), '137'),
+      check('its handler wrote its record, from inside the namespaces', recordOf(r, 'rec_init') !== undefined, fact(r, 'rec_init')),
+      equal('and was given GS_PID as the namespace sees it (the victim\'s own pid there)',
+        recordOf(r, 'rec_init')?.GS_PID, fact(r, 'victim_init') ?? ''),
+      equal('with the victim alive when it started', recordOf(r, 'rec_init')?.victim_alive, '1'),
+      equal('no waiter of it is left', fact(r, 'waiters_left_init'), '0'),
     ];
   },
 };
