@@ -187,3 +187,64 @@ test('gs-kit status on a directory that is not a system root says so (exit 2)', 
   const err = await t.throwsAsync(status.run(parseArgs(['--root', '/nonexistent/root'], status.spec), env));
   t.regex(err!.message, /has no proc directory/);
 });
+
+// Status in a container: rootless Podman's marks, its own user and pid namespaces.
+const ROOTLESS_PODMAN: Record<string, string> = {
+  '/proc/sys/kernel/osrelease': '6.12.117-amd64\n',
+  '/sys/module/proc_create_module/parameters/hook': 'stock\n',
+  '/sys/module/proc_create_module/parameters/handler_cgroup': '/sys/fs/cgroup/gs-handlers\n',
+  '/proc/graceful_shutdown': '',
+  '/proc/mounts': 'proc /proc proc rw,nosuid 0 0\ncgroup2 /sys/fs/cgroup cgroup2 ro 0 0\n',
+  '/proc/sys/vm/panic_on_oom': '0\n',
+  '/proc/sys/vm/oom_kill_allocating_task': '0\n',
+  '/run/.containerenv': 'engine="podman-5.8.0"\nname="app"\nrootless=1\n',
+  '/proc/self/uid_map': '         0       1000          1\n         1     100000      65536\n',
+  '/proc/self/status': 'Name:\tnode\nSeccomp:\t2\n',
+  '/proc/1/comm': 'gs-kit\n',
+};
+
+test('in a container status says what it can see, tells the host\'s part as the host\'s, and how a handler runs from here', async (t) => {
+  const root = await sysroot(ROOTLESS_PODMAN);
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const lines = statusLines(await snapshot(root));
+  t.deepEqual(lines.map((l) => l.label), ['container', 'kernel', 'module', 'hook', 'proc file', 'host setup', 'oom policy', 'registry']);
+  t.deepEqual(lines.filter((l) => !l.ok), [], 'nothing for the container to fix: the host set up stock mode');
+  const container = lines[0]!.value;
+  t.regex(container, /^podman \(rootless\): the kernel cannot start a handler path from here/);
+  t.regex(container, /a seccomp filter/);
+  t.regex(container, /gs-kit run-with-gs HANDLER -- PROGRAM/);
+  t.regex(lines.find((l) => l.label === 'proc file')!.value, /this container can register its own processes/);
+  t.regex(lines.find((l) => l.label === 'host setup')!.value, /not visible from a container.*under \/sys\/fs\/cgroup\/gs-handlers/);
+});
+
+test('in a container whose host has no module, each fix is said to be the host\'s', async (t) => {
+  const files = { ...ROOTLESS_PODMAN };
+  delete files['/sys/module/proc_create_module/parameters/hook'];
+  delete files['/sys/module/proc_create_module/parameters/handler_cgroup'];
+  delete files['/proc/graceful_shutdown'];
+  const root = await sysroot(files);
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const bad = statusLines(await snapshot(root)).filter((l) => !l.ok);
+  t.deepEqual(bad.map((l) => l.label), ['kernel', 'module', 'hook', 'proc file', 'registry']);
+  for (const l of bad) t.regex(l.fix ?? '', /^on the host, not in the container: sudo /, l.label);
+  t.false(bad.some((l) => /configure/.test(l.fix ?? '')), 'no host configuration is asked of a container');
+});
+
+test('an engine\'s mark alone, with the initial namespaces, is no container (a root shared with a guest)', async (t) => {
+  const root = await sysroot({ ...SET_UP, '/.dockerenv': '', '/proc/2/comm': 'kthreadd\n',
+    '/proc/self/uid_map': '0 0 4294967295\n', '/proc/self/status': 'Seccomp:\t0\n' });
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const lines = statusLines(await snapshot(root));
+  t.deepEqual(lines.filter((l) => !l.ok), []);
+  t.false(lines.some((l) => l.label === 'container' || l.label === 'handlers'));
+  t.true(lines.some((l) => l.label === 'grub'));
+});
+
+test('a sandboxed shell on the host (a seccomp filter) is told that its handler paths are refused, and what runs them', async (t) => {
+  const root = await sysroot({ ...SET_UP, '/proc/2/comm': 'kthreadd\n', '/proc/self/status': 'Seccomp:\t2\n' });
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const lines = statusLines(await snapshot(root));
+  const handlers = lines.find((l) => l.label === 'handlers');
+  t.regex(handlers?.value ?? '', /^the kernel cannot start a handler path from here \(a seccomp filter: EXDEV\); a waiter/);
+  t.true(lines.some((l) => l.label === 'grub'), 'the host\'s lines are all there');
+});

@@ -3,11 +3,12 @@
  * a sysroot) through its Host: procfs, sysfs, cgroupfs and a few files
  * under /etc. Reads only; lib/status.ts decides what it means.
  */
+import { readlink } from 'node:fs/promises';
 import {
   CGROUP_NAME, HANDLER_CGROUP_NAME, HANDLER_SLICE_NAME, SLICE_NAME, SLICE_PATH,
 } from '../lib/cgroups.js';
 import { MODULE_PARAMS, MODULE_SYSFS, PROC_FILE } from '../lib/module.js';
-import type { CgroupSnapshot, HostSnapshot } from '../lib/status.js';
+import type { CgroupSnapshot, HostSnapshot, VantageSnapshot } from '../lib/status.js';
 import type { Host } from './host.js';
 
 /** A file's text; undefined when it cannot be read (absent, or not readable by this user). */
@@ -34,6 +35,46 @@ async function cgroupAt(host: Host, dir: string): Promise<CgroupSnapshot | undef
     memoryMax: await value('memory.max'),
     memoryMin: await value('memory.min'),
     procs: (await text(host, `${dir}/cgroup.procs`))?.split('\n').filter(Boolean).length,
+  };
+}
+
+/** Whether this process shares pid 1's mount namespace (the live system only). */
+async function initMountNamespace(host: Host): Promise<'same' | 'other' | 'unknown'> {
+  if (host.root !== '/') return 'same';
+  try {
+    const [self, init] = await Promise.all([readlink('/proc/self/ns/mnt'), readlink('/proc/1/ns/mnt')]);
+    return self === init ? 'same' : 'other';
+  } catch {
+    // Another user's init, or one with capabilities this process lacks.
+    return 'unknown';
+  }
+}
+
+/**
+ * Where this process runs: a container engine's marks (Podman's
+ * /run/.containerenv, Docker's /.dockerenv, a pod's service account,
+ * init's $container), and its own namespaces and seccomp mode. Under a
+ * sysroot, the sysroot's (its /proc/self is a file like any other).
+ */
+async function vantageSnapshot(host: Host): Promise<VantageSnapshot> {
+  const containerenv = await text(host, '/run/.containerenv');
+  const initEnv = (await text(host, '/proc/1/environ'))?.split('\0').find((e) => e.startsWith('container='))?.slice('container='.length);
+  const engine = containerenv !== undefined ? 'podman'
+    : await has(host, '/.dockerenv') ? 'docker'
+      : await has(host, '/var/run/secrets/kubernetes.io/serviceaccount') ? 'a Kubernetes pod'
+        : initEnv || undefined;
+  const uidMap = (await text(host, '/proc/self/uid_map'))?.trim().split(/\s+/).join(' ');
+  const procOptions = /^\S+ \/proc proc (\S+)/m.exec((await text(host, '/proc/mounts')) ?? '')?.[1] ?? '';
+  const kthreadd = (await text(host, '/proc/2/comm'))?.trim();
+  const selfStatus = (await text(host, '/proc/self/status')) ?? '';
+  return {
+    engine,
+    initMountNamespace: await initMountNamespace(host),
+    rootless: /^rootless=1$/m.test(containerenv ?? ''),
+    userNamespace: uidMap !== undefined && uidMap !== '0 0 4294967295',
+    // kthreadd is pid 2 of the initial namespace; hidepid hides it from others.
+    pidNamespace: selfStatus !== '' && kthreadd !== 'kthreadd' && !/\bhidepid=/.test(procOptions),
+    seccomp: /^Seccomp:\s*2$/m.test(selfStatus),
   };
 }
 
@@ -73,5 +114,6 @@ export async function hostSnapshot(host: Host): Promise<HostSnapshot> {
     entries: listing?.split('\n').filter(Boolean),
     panicOnOom: (await text(host, '/proc/sys/vm/panic_on_oom'))?.trim(),
     oomKillAllocatingTask: (await text(host, '/proc/sys/vm/oom_kill_allocating_task'))?.trim(),
+    vantage: await vantageSnapshot(host),
   };
 }

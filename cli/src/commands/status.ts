@@ -7,7 +7,7 @@ import type { Command } from './types.js';
 
 const spec: CommandSpec = {
   name: 'status',
-  summary: `One screen on the host: kernel patched or not, module and its parameters, proc file, cgroups (workload and handler), GRUB drop-in, OOM sysctls that bypass handlers, registered entries; each problem with the command that fixes it. Exits ${ExitCode.attention} when something needs doing.`,
+  summary: `One screen on the host: kernel patched or not, module and its parameters, proc file, cgroups (workload and handler), GRUB drop-in, OOM sysctls that bypass handlers, registered entries; each problem with the command that fixes it (in a container: what it can see, the host's part told as the host's). Exits ${ExitCode.attention} when something needs doing.`,
   usage: 'gs-kit status [--json] [--root DIR]',
   options: [
     { name: 'json', type: 'boolean', description: 'Print JSON.' },

@@ -11,6 +11,33 @@ export interface CgroupSnapshot {
   procs: number | undefined;
 }
 
+/**
+ * Where status runs, as its own process sees it: a container, or a
+ * confinement the kernel cannot carry to a handler it starts (the module
+ * refuses a handler path from such a registrant with EXDEV; a waiter runs
+ * the handler instead).
+ */
+export interface VantageSnapshot {
+  /** What a container engine left behind: "podman", "docker", "a Kubernetes pod", init's $container. */
+  engine: string | undefined;
+  /**
+   * This process and pid 1 share a mount namespace ("unknown": pid 1's
+   * cannot be read, as from a container that sees the host's pids). An
+   * engine's mark counts only with another one: a root shared with a
+   * machine that is no container (a guest booted on a container's root
+   * directory) keeps its marks.
+   */
+  initMountNamespace: 'same' | 'other' | 'unknown';
+  /** Podman's /run/.containerenv says rootless=1. */
+  rootless: boolean;
+  /** A user namespace other than the initial one (uid_map is not the identity). */
+  userNamespace: boolean;
+  /** A pid namespace other than the initial one (no kthreadd at pid 2, where pids are not hidden). */
+  pidNamespace: boolean;
+  /** A seccomp filter (Seccomp: 2 in /proc/self/status). */
+  seccomp: boolean;
+}
+
 /** What `gs-kit status` looked at, gathered by adapters/host-snapshot.ts. */
 export interface HostSnapshot {
   kernelRelease: string;
@@ -37,6 +64,8 @@ export interface HostSnapshot {
   /** vm.panic_on_oom and vm.oom_kill_allocating_task; undefined when unreadable. */
   panicOnOom: string | undefined;
   oomKillAllocatingTask: string | undefined;
+  /** Where status itself runs. */
+  vantage: VantageSnapshot;
 }
 
 export interface StatusLine {
@@ -111,6 +140,62 @@ export function hookLine(s: HostSnapshot): { ok: boolean; value: string; fix: st
   }
 }
 
+/** Status runs in a container: the host's setup is not to be seen, or fixed, from here. */
+export function inContainer(v: VantageSnapshot): boolean {
+  return v.userNamespace || v.pidNamespace || (v.engine !== undefined && v.initMountNamespace !== 'same');
+}
+
+/** Why the kernel cannot start a handler path registered from here; empty if it can. */
+export function uncarried(v: VantageSnapshot): string[] {
+  return [
+    ...(inContainer(v) ? ['a root directory and namespaces of a container'] : []),
+    ...(v.userNamespace && !inContainer(v) ? ['a user namespace'] : []),
+    ...(v.seccomp ? ['a seccomp filter'] : []),
+  ];
+}
+
+/** The line that says how a process registered from here is heard. */
+export function handlersHereLine(v: VantageSnapshot): { label: string; value: string } {
+  const why = uncarried(v);
+  if (why.length === 0) return { label: 'handlers', value: 'the kernel starts a handler path registered from here' };
+  const engine = v.engine ? `${v.engine}${v.rootless ? ' (rootless)' : ''}` : 'a container';
+  return {
+    label: inContainer(v) ? 'container' : 'handlers',
+    value: `${inContainer(v) ? `${engine}: ` : ''}the kernel cannot start a handler path from here (${why.join(', ')}: EXDEV); ` +
+      'a waiter of this confinement runs it instead: gs-kit run-with-gs HANDLER -- PROGRAM starts one (or "PID @wait", README: In a container)',
+  };
+}
+
+/** In a container: what can be seen from it, and the host's part told as the host's. */
+function containerLines(s: HostSnapshot, policy: { ok: boolean; value: string }, kernelState: string): StatusLine[] {
+  const line = (label: string, ok: boolean, value: string, fix?: string): StatusLine =>
+    ok || fix === undefined ? { label, ok, value } : { label, ok, value, fix };
+  const onHost = (cmd: string) => `on the host, not in the container: ${cmd}`;
+  const hook = hookLine(s);
+  const here = handlersHereLine(s.vantage);
+  const handlerCgroup = s.moduleParams.handler_cgroup;
+  return [
+    line(here.label, true, here.value),
+    line('kernel', s.kernelPatched === true || (s.moduleLoaded && s.moduleParams.hook === 'stock'), `${s.kernelRelease}: ${kernelState}`,
+      onHost('sudo gs-kit install-module (stock mode), or a patched kernel (README: Install)')),
+    line('module', s.moduleLoaded,
+      s.moduleLoaded ? `${MODULE_NAME} loaded on the host (${Object.entries(s.moduleParams).filter(([k]) => k !== 'hook').map(([k, v]) => `${k}=${v}`).join(', ')})`
+        : `${MODULE_NAME} not seen (not loaded on the host, or /sys not mounted here)`,
+      onHost(`sudo modprobe ${MODULE_NAME}`)),
+    line('hook', hook.ok, hook.value, onHost(hook.fix)),
+    line('proc file', s.procFile,
+      s.procFile ? `${PROC_FILE} present: this container can register its own processes`
+        : `${PROC_FILE} missing: the host has not loaded the module (the container needs nothing more: /proc is the kernel's)`,
+      onHost(`sudo modprobe ${MODULE_NAME}`)),
+    line('host setup', true,
+      `workload and handler cgroups, GRUB: the host's, not visible from a container (gs-kit status on the host)${handlerCgroup ? `; the module runs handlers under ${handlerCgroup}` : ''}`),
+    line('oom policy', policy.ok, policy.value, onHost('sudo sysctl -w vm.panic_on_oom=0 vm.oom_kill_allocating_task=0')),
+    line('registry', s.entries !== undefined,
+      s.entries === undefined ? 'unreadable' : `${s.entries.length} registered by this container${s.entries.length ? `: ${s.entries.join('; ')}` : ''}`,
+      onHost(`sudo modprobe ${MODULE_NAME}`)),
+  ];
+}
+
 export function statusLines(s: HostSnapshot): StatusLine[] {
   const line = (label: string, ok: boolean, value: string, fix?: string): StatusLine =>
     ok || fix === undefined ? { label, ok, value } : { label, ok, value, fix };
@@ -119,6 +204,8 @@ export function statusLines(s: HostSnapshot): StatusLine[] {
     ? 'cannot tell whether it carries the gs-kit patch (kallsyms unreadable; run as root)'
     : s.kernelPatched ? 'patched (register_oom_victim_notifier present)'
       : s.moduleParams.hook === 'stock' ? 'not patched, which stock mode does not need' : 'not patched';
+  if (inContainer(s.vantage)) return containerLines(s, policy, kernelState);
+  const here = handlersHereLine(s.vantage);
   return [
     line('kernel', s.kernelPatched === true || (s.moduleLoaded && s.moduleParams.hook === 'stock'), `${s.kernelRelease}: ${kernelState}`,
       'sudo gs-kit install-module (stock mode: Debian/Ubuntu 6.1 to 6.12 kernels, no reboot), or a patched kernel: gs-kit build-kernel --profile host && sudo gs-kit install-kernel --build latest, then reboot into it'),
@@ -147,5 +234,7 @@ export function statusLines(s: HostSnapshot): StatusLine[] {
     line('registry', s.entries !== undefined,
       s.entries === undefined ? 'unreadable' : `${s.entries.length} registered${s.entries.length ? `: ${s.entries.join('; ')}` : ''}`,
       `sudo modprobe ${MODULE_NAME}`),
+    // Said only when it is not the plain case (a sandboxed shell).
+    ...(uncarried(s.vantage).length ? [line(here.label, true, here.value)] : []),
   ];
 }
