@@ -62,8 +62,8 @@ const char *gs_hook_mode(void)
 /*
  * GS_STOCK_VERIFIED (from Kbuild): a series where oom_kill_process() has
  * the signature the trampoline relies on and the direct-call API is the
- * one below, 6.1 to 6.12 (tested on Debian 12's). Elsewhere the module
- * does not guess.
+ * one below: the series kernels.json names (GS_STOCK_RANGE). Elsewhere
+ * the module does not guess.
  */
 #if defined(CONFIG_X86_64) && defined(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS) && defined(GS_STOCK_VERIFIED)
 
@@ -187,8 +187,8 @@ void gs_hook_exit(void)
 
 int gs_hook_init(void)
 {
-	pr_err("stock mode: this kernel (%s) has no gs-kit patch, and the ftrace direct-call hook is verified only on x86-64 Linux 6.1 to 6.12 with CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS; refusing to load\n",
-	       UTS_RELEASE);
+	pr_err("stock mode: this kernel (%s) has no gs-kit patch, and the ftrace direct-call hook is verified only on x86-64 Linux %s with CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS; refusing to load\n",
+	       UTS_RELEASE, GS_STOCK_RANGE);
 	return -EOPNOTSUPP;
 }
 

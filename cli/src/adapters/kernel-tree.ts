@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { GsError } from '../lib/errors.js';
 import { MODULE_FILE } from '../lib/module.js';
 import { mergeFragments, profilePlan, unmetOptions, type Profile } from '../lib/kconfig.js';
-import { versionFromMakefile, formatVersion, type Kernel, type KernelVersion } from '../lib/kernels.js';
+import { versionFromMakefile, formatVersion, supportedSeriesList, type Kernel, type KernelVersion } from '../lib/kernels.js';
 import { run } from './exec.js';
 import { repoRoot } from './paths.js';
 import { MODULE_SOURCE_PATTERN } from '../lib/install-plans.js';
@@ -84,7 +84,7 @@ export async function applyPatches(src: string, info: Pick<Kernel, 'series' | 'v
     if (dry.exitCode !== 0) {
       throw new GsError(
         `The gs-kit patch for ${info.series.series} does not apply to Linux ${formatVersion(info.version)}: ${(dry.stdout + dry.stderr).trim().split('\n')[0]}`,
-        'Use an unmodified kernel source of a supported series (5.4, 6.1, 6.12), or --kernel distro.',
+        `Use an unmodified kernel source of a supported series (${supportedSeriesList()}), or --kernel distro.`,
         'patch',
       );
     }

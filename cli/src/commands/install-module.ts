@@ -8,13 +8,14 @@ import {
   DKMS_VERSION, hookModeFor, MODULE_NAME, moduleBuildPrograms, moduleInstallPlan, RELEASE_PATTERN, secureBootEnabled,
 } from '../lib/install-plans.js';
 import { MODULE_SYSFS } from '../lib/module.js';
+import { stockRange } from '../lib/support.js';
 import type { Command } from './types.js';
 
 const SECURE_BOOT_VAR = '/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c';
 
 const spec: CommandSpec = {
   name: 'install-module',
-  summary: `Install ${MODULE_NAME} alone for a kernel already installed, built by DKMS against its headers, loaded at boot and (for the running kernel) now: no new kernel, no reboot. On a kernel without the gs-kit patch the module runs in stock mode (an ftrace direct call on oom_kill_process(); Linux 6.1 to 6.12, x86-64). Idempotent.`,
+  summary: `Install ${MODULE_NAME} alone for a kernel already installed, built by DKMS against its headers, loaded at boot and (for the running kernel) now: no new kernel, no reboot. On a kernel without the gs-kit patch the module runs in stock mode (an ftrace direct call on oom_kill_process(); Linux ${stockRange()}, x86-64). Idempotent.`,
   usage: 'gs-kit install-module [--kernel RELEASE] [--dry-run] [--root DIR]',
   options: [
     { name: 'kernel', type: 'string', value: 'RELEASE', description: 'The kernel to build for, as uname -r prints it (default: the running one; required with --root).' },

@@ -9,6 +9,7 @@ import { MODULE_NAME } from './module.js';
 import { GsError } from './errors.js';
 import { grubUpdateCommand, type GrubTools } from './grub.js';
 import type { Change, Content, Plan } from './host-plan.js';
+import { stockHooksSeries, stockRange, SUPPORT } from './support.js';
 
 export { MODULE_NAME };
 export const DKMS_VERSION = '0.1.0';
@@ -20,7 +21,7 @@ export const RELEASE_PATTERN = /^[0-9A-Za-z][0-9A-Za-z._+~-]*$/;
  * hash them): read by pattern, so that a file added to the module is never
  * left out of a DKMS install.
  */
-export const MODULE_SOURCE_PATTERN = /^(Kbuild|Makefile|dkms\.conf|.*\.[ch])$/;
+export const MODULE_SOURCE_PATTERN = /^(Kbuild|Makefile|dkms\.conf|kernels\.json|.*\.[ch])$/;
 
 /** What install-kernel takes from a build directory. */
 export interface InstallSource {
@@ -187,24 +188,21 @@ export function moduleBuildPrograms(config: string | undefined, headersHaveVmlin
 }
 
 /** The series stock mode is verified on (the module's Kbuild says the same). */
-export const STOCK_VERIFIED = { major: 6, minorFrom: 1, minorTo: 12 } as const;
 
 /**
  * How the module will hear of victims on kernel @release, from its headers:
  * the gs-kit patch's notifier when include/linux/oom.h declares it, else
- * stock mode where it is verified (x86-64, 6.1 to 6.12, ftrace direct
- * calls); otherwise why not, as the module itself would refuse to load.
+ * stock mode where it is verified (lkm/kernels.json: x86-64, its series,
+ * ftrace direct calls); otherwise why not, as the module itself would refuse to load.
  */
 export function hookModeFor(release: string, config: string | undefined, oomHeader: string | undefined):
   { mode: 'patched' | 'stock' } | { mode: 'none'; reason: string } {
   if (oomHeader?.includes('register_oom_victim_notifier')) return { mode: 'patched' };
-  const v = /^(\d+)\.(\d+)/.exec(release);
-  const { major, minorFrom, minorTo } = STOCK_VERIFIED;
-  if (!v || Number(v[1]) !== major || Number(v[2]) < minorFrom || Number(v[2]) > minorTo) {
-    return { mode: 'none', reason: `${release} has no gs-kit patch, and stock mode is verified on Linux ${major}.${minorFrom} to ${major}.${minorTo} only` };
+  if (!stockHooksSeries(release)) {
+    return { mode: 'none', reason: `${release} has no gs-kit patch, and stock mode is verified on Linux ${stockRange()} only` };
   }
   if (config === undefined) return { mode: 'none', reason: `the configuration of ${release} cannot be read (/boot/config-${release})` };
-  const missing = ['CONFIG_X86_64', 'CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS'].filter((o) => !new RegExp(`^${o}=y$`, 'm').test(config));
+  const missing = SUPPORT.stockNeeds.filter((o) => !new RegExp(`^${o}=y$`, 'm').test(config));
   return missing.length
     ? { mode: 'none', reason: `${release} has no gs-kit patch, and stock mode needs ${missing.join(' and ')}=y` }
     : { mode: 'stock' };

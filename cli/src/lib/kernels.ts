@@ -1,5 +1,6 @@
 import { GsError } from './errors.js';
 import type { Profile } from './kconfig.js';
+import { SUPPORT } from './support.js';
 
 /** A kernel series gs-kit has a patch for. */
 export interface KernelSeries {
@@ -15,7 +16,8 @@ export interface KernelSeries {
   testRelease?: string;
 }
 
-export const SUPPORTED_SERIES: readonly KernelSeries[] = [
+/** How each patched series is built; which series are patched is lkm/kernels.json's to say. */
+const SERIES_DETAILS: readonly KernelSeries[] = [
   { series: '5.4', needsModernGccFixes: true, testRelease: '5.4.1' },
   {
     series: '6.1',
@@ -30,6 +32,13 @@ export const SUPPORTED_SERIES: readonly KernelSeries[] = [
     needsModernGccFixes: false,
   },
 ];
+
+/** The series gs-kit has a patch for, as lkm/kernels.json lists them, oldest first. */
+export const SUPPORTED_SERIES: readonly KernelSeries[] = SUPPORT.patched.map((name) => {
+  const found = SERIES_DETAILS.find((d) => d.series === name);
+  if (!found) throw new Error(`lkm/kernels.json names series ${name}, which cli/src/lib/kernels.ts cannot build`);
+  return found;
+});
 
 /** The kernel the host flow downloads when none is named. */
 export const DEFAULT_KERNEL_VERSION = '5.4.1';

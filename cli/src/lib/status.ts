@@ -1,4 +1,5 @@
 import { MODULE_NAME, PROC_FILE } from './module.js';
+import { stockRange } from './support.js';
 
 /** A cgroup directory as status found it. */
 export interface CgroupSnapshot {
@@ -208,7 +209,7 @@ export function statusLines(s: HostSnapshot): StatusLine[] {
   const here = handlersHereLine(s.vantage);
   return [
     line('kernel', s.kernelPatched === true || (s.moduleLoaded && s.moduleParams.hook === 'stock'), `${s.kernelRelease}: ${kernelState}`,
-      'sudo gs-kit install-module (stock mode: Debian/Ubuntu 6.1 to 6.12 kernels, no reboot), or a patched kernel: gs-kit build-kernel --profile host && sudo gs-kit install-kernel --build latest, then reboot into it'),
+      `sudo gs-kit install-module (stock mode: Debian/Ubuntu kernels ${stockRange()}, no reboot), or a patched kernel: gs-kit build-kernel --profile host && sudo gs-kit install-kernel --build latest, then reboot into it`),
     line('module', s.moduleLoaded,
       s.moduleLoaded ? `${MODULE_NAME} loaded (${Object.entries(s.moduleParams).filter(([k]) => k !== 'hook').map(([k, v]) => `${k}=${v}`).join(', ')})` : `${MODULE_NAME} not loaded`,
       `sudo modprobe ${MODULE_NAME}`),

@@ -3,6 +3,7 @@
  * gs-kit patch, nothing rebuilt): which Debian packages hold a series'
  * newest kernel and its headers, and which modules a guest must load. Pure.
  */
+import { SUPPORT } from './support.js';
 
 export interface StockSeries {
   series: string;
@@ -12,10 +13,18 @@ export interface StockSeries {
   kbuild(abi: string): string;
 }
 
-export const STOCK_SERIES: readonly StockSeries[] = [
+/** Where Debian keeps each series' kernel; which are tested is lkm/kernels.json's to say. */
+const STOCK_PACKAGES: readonly StockSeries[] = [
   { series: '6.1', abi: /^linux-image-(6\.1\.0-\d+)-amd64-unsigned$/, kbuild: () => 'linux-kbuild-6.1' },
   { series: '6.12', abi: /^linux-image-(6\.12\.\d+\+deb\d+)-amd64-unsigned$/, kbuild: (abi) => `linux-kbuild-${abi}` },
 ];
+
+/** The distribution kernels the guest suite boots in stock mode (lkm/kernels.json's stock_tested). */
+export const STOCK_SERIES: readonly StockSeries[] = SUPPORT.stockTested.map((name) => {
+  const found = STOCK_PACKAGES.find((p) => p.series === name);
+  if (!found) throw new Error(`lkm/kernels.json tests stock mode on ${name}, whose Debian packages cli/src/lib/stock.ts does not know`);
+  return found;
+});
 
 /** Numeric parts of an ABI, for ordering: 6.1.0-57 < 6.1.0-100. */
 function abiKey(abi: string): number[] {

@@ -1,0 +1,52 @@
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hookModeFor } from '../src/lib/install-plans.js';
+import { SERIES_NAMES } from '../src/lib/kernels.js';
+import { STOCK_SERIES } from '../src/lib/stock.js';
+import { patchedList, stockHooksSeries, stockRange, SUPPORT } from '../src/lib/support.js';
+
+// lkm/kernels.json is the one place that says which kernels gs-kit supports.
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+
+test('every patched series kernels.json names has its patches, and every patch directory is named there', async (t) => {
+  t.deepEqual((await readdir(join(repo, 'kernel/patches'))).sort(), [...SUPPORT.patched].sort());
+  t.deepEqual(SERIES_NAMES, SUPPORT.patched, 'the guest suite builds what kernels.json names');
+});
+
+test('the stock kernels the suite boots are ones stock mode hooks', (t) => {
+  t.deepEqual(STOCK_SERIES.map((s) => s.series), SUPPORT.stockTested);
+  for (const s of SUPPORT.stockTested) t.true(stockHooksSeries(s), s);
+  t.true(stockHooksSeries(`${SUPPORT.stockTo}.117+deb13-amd64`));
+  t.false(stockHooksSeries('6.18.4-amd64'), 'a series past the range is not guessed at');
+  t.false(stockHooksSeries('5.10.0-30-amd64'));
+});
+
+test('the CLI refuses stock mode outside the range in the words the module uses', (t) => {
+  const config = `${SUPPORT.stockNeeds.map((o) => `${o}=y`).join('\n')}\n`;
+  t.deepEqual(hookModeFor(`${SUPPORT.stockTo}.9-amd64`, config, ''), { mode: 'stock' });
+  const out = hookModeFor('6.18.4-amd64', config, '');
+  t.is(out.mode, 'none');
+  t.regex(out.mode === 'none' ? out.reason : '', new RegExp(`verified on Linux ${stockRange().replace(/\./g, '\\.')} only`));
+});
+
+test('the module\'s Kbuild reads the same range from kernels.json', async (t) => {
+  const kbuild = await readFile(join(repo, 'lkm/Kbuild'), 'utf8');
+  const line = /^gs-support = .*$/m.exec(kbuild)?.[0];
+  t.truthy(line, 'Kbuild reads kernels.json with gs-support');
+  const dir = await mkdtemp(join(tmpdir(), 'gs-support-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'Makefile'),
+    `src := ${join(repo, 'lkm')}\n${line}\nall:\n\t@echo "$(call gs-support,stock_from) $(call gs-support,stock_to)"\n`);
+  const r = spawnSync('make', ['-s', '-C', dir], { encoding: 'utf8' });
+  t.is(r.stdout.trim(), `${SUPPORT.stockFrom} ${SUPPORT.stockTo}`, r.stderr);
+});
+
+test('README.md says what kernels.json says', async (t) => {
+  const readme = (await readFile(join(repo, 'README.md'), 'utf8')).replace(/\s+/g, ' ');
+  t.true(readme.includes(`Linux ${patchedList()}`), `README names the patched series: Linux ${patchedList()}`);
+  t.true(readme.includes(`kernels ${stockRange()}`), `README names the stock range: kernels ${stockRange()}`);
+});
