@@ -8,7 +8,7 @@ import {
   DKMS_VERSION, hookModeFor, MODULE_NAME, moduleBuildPrograms, moduleInstallPlan, RELEASE_PATTERN, secureBootEnabled,
 } from '../lib/install-plans.js';
 import { MODULE_SYSFS } from '../lib/module.js';
-import { stockRange } from '../lib/support.js';
+import { patchedList, stockRange } from '../lib/support.js';
 import type { Command } from './types.js';
 
 const SECURE_BOOT_VAR = '/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c';
@@ -60,7 +60,7 @@ export const installModule: Command = {
     const mode = hookModeFor(release, config, await host.readFile(`${build}/include/linux/oom.h`));
     if (mode.mode === 'none') {
       throw new GsError(`The module cannot hook this kernel: ${mode.reason}.`,
-        'Build and install a patched kernel instead: gs-kit build-kernel --profile host, then sudo gs-kit install-kernel --build latest.', 'patch');
+        `Boot a kernel stock mode hooks (Linux ${stockRange()}), or build and install a patched one (series ${patchedList()}): gs-kit build-kernel --profile host, then sudo gs-kit install-kernel --build latest, and reboot into it.`, 'patch');
     }
     const dkmsSources = await readDkmsSources();
     const loaded = live && await host.exists(MODULE_SYSFS);
