@@ -31,11 +31,12 @@ export function defineSuites(group: number): void {
   const ui = consoleUi();
   const suites = [
     ...pick(process.env.GS_SERIES, SERIES_NAMES).filter(mine).map((series) => ({ label: `${series}${debug}`, series, stock: false })),
-    ...pick(process.env.GS_STOCK_SERIES, STOCK_SERIES.map((s) => s.series)).filter(mine).map((series) => ({ label: `${series}${debug} stock`, series, stock: true })),
+    ...pick(process.env.GS_STOCK_SERIES, STOCK_SERIES.map((s) => s.name)).filter(mine)
+      .map((name) => ({ label: `${name}${debug} stock`, series: name, stock: true })),
   ];
   // A misspelt series would otherwise select nothing and pass unseen.
   test(`GS_SERIES and GS_STOCK_SERIES name only series the suite has (group ${group + 1})`, (t) => {
-    const stock = STOCK_SERIES.map((s) => s.series);
+    const stock = STOCK_SERIES.map((s) => s.name);
     t.deepEqual(pick(process.env.GS_SERIES, SERIES_NAMES).filter((s) => !SERIES_NAMES.includes(s)), [],
       `GS_SERIES: gs-kit has patches for ${SERIES_NAMES.join(', ')}`);
     t.deepEqual(pick(process.env.GS_STOCK_SERIES, stock).filter((s) => !stock.includes(s)), [],
@@ -48,7 +49,8 @@ export function defineSuites(group: number): void {
 
     test.serial(`[${suite.label}] the kernel boots and the module builds for it without warnings`, async (t) => {
       const g = await prepared();
-      t.regex(g.release, new RegExp(`^${suite.series.replace('.', '\\.')}\\.`));
+      const series = suite.stock ? STOCK_SERIES.find((s) => s.name === suite.series)!.series : suite.series;
+      t.regex(g.release, new RegExp(`^${series.replace('.', '\\.')}\\.`));
       t.deepEqual(g.moduleWarnings, []);
     });
 

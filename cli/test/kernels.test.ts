@@ -175,7 +175,7 @@ test('a mirror replaces the kernel.org base URL', (t) => {
 test('every series of the guest suite, patched or stock, is in exactly one group, and each group has its test file', async (t) => {
   const grouped = SUITE_GROUPS.flat();
   t.deepEqual([...grouped].sort(), [...new Set(grouped)].sort(), 'a series in two groups');
-  for (const series of [...SERIES_NAMES, ...STOCK_SERIES.map((s) => s.series)]) {
+  for (const series of [...SERIES_NAMES, ...STOCK_SERIES.map((s) => s.name)]) {
     t.true(grouped.includes(series), `${series} is in no group: the guest suite would skip it`);
   }
   const files = (await readdir(join(repoRoot(), 'cli', 'test-vm'))).filter((f) => f.endsWith('.test.ts')).sort();

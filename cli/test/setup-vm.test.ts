@@ -83,9 +83,9 @@ test('--no-hints leaves out the line for a person at the prompt (make runs setup
 
 test('--system asks for the system test\'s image tools too', async (t) => {
   const r = await setup(t, ['--system', '--yes'], [
-    { argv: DPKG_QUERY, result: { stdout: `${ALL_BUT_QEMU}\nqemu-system-x86 install ok installed\ne2fsprogs install ok installed` } },
+    { argv: DPKG_QUERY, result: { stdout: `${ALL_BUT_QEMU}\nqemu-system-x86 install ok installed` } },
     { argv: ['apt-get', 'update'], write: true },
-    { argv: ['apt-get', 'install', '-y', '--no-install-recommends', 'mmdebstrap'], write: true },
+    { argv: ['apt-get', 'install', '-y', '--no-install-recommends', 'e2fsprogs'], write: true },
   ]);
   t.true(r.host.done);
 });

@@ -1,5 +1,8 @@
 import test from 'ava';
-import { GUEST_MODULES, loadOrder, newestAbi, STOCK_SERIES, stockPackages } from '../src/lib/stock.js';
+import {
+  aptViewOptions, aptViewSources, GUEST_MODULES, HOST_SUITE, loadOrder, newestAbi, STOCK_SERIES, stockPackages, stockSeriesNamed,
+  toolchainRootArgv,
+} from '../src/lib/stock.js';
 
 const [s61, s612] = STOCK_SERIES;
 
@@ -32,4 +35,30 @@ test('modules load dependencies first, each once; a built-in module needs nothin
   ]);
   t.deepEqual(loadOrder('kernel/net/9p/9pnet_virtio.ko.xz: kernel/net/9p/9pnet.ko.xz\n', ['virtio_pci', '9pnet_virtio']),
     ['kernel/net/9p/9pnet.ko.xz', 'kernel/net/9p/9pnet_virtio.ko.xz']);
+});
+
+test('Debian 12\'s and Debian 13\'s 6.12 are told apart by their ABI, and each has its release', (t) => {
+  const names = ['linux-image-6.12.118+deb12-amd64-unsigned', 'linux-image-6.12.117+deb13-amd64-unsigned',
+    'linux-image-6.12.117+deb13-cloud-amd64-unsigned', 'linux-image-6.12.117+deb13-rt-amd64-unsigned'];
+  t.is(newestAbi(stockSeriesNamed('6.12')!, names), '6.12.118+deb12');
+  t.is(newestAbi(stockSeriesNamed('6.12-deb13')!, names), '6.12.117+deb13');
+  t.is(stockSeriesNamed('6.12')!.suite, HOST_SUITE);
+  t.is(stockSeriesNamed('6.12-deb13')!.suite, 'trixie');
+  t.is(stockSeriesNamed('7.3'), undefined);
+});
+
+test('another release is reached through an apt view of its own, never the host\'s sources', (t) => {
+  const opts = aptViewOptions('/c/apt/trixie');
+  t.true(opts.includes('Dir::Etc::SourceList=/c/apt/trixie/sources.list'));
+  t.true(opts.includes('Dir::Etc::SourceParts=/nonexistent'), 'the host\'s sources.list.d is not read');
+  t.true(opts.includes('Dir::State::Lists=/c/apt/trixie/lists'));
+  t.is(aptViewSources('http://deb.debian.org/debian', 'trixie'),
+    'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main\n');
+});
+
+test('the toolchain root is that release with the kernel\'s headers (its gcc and kbuild come with them)', (t) => {
+  const argv = toolchainRootArgv('trixie', '6.12.117+deb13', 'http://m/debian', '/c/root');
+  t.is(argv[0], 'mmdebstrap');
+  t.true(argv.includes('--include=linux-headers-6.12.117+deb13-amd64,make'));
+  t.deepEqual(argv.slice(-3), ['trixie', '/c/root', 'http://m/debian']);
 });

@@ -18,7 +18,7 @@ test('every patched series kernels.json names has its patches, and every patch d
 });
 
 test('the stock kernels the suite boots are ones stock mode hooks', (t) => {
-  t.deepEqual(STOCK_SERIES.map((s) => s.series), SUPPORT.stockTested);
+  t.deepEqual(STOCK_SERIES.map((s) => s.name), SUPPORT.stockTested);
   for (const s of SUPPORT.stockTested) t.true(stockHooksSeries(s), s);
   t.true(stockHooksSeries(`${SUPPORT.stockTo}.117+deb13-amd64`));
   t.false(stockHooksSeries('6.18.4-amd64'), 'a series past the range is not guessed at');

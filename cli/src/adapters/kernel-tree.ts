@@ -150,18 +150,24 @@ export interface ModuleBuild {
 
 /**
  * Build the module out of tree against @src, in @outDir.
- * @hook "stock": the stock-mode hook even on a patched tree (lkm/Kbuild's GS_HOOK). */
-export async function buildModule(src: string, outDir: string, hook?: 'stock'): Promise<ModuleBuild> {
-  await rm(outDir, { recursive: true, force: true });
-  await mkdir(outDir, { recursive: true });
+ * @hook "stock": the stock-mode hook even on a patched tree (lkm/Kbuild's GS_HOOK).
+ * @chroot: a root directory whose toolchain the headers need (another
+ * Debian release's, as DKMS there would build); @src and @outDir are then
+ * paths inside it.
+ */
+export async function buildModule(src: string, outDir: string, opts: { hook?: 'stock'; chroot?: string } = {}): Promise<ModuleBuild> {
+  const outside = (p: string) => (opts.chroot ? join(opts.chroot, p) : p);
+  await rm(outside(outDir), { recursive: true, force: true });
+  await mkdir(outside(outDir), { recursive: true });
   const lkm = join(repoRoot(), 'lkm');
   for (const f of await readdir(lkm)) {
-    if (MODULE_SOURCE_PATTERN.test(f)) await cp(join(lkm, f), join(outDir, f));
+    if (MODULE_SOURCE_PATTERN.test(f)) await cp(join(lkm, f), join(outside(outDir), f));
   }
-  const logFile = join(outDir, 'build.log');
-  await mustRun(['make', '-C', src, `M=${outDir}`, ...(hook ? [`GS_HOOK=${hook}`] : []), 'modules'], src, logFile);
+  const logFile = join(outside(outDir), 'build.log');
+  const make = ['make', '-C', src, `M=${outDir}`, ...(opts.hook ? [`GS_HOOK=${opts.hook}`] : []), 'modules'];
+  await mustRun(opts.chroot ? ['chroot', opts.chroot, ...make] : make, outside(src), logFile);
   const log = await readFile(logFile, 'utf8');
-  return { module: join(outDir, MODULE_FILE), warnings: log.split('\n').filter((l) => /warning:/.test(l)) };
+  return { module: join(outside(outDir), MODULE_FILE), warnings: log.split('\n').filter((l) => /warning:/.test(l)) };
 }
 
 export async function hashFiles(dir: string, filter: RegExp): Promise<string> {

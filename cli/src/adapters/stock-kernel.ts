@@ -1,19 +1,25 @@
 /**
  * A distribution kernel for stock-mode guests: the newest Debian package
- * of a series, downloaded with apt-get (the archive apt already uses),
- * unpacked, its headers made usable where they were unpacked, and the
- * module built against them. Cached under ~/.cache/gs-kit/stock/<abi>.
+ * of a series, downloaded with apt-get (from the archive apt already uses;
+ * for another Debian release, through an apt view of that release with
+ * lists of its own), unpacked, and the module built against its headers:
+ * here, or for another release in a root of that release made with
+ * mmdebstrap, whose gcc and kbuild the headers were made for (as DKMS
+ * there would build it). Cached under ~/.cache/gs-kit/stock/<abi>.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GsError } from '../lib/errors.js';
 import { moduleBuildPrograms } from '../lib/install-plans.js';
-import { GUEST_MODULES, loadOrder, newestAbi, STOCK_SERIES, stockPackages } from '../lib/stock.js';
+import {
+  aptViewOptions, aptViewSources, GUEST_MODULES, HOST_SUITE, loadOrder, newestAbi, stockNames, stockPackages, stockSeriesNamed,
+  toolchainRootArgv,
+} from '../lib/stock.js';
 import { run } from './exec.js';
 import { SystemHost } from './host.js';
 import { SILENT } from '../lib/reporter.js';
-import { buildModule, hashFiles } from './kernel-tree.js';
+import { buildModule, hashFiles, type ModuleBuild } from './kernel-tree.js';
 import { cacheRoot, repoRoot } from './paths.js';
 import { MODULE_SOURCE_PATTERN } from '../lib/install-plans.js';
 
@@ -38,14 +44,40 @@ async function mustRun(argv: string[], what: string, cwd?: string): Promise<stri
   return r.stdout;
 }
 
+/** The archive the host's apt uses, for other releases' views. */
+const MIRROR = process.env.GS_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
+/** How long another release's package lists are used before apt-get update again. */
+const LISTS_MAX_AGE_MS = 24 * 3600 * 1000;
+
+/**
+ * apt's options for @suite: none for the host's own release; for another,
+ * a view of that release's archive with lists of its own under the cache
+ * (the host's sources untouched), updated once a day.
+ */
+async function aptView(suite: string): Promise<string[]> {
+  if (suite === HOST_SUITE) return [];
+  const dir = join(cacheRoot(), 'apt', suite);
+  const opts = aptViewOptions(dir);
+  const stamp = join(dir, 'updated');
+  const fresh = existsSync(stamp) && Date.now() - (await stat(stamp)).mtimeMs < LISTS_MAX_AGE_MS;
+  if (!fresh) {
+    await mkdir(join(dir, 'lists', 'partial'), { recursive: true });
+    await mkdir(join(dir, 'cache', 'archives', 'partial'), { recursive: true });
+    await writeFile(join(dir, 'sources.list'), aptViewSources(MIRROR, suite));
+    await mustRun(['apt-get', ...opts, 'update'], `apt-get update (Debian ${suite}'s archive)`);
+    await writeFile(stamp, '');
+  }
+  return opts;
+}
+
 /** Download and unpack the kernel packages (once). Returns the unpacked tree. */
-async function unpackedTree(dir: string, packages: string[]): Promise<string> {
+async function unpackedTree(dir: string, packages: string[], apt: string[]): Promise<string> {
   const tree = join(dir, 'tree');
   const stamp = join(dir, 'unpacked');
   if (existsSync(stamp)) return tree;
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, 'debs'), { recursive: true });
-  await mustRun(['apt-get', 'download', ...packages], `apt-get download ${packages.join(' ')}`, join(dir, 'debs'));
+  await mustRun(['apt-get', ...apt, 'download', ...packages], `apt-get download ${packages.join(' ')}`, join(dir, 'debs'));
   for (const deb of await readdir(join(dir, 'debs'))) {
     await mustRun(['dpkg-deb', '-x', join(dir, 'debs', deb), tree], `dpkg-deb -x ${deb}`);
   }
@@ -54,26 +86,25 @@ async function unpackedTree(dir: string, packages: string[]): Promise<string> {
   return tree;
 }
 
-export async function ensureStockKernel(series: string): Promise<StockKernel> {
-  const s = STOCK_SERIES.find((x) => x.series === series);
-  if (!s) throw new GsError(`There is no stock Debian kernel for series ${series}.`, `Choose ${STOCK_SERIES.map((x) => x.series).join(' or ')}.`, 'usage');
-  const names = (await mustRun(['apt-cache', 'pkgnames', 'linux-image-'], 'apt-cache pkgnames')).split('\n');
-  const abi = newestAbi(s, names);
-  if (!abi) {
-    throw new GsError(`apt knows no linux-image-*-amd64-unsigned package of ${series}.`,
-      'Run apt-get update on a Debian 12 system, whose archive has the bookworm kernels.', 'dependency');
-  }
-  const release = `${abi}-amd64`;
-  const dir = join(cacheRoot(), 'stock', abi);
-  const tree = await unpackedTree(dir, stockPackages(s, abi));
+/**
+ * The root whose toolchain builds the module for another release's kernel
+ * @abi (made once): that release with the kernel's headers, its gcc and
+ * kbuild. Returns it, and the headers' path inside it.
+ */
+async function toolchainRoot(dir: string, suite: string, abi: string): Promise<string> {
+  const root = join(dir, 'toolchain');
+  const stamp = join(dir, 'toolchain.made');
+  if (existsSync(stamp)) return root;
+  await rm(root, { recursive: true, force: true });
+  await mustRun(toolchainRootArgv(suite, abi, MIRROR, root), `mmdebstrap ${suite} with linux-headers-${abi}-amd64`);
+  await writeFile(stamp, '');
+  return root;
+}
 
-  // The headers name their other half by its installed path: point it here.
-  const headers = join(tree, 'usr/src', `linux-headers-${release}`);
-  const makefile = join(headers, 'Makefile');
-  const text = await readFile(makefile, 'utf8');
-  const fixed = text.replace(/^include \/usr\/src\//m, `include ${join(tree, 'usr/src')}/`);
-  if (fixed !== text) await writeFile(makefile, fixed);
-
+/** The modules a guest of the kernel unpacked in @tree loads, decompressed, in load order. */
+async function guestModules(tree: string, release: string, dir: string): Promise<string[]> {
+  // Debian 13's packages are merged-/usr: their modules are under usr/lib, where depmod -b does not look.
+  if (!existsSync(join(tree, 'lib')) && existsSync(join(tree, 'usr/lib/modules'))) await symlink('usr/lib', join(tree, 'lib'));
   const modDir = join(tree, 'lib/modules', release);
   if (!existsSync(join(modDir, 'modules.dep'))) await mustRun(['depmod', '-b', tree, release], 'depmod');
   const modules: string[] = [];
@@ -85,7 +116,17 @@ export async function ensureStockKernel(series: string): Promise<StockKernel> {
     }
     modules.push(out);
   }
+  return modules;
+}
 
+/** The module built with this machine's toolchain against the headers unpacked in @tree. */
+async function hostModule(tree: string, release: string, outDir: string): Promise<ModuleBuild> {
+  // The headers name their other half by its installed path: point it here.
+  const headers = join(tree, 'usr/src', `linux-headers-${release}`);
+  const makefile = join(headers, 'Makefile');
+  const text = await readFile(makefile, 'utf8');
+  const fixed = text.replace(/^include \/usr\/src\//m, `include ${join(tree, 'usr/src')}/`);
+  if (fixed !== text) await writeFile(makefile, fixed);
   const config = await readFile(join(headers, '.config'), 'utf8');
   const host = new SystemHost('/', true, SILENT);
   for (const need of moduleBuildPrograms(config, existsSync(join(headers, 'vmlinux')))) {
@@ -94,7 +135,30 @@ export async function ensureStockKernel(series: string): Promise<StockKernel> {
         `Install it: apt-get install ${need.debian} (gs-kit setup-vm does).`, 'dependency');
     }
   }
+  return buildModule(headers, outDir);
+}
+
+/** A stock kernel by its name in lib/stock.ts ("6.1", "6.12", "6.12-deb13"). */
+export async function ensureStockKernel(name: string): Promise<StockKernel> {
+  const s = stockSeriesNamed(name);
+  if (!s) throw new GsError(`There is no stock Debian kernel called ${name}.`, `Choose ${stockNames()}.`, 'usage');
+  const apt = await aptView(s.suite);
+  const names = (await mustRun(['apt-cache', ...apt, 'pkgnames', 'linux-image-'], 'apt-cache pkgnames')).split('\n');
+  const abi = newestAbi(s, names);
+  if (!abi) {
+    throw new GsError(`apt knows no linux-image-*-amd64-unsigned package of ${s.series} in Debian ${s.suite}.`,
+      s.suite === HOST_SUITE ? `Run apt-get update on a Debian ${HOST_SUITE} system.` : `Check that Debian's archive (${MIRROR}) is reachable.`, 'dependency');
+  }
+  const release = `${abi}-amd64`;
+  const dir = join(cacheRoot(), 'stock', abi);
+  const foreign = s.suite !== HOST_SUITE;
+  // Another release's headers are built where its toolchain is: only the image is unpacked here.
+  const tree = await unpackedTree(dir, foreign ? [`linux-image-${abi}-amd64-unsigned`] : stockPackages(s, abi), apt);
+
+  const modules = await guestModules(tree, release, dir);
   const lkmHash = await hashFiles(join(repoRoot(), 'lkm'), MODULE_SOURCE_PATTERN);
-  const mod = await buildModule(headers, join(dir, `lkm-${lkmHash}`));
-  return { series, release, vmlinuz: join(tree, 'boot', `vmlinuz-${release}`), modules, module: mod.module, moduleWarnings: mod.warnings };
+  const mod = foreign
+    ? await buildModule(`/usr/src/linux-headers-${release}`, `/tmp/lkm-${lkmHash}`, { chroot: await toolchainRoot(dir, s.suite, abi) })
+    : await hostModule(tree, release, join(dir, `lkm-${lkmHash}`));
+  return { series: s.name, release, vmlinuz: join(tree, 'boot', `vmlinuz-${release}`), modules, module: mod.module, moduleWarnings: mod.warnings };
 }

@@ -2,7 +2,7 @@ import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import type { Profile } from '../lib/kconfig.js';
 import { SERIES_NAMES, sourceEnvVar } from '../lib/kernels.js';
-import { STOCK_SERIES } from '../lib/stock.js';
+import { STOCK_SERIES, stockNames, stockSeriesNamed } from '../lib/stock.js';
 import type { Ui } from '../lib/reporter.js';
 import { SUITE, scenarioNamed } from '../lib/catalogue.js';
 import { runSystemTest } from '../services/system-test.js';
@@ -16,16 +16,16 @@ const SYSTEM_SERIES = ['6.1', '6.12'];
 const spec: CommandSpec = {
   name: 'vm',
   summary: 'vm test: boot the patched kernel in QEMU (TCG) with a busybox initramfs holding the module and test programs, run the OOM scenarios, and print each verdict. vm system: run the host workflow on a real Debian 12 system in QEMU (install-kernel --deb, configure, reboot into what grub.cfg names, run-with-gs as a user).',
-  usage: 'gs-kit vm test [--series 5.4|6.1|6.12|all] [--scenario NAME[,NAME...]] [--profile qemu|debug] [--stock]\n       gs-kit vm system [--series 6.1|6.12] [--stock]',
+  usage: `gs-kit vm test [--series ${[...SERIES_NAMES, 'all'].join('|')}] [--scenario NAME[,NAME...]] [--profile qemu|debug] [--stock]\n       gs-kit vm system [--series ${SYSTEM_SERIES.join('|')}] [--stock]`,
   options: [
-    { name: 'series', type: 'string', value: 'SERIES', description: `Kernel series to test (5.4: the ${sourceEnvVar('5.4')} tarball, or Linux 5.4.1 from gs-kit setup-vm --kernel 5.4.1); vm system: one of ${SYSTEM_SERIES.join(', ')} [default: ${SYSTEM_SERIES[0]}].`, choices: [...SERIES_NAMES, 'all'], default: 'all' },
+    { name: 'series', type: 'string', value: 'SERIES', description: `Kernel series to test (5.4: the ${sourceEnvVar('5.4')} tarball, or Linux 5.4.1 from gs-kit setup-vm --kernel 5.4.1); vm system: one of ${SYSTEM_SERIES.join(', ')} [default: ${SYSTEM_SERIES[0]}]. With --stock, a Debian kernel: ${stockNames()}.`, choices: [...new Set([...SERIES_NAMES, ...STOCK_SERIES.map((s) => s.name)]), 'all'], default: 'all' },
     { name: 'scenario', type: 'string', value: 'NAMES', description: `Scenarios to run (${SUITE.map((s) => s.name).join(', ')}).` },
     { name: 'profile', type: 'string', value: 'PROFILE', description: 'Kernel build profile.', choices: ['qemu', 'debug'], default: 'qemu' },
-    { name: 'stock', type: 'boolean', description: `Boot the distribution's own kernel (Debian's, unmodified: ${STOCK_SERIES.map((x) => x.series).join(' or ')}) instead of a patched one; the module runs in stock mode. With --profile debug: our debug kernel with the module built in stock mode (Debian has no debug kernel). vm system: install-module on the image's own Debian kernel instead of a patched kernel's packages.` },
+    { name: 'stock', type: 'boolean', description: `Boot the distribution's own kernel (Debian's, unmodified: ${stockNames()}) instead of a patched one; the module runs in stock mode. With --profile debug: our debug kernel with the module built in stock mode (Debian has no debug kernel). vm system: install-module on the image's own Debian kernel instead of a patched kernel's packages.` },
     { name: 'timeout', type: 'string', value: 'SECONDS', description: 'Hard limit for each guest boot [default: 120, 600 for the CLI scenario; three times that on the debug profile].' },
     { name: 'trace', type: 'boolean', description: 'global4 and global8 print what each handler is doing (state, kernel stack) and the zones\' free pages every 500 ms: for a handler that timed out. Use with --debug to see the console.' },
   ],
-  examples: ['gs-kit vm test', 'gs-kit vm test --series 6.12 --scenario memcg,hang', 'gs-kit vm test --stock --series 6.1', 'gs-kit vm test --series 6.12 --scenario global8 --trace --debug', 'gs-kit vm system', 'gs-kit vm system --stock'],
+  examples: ['gs-kit vm test', 'gs-kit vm test --series 6.12 --scenario memcg,hang', 'gs-kit vm test --stock --series 6.1', 'gs-kit vm test --stock --series 6.12-deb13   # Debian 13\'s own 6.12', 'gs-kit vm test --series 6.12 --scenario global8 --trace --debug', 'gs-kit vm system', 'gs-kit vm system --stock'],
 };
 
 async function systemTest(series: string, stock: boolean, ui: Ui): Promise<number> {
@@ -51,7 +51,7 @@ export const vm: Command = {
     const names = typeof options.scenario === 'string' ? options.scenario.split(',') : SUITE.map((s) => s.name);
     const scenarios = names.map((n) => scenarioNamed(n, SUITE));
     const stock = Boolean(options.stock);
-    const seriesList = options.series === 'all' ? (stock ? STOCK_SERIES.map((x) => x.series) : [...SERIES_NAMES]) : [String(options.series)];
+    const seriesList = options.series === 'all' ? (stock ? STOCK_SERIES.map((x) => x.name) : [...SERIES_NAMES]) : [String(options.series)];
     const timeout = options.timeout === undefined ? undefined : Number(options.timeout);
     if (timeout !== undefined && !(timeout > 0)) throw new GsError(`--timeout must be a number of seconds, not "${options.timeout}".`, 'Write e.g. --timeout 300.', 'usage');
     const runOptions = {
@@ -60,10 +60,15 @@ export const vm: Command = {
       ...(options.trace ? { append: 'gs.trace=1' } : {}),
     };
     const profile = options.profile as Profile;
-    const notStock = stock ? seriesList.filter((x) => !STOCK_SERIES.some((s) => s.series === x)) : [];
+    const unpatched = stock ? [] : seriesList.filter((x) => !SERIES_NAMES.includes(x));
+    if (unpatched.length) {
+      throw new GsError(`${unpatched.join(', ')} is a Debian kernel, not a series gs-kit patches.`,
+        `Add --stock to boot it with the module in stock mode, or give --series ${SERIES_NAMES.join(', ')}.`, 'usage');
+    }
+    const notStock = stock ? seriesList.filter((x) => !stockSeriesNamed(x)) : [];
     if (notStock.length) {
-      throw new GsError(`Stock mode is for ${STOCK_SERIES.map((s) => s.series).join(' and ')}, not ${notStock.join(', ')}.`,
-        `Give --series ${STOCK_SERIES.map((s) => s.series).join(' or ')}, or leave out --stock.`, 'usage');
+      throw new GsError(`Stock mode is for ${stockNames(' and ')}, not ${notStock.join(', ')}.`,
+        `Give --series ${stockNames()}, or leave out --stock.`, 'usage');
     }
     const failed = await runVmTest({
       scenarios, series: seriesList, profile, stock, boot: runOptions, consoles: Boolean(options.debug),

@@ -5,7 +5,8 @@ const BENCH_TOOLS = ['earlyoom', 'nohang', 'stress-ng'];
 export const DEBIAN_PACKAGES: Record<'build' | 'vm' | 'distroSource' | 'bench' | 'package' | 'system', readonly string[]> = {
   build: ['build-essential', 'bc', 'bison', 'flex', 'libelf-dev', 'libssl-dev', 'xz-utils', 'cpio', 'kmod', 'file', 'patch'],
   // dwarves (pahole): the stock guests build the module against Debian's headers, which generate BTF from 6.12 on.
-  vm: ['qemu-system-x86', 'busybox-static', 'dwarves'],
+  // mmdebstrap: a later Debian release's kernel is built for with that release's toolchain, in a root of its own.
+  vm: ['qemu-system-x86', 'busybox-static', 'dwarves', 'mmdebstrap'],
   distroSource: ['linux-source-6.1', 'linux-source-6.12'],
   bench: BENCH_TOOLS,
   // make bindeb-pkg: dpkg-dev (build-essential has it), and the generated debian/control
@@ -36,7 +37,7 @@ export function missingPackages(groups: readonly DepGroup[], installed: Set<stri
 /** The same needs on Fedora-likes (dnf). */
 export const FEDORA_PACKAGES: Record<DepGroup, readonly string[]> = {
   build: ['gcc', 'make', 'bc', 'bison', 'flex', 'elfutils-libelf-devel', 'openssl-devel', 'xz', 'cpio', 'kmod', 'file', 'patch', 'perl'],
-  vm: ['qemu-system-x86', 'busybox', 'dwarves'],
+  vm: ['qemu-system-x86', 'busybox', 'dwarves', 'mmdebstrap'],
   distroSource: [],
   bench: BENCH_TOOLS,
   package: ['rsync', 'dpkg-dev', 'debhelper'],

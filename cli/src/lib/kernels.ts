@@ -93,7 +93,7 @@ export const SERIES_NAMES: readonly string[] = SUPPORTED_SERIES.map((s) => s.ser
  * debug profile they boot the same kernel build, which only one gs-kit at
  * a time may build. Every series, patched or stock, is in one group.
  */
-export const SUITE_GROUPS: readonly (readonly string[])[] = [['5.4', '6.1'], ['6.12']];
+export const SUITE_GROUPS: readonly (readonly string[])[] = [['5.4', '6.1'], ['6.12', '6.12-deb13']];
 
 /** The environment variable naming a source tarball for @series, e.g. GS_SOURCE_5_4. */
 export function sourceEnvVar(series: string): string {

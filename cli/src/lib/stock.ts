@@ -6,7 +6,12 @@
 import { SUPPORT } from './support.js';
 
 export interface StockSeries {
+  /** What the suite and `vm test --stock --series` call it: the series, "-deb13" after it for a later Debian release's. */
+  name: string;
+  /** The kernel series ("major.minor"). */
   series: string;
+  /** The Debian release whose archive holds it. */
+  suite: string;
   /** The ABI part of linux-image-<abi>-amd64-unsigned (e.g. 6.1.0-57, 6.12.117+deb12). */
   abi: RegExp;
   /** The linux-kbuild package the headers' scripts live in. */
@@ -15,16 +20,61 @@ export interface StockSeries {
 
 /** Where Debian keeps each series' kernel; which are tested is lkm/kernels.json's to say. */
 const STOCK_PACKAGES: readonly StockSeries[] = [
-  { series: '6.1', abi: /^linux-image-(6\.1\.0-\d+)-amd64-unsigned$/, kbuild: () => 'linux-kbuild-6.1' },
-  { series: '6.12', abi: /^linux-image-(6\.12\.\d+\+deb\d+)-amd64-unsigned$/, kbuild: (abi) => `linux-kbuild-${abi}` },
+  { name: '6.1', series: '6.1', suite: 'bookworm', abi: /^linux-image-(6\.1\.0-\d+)-amd64-unsigned$/, kbuild: () => 'linux-kbuild-6.1' },
+  { name: '6.12', series: '6.12', suite: 'bookworm', abi: /^linux-image-(6\.12\.\d+\+deb12)-amd64-unsigned$/, kbuild: (abi) => `linux-kbuild-${abi}` },
+  { name: '6.12-deb13', series: '6.12', suite: 'trixie', abi: /^linux-image-(6\.12\.\d+\+deb13)-amd64-unsigned$/, kbuild: (abi) => `linux-kbuild-${abi}` },
 ];
+
+/** The Debian release this machine's apt uses (the guest suite's host); others are reached through apt views of their own. */
+export const HOST_SUITE = 'bookworm';
+
+/**
+ * apt options that point apt at @suite's archive alone, through lists and
+ * a cache of its own under @dir, never touching the host's sources.
+ */
+export function aptViewOptions(dir: string): string[] {
+  return [
+    '-o', `Dir::Etc::SourceList=${dir}/sources.list`,
+    '-o', 'Dir::Etc::SourceParts=/nonexistent',
+    '-o', `Dir::State::Lists=${dir}/lists`,
+    '-o', `Dir::Cache=${dir}/cache`,
+    '-o', 'APT::Sandbox::User=root',
+  ];
+}
+
+/** That view's sources.list: the suite of the archive the host uses. */
+export function aptViewSources(mirror: string, suite: string): string {
+  return `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror} ${suite} main\n`;
+}
+
+/**
+ * The root whose toolchain builds a module for another release's kernel:
+ * that release with the kernel's headers package (which brings its gcc and
+ * kbuild) and make, as DKMS there would have.
+ */
+export function toolchainRootArgv(suite: string, abi: string, mirror: string, root: string): string[] {
+  return ['mmdebstrap', '--variant=apt', `--include=linux-headers-${abi}-amd64,make`,
+    '--dpkgopt=path-exclude=/usr/share/doc/*', '--dpkgopt=path-exclude=/usr/share/man/*',
+    suite, root, mirror];
+}
 
 /** The distribution kernels the guest suite boots in stock mode (lkm/kernels.json's stock_tested). */
 export const STOCK_SERIES: readonly StockSeries[] = SUPPORT.stockTested.map((name) => {
-  const found = STOCK_PACKAGES.find((p) => p.series === name);
+  const found = STOCK_PACKAGES.find((p) => p.name === name);
   if (!found) throw new Error(`lkm/kernels.json tests stock mode on ${name}, whose Debian packages cli/src/lib/stock.ts does not know`);
   return found;
 });
+
+/** The stock kernel the suite calls @name, if there is one. */
+export function stockSeriesNamed(name: string): StockSeries | undefined {
+  return STOCK_SERIES.find((s) => s.name === name);
+}
+
+/** Every stock kernel's name, for messages: "6.1, 6.12 or 6.12-deb13". */
+export function stockNames(joiner = ' or '): string {
+  const names = STOCK_SERIES.map((s) => s.name);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')}${joiner}${names.at(-1)}` : names.join('');
+}
 
 /** Numeric parts of an ABI, for ordering: 6.1.0-57 < 6.1.0-100. */
 function abiKey(abi: string): number[] {

@@ -105,7 +105,7 @@ async function moduleFor(kernel: Kernel, buildDir: string, reporter: Reporter) {
   const lkmHash = await hashFiles(join(repoRoot(), 'lkm'), MODULE_SOURCE_PATTERN);
   const src = join(buildDir, 'src');
   return kernel.hook === 'stock'
-    ? buildModule(src, join(buildDir, `lkm-stock-${lkmHash}`), 'stock')
+    ? buildModule(src, join(buildDir, `lkm-stock-${lkmHash}`), { hook: 'stock' })
     : buildModule(src, join(buildDir, `lkm-${lkmHash}`));
 }
 

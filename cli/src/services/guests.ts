@@ -13,6 +13,8 @@ import type { Profile } from '../lib/kconfig.js';
 import type { ModuleHook } from '../lib/kernels.js';
 import type { Reporter } from '../lib/reporter.js';
 import type { Scenario } from '../lib/scenario.js';
+import { GsError } from '../lib/errors.js';
+import { stockNames, stockSeriesNamed } from '../lib/stock.js';
 import { buildPatched, type BuildArtifacts } from './build.js';
 
 export type { ScenarioRun } from '../lib/judge.js';
@@ -43,12 +45,13 @@ export async function prepareGuest(
 }
 
 /**
- * A stock-mode guest: the distribution's own kernel of @series, unmodified,
- * with the module built against its headers and the modules it needs.
+ * A stock-mode guest: the distribution's own kernel @name (lib/stock.ts),
+ * unmodified, with the module built against its headers and the modules it
+ * needs.
  */
-export async function prepareStockGuest(series: string, reporter: Reporter): Promise<Guest> {
-  const k = await reporter.task(`Debian's own ${series} kernel and the module built against its headers`,
-    () => ensureStockKernel(series),
+export async function prepareStockGuest(name: string, reporter: Reporter): Promise<Guest> {
+  const k = await reporter.task(`Debian's own ${name} kernel and the module built against its headers`,
+    () => ensureStockKernel(name),
     (s) => `Debian kernel ${s.release} (stock, unmodified) and module ready`);
   const initrd = await buildInitramfs(k.module, join(dirname(k.module), 'initramfs.cpio.gz'), k.modules);
   return { kernel: k.vmlinuz, initrd, release: k.release, moduleWarnings: k.moduleWarnings, hook: 'stock' };
@@ -58,7 +61,9 @@ export async function prepareStockGuest(series: string, reporter: Reporter): Pro
 export async function suiteGuest(series: string, profile: Profile, stock: boolean, reporter: Reporter): Promise<Guest> {
   if (!stock) return prepareGuest(series, profile, reporter);
   // Debian has no debug kernel: stock mode on the debug profile is our debug build with a stock-mode module.
-  return profile === 'debug' ? prepareGuest(series, profile, reporter, 'stock') : prepareStockGuest(series, reporter);
+  const s = stockSeriesNamed(series);
+  if (!s) throw new GsError(`There is no stock kernel called ${series}.`, `Choose ${stockNames()}.`, 'usage');
+  return profile === 'debug' ? prepareGuest(s.series, profile, reporter, 'stock') : prepareStockGuest(s.name, reporter);
 }
 
 export interface RunOptions extends BootOptions {
