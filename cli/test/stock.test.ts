@@ -1,7 +1,7 @@
 import test from 'ava';
 import {
   aptViewOptions, aptViewSources, GUEST_MODULES, HOST_SUITE, loadOrder, newestAbi, STOCK_SERIES, stockPackages, stockSeriesNamed,
-  toolchainRootArgv,
+  stockRelease, toolchainRootArgv,
 } from '../src/lib/stock.js';
 
 const [s61, s612] = STOCK_SERIES;
@@ -57,8 +57,19 @@ test('another release is reached through an apt view of its own, never the host\
 });
 
 test('the toolchain root is that release with the kernel\'s headers (its gcc and kbuild come with them)', (t) => {
-  const argv = toolchainRootArgv('trixie', '6.12.117+deb13', 'http://m/debian', '/c/root');
+  const argv = toolchainRootArgv('trixie', stockRelease('6.12.117+deb13', 'rt'), 'http://m/debian', '/c/root');
   t.is(argv[0], 'mmdebstrap');
-  t.true(argv.includes('--include=linux-headers-6.12.117+deb13-amd64,make'));
+  t.true(argv.includes('--include=linux-headers-6.12.117+deb13-rt-amd64,make'));
   t.deepEqual(argv.slice(-3), ['trixie', '/c/root', 'http://m/debian']);
+});
+
+test('a flavour names its image, headers and common headers: generic, cloud, PREEMPT_RT', (t) => {
+  const names = ['linux-image-6.12.117+deb13-amd64-unsigned', 'linux-image-6.12.117+deb13-cloud-amd64-unsigned',
+    'linux-image-6.12.107+deb13-rt-amd64-unsigned', 'linux-image-6.12.117+deb13-rt-amd64-unsigned'];
+  const deb13 = stockSeriesNamed('6.12-deb13')!;
+  t.is(newestAbi(deb13, names, 'rt'), '6.12.117+deb13');
+  t.is(newestAbi(deb13, ['linux-image-6.12.117+deb13-amd64-unsigned'], 'cloud'), undefined, 'no cloud image, no cloud guest');
+  t.is(stockRelease('6.12.117+deb13', 'cloud'), '6.12.117+deb13-cloud-amd64');
+  t.deepEqual(stockPackages(deb13, '6.12.117+deb13', 'rt').slice(0, 3), ['linux-image-6.12.117+deb13-rt-amd64-unsigned',
+    'linux-headers-6.12.117+deb13-rt-amd64', 'linux-headers-6.12.117+deb13-common-rt']);
 });

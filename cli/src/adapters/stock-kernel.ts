@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { GsError } from '../lib/errors.js';
 import { moduleBuildPrograms } from '../lib/install-plans.js';
 import {
-  aptViewOptions, aptViewSources, GUEST_MODULES, HOST_SUITE, loadOrder, newestAbi, stockNames, stockPackages, stockSeriesNamed,
-  toolchainRootArgv,
+  aptViewOptions, aptViewSources, flavourSuffix, GUEST_MODULES, HOST_SUITE, loadOrder, newestAbi, stockNames, stockPackages,
+  stockRelease, stockSeriesNamed, toolchainRootArgv, type Flavour,
 } from '../lib/stock.js';
 import { run } from './exec.js';
 import { SystemHost } from './host.js';
@@ -91,12 +91,12 @@ async function unpackedTree(dir: string, packages: string[], apt: string[]): Pro
  * @abi (made once): that release with the kernel's headers, its gcc and
  * kbuild. Returns it, and the headers' path inside it.
  */
-async function toolchainRoot(dir: string, suite: string, abi: string): Promise<string> {
+async function toolchainRoot(dir: string, suite: string, release: string): Promise<string> {
   const root = join(dir, 'toolchain');
   const stamp = join(dir, 'toolchain.made');
   if (existsSync(stamp)) return root;
   await rm(root, { recursive: true, force: true });
-  await mustRun(toolchainRootArgv(suite, abi, MIRROR, root), `mmdebstrap ${suite} with linux-headers-${abi}-amd64`);
+  await mustRun(toolchainRootArgv(suite, release, MIRROR, root), `mmdebstrap ${suite} with linux-headers-${release}`);
   await writeFile(stamp, '');
   return root;
 }
@@ -138,27 +138,27 @@ async function hostModule(tree: string, release: string, outDir: string): Promis
   return buildModule(headers, outDir);
 }
 
-/** A stock kernel by its name in lib/stock.ts ("6.1", "6.12", "6.12-deb13"). */
-export async function ensureStockKernel(name: string): Promise<StockKernel> {
+/** A stock kernel by its name in lib/stock.ts ("6.1", "6.12", "6.12-deb13"), in @flavour. */
+export async function ensureStockKernel(name: string, flavour: Flavour = 'generic'): Promise<StockKernel> {
   const s = stockSeriesNamed(name);
   if (!s) throw new GsError(`There is no stock Debian kernel called ${name}.`, `Choose ${stockNames()}.`, 'usage');
   const apt = await aptView(s.suite);
   const names = (await mustRun(['apt-cache', ...apt, 'pkgnames', 'linux-image-'], 'apt-cache pkgnames')).split('\n');
-  const abi = newestAbi(s, names);
+  const abi = newestAbi(s, names, flavour);
   if (!abi) {
-    throw new GsError(`apt knows no linux-image-*-amd64-unsigned package of ${s.series} in Debian ${s.suite}.`,
+    throw new GsError(`apt knows no linux-image-*-${flavourSuffix(flavour)}-unsigned package of ${s.series} in Debian ${s.suite}.`,
       s.suite === HOST_SUITE ? `Run apt-get update on a Debian ${HOST_SUITE} system.` : `Check that Debian's archive (${MIRROR}) is reachable.`, 'dependency');
   }
-  const release = `${abi}-amd64`;
-  const dir = join(cacheRoot(), 'stock', abi);
+  const release = stockRelease(abi, flavour);
+  const dir = join(cacheRoot(), 'stock', flavour === 'generic' ? abi : release);
   const foreign = s.suite !== HOST_SUITE;
   // Another release's headers are built where its toolchain is: only the image is unpacked here.
-  const tree = await unpackedTree(dir, foreign ? [`linux-image-${abi}-amd64-unsigned`] : stockPackages(s, abi), apt);
+  const tree = await unpackedTree(dir, foreign ? [`linux-image-${release}-unsigned`] : stockPackages(s, abi, flavour), apt);
 
   const modules = await guestModules(tree, release, dir);
   const lkmHash = await hashFiles(join(repoRoot(), 'lkm'), MODULE_SOURCE_PATTERN);
   const mod = foreign
-    ? await buildModule(`/usr/src/linux-headers-${release}`, `/tmp/lkm-${lkmHash}`, { chroot: await toolchainRoot(dir, s.suite, abi) })
+    ? await buildModule(`/usr/src/linux-headers-${release}`, `/tmp/lkm-${lkmHash}`, { chroot: await toolchainRoot(dir, s.suite, release) })
     : await hostModule(tree, release, join(dir, `lkm-${lkmHash}`));
   return { series: s.name, release, vmlinuz: join(tree, 'boot', `vmlinuz-${release}`), modules, module: mod.module, moduleWarnings: mod.warnings };
 }

@@ -2,7 +2,7 @@ import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import type { Profile } from '../lib/kconfig.js';
 import { SERIES_NAMES, sourceEnvVar } from '../lib/kernels.js';
-import { STOCK_SERIES, stockNames, stockSeriesNamed } from '../lib/stock.js';
+import { FLAVOURS, STOCK_SERIES, stockNames, stockSeriesNamed, type Flavour } from '../lib/stock.js';
 import type { Ui } from '../lib/reporter.js';
 import { SUITE, scenarioNamed } from '../lib/catalogue.js';
 import { runSystemTest } from '../services/system-test.js';
@@ -16,16 +16,17 @@ const SYSTEM_SERIES = ['6.1', '6.12'];
 const spec: CommandSpec = {
   name: 'vm',
   summary: 'vm test: boot the patched kernel in QEMU (TCG) with a busybox initramfs holding the module and test programs, run the OOM scenarios, and print each verdict. vm system: run the host workflow on a real Debian 12 system in QEMU (install-kernel --deb, configure, reboot into what grub.cfg names, run-with-gs as a user).',
-  usage: `gs-kit vm test [--series ${[...SERIES_NAMES, 'all'].join('|')}] [--scenario NAME[,NAME...]] [--profile qemu|debug] [--stock]\n       gs-kit vm system [--series ${SYSTEM_SERIES.join('|')}] [--stock]`,
+  usage: `gs-kit vm test [--series ${[...SERIES_NAMES, 'all'].join('|')}] [--scenario NAME[,NAME...]] [--profile qemu|debug] [--stock [--flavour generic|cloud|rt]]\n       gs-kit vm system [--series ${SYSTEM_SERIES.join('|')}] [--stock]`,
   options: [
     { name: 'series', type: 'string', value: 'SERIES', description: `Kernel series to test (5.4: the ${sourceEnvVar('5.4')} tarball, or Linux 5.4.1 from gs-kit setup-vm --kernel 5.4.1); vm system: one of ${SYSTEM_SERIES.join(', ')} [default: ${SYSTEM_SERIES[0]}]. With --stock, a Debian kernel: ${stockNames()}.`, choices: [...new Set([...SERIES_NAMES, ...STOCK_SERIES.map((s) => s.name)]), 'all'], default: 'all' },
     { name: 'scenario', type: 'string', value: 'NAMES', description: `Scenarios to run (${SUITE.map((s) => s.name).join(', ')}).` },
     { name: 'profile', type: 'string', value: 'PROFILE', description: 'Kernel build profile.', choices: ['qemu', 'debug'], default: 'qemu' },
+    { name: 'flavour', type: 'string', value: 'FLAVOUR', description: 'With --stock: which of Debian\'s kernels of the series (generic; cloud, what cloud VMs boot; rt, PREEMPT_RT).', choices: [...FLAVOURS], default: 'generic' },
     { name: 'stock', type: 'boolean', description: `Boot the distribution's own kernel (Debian's, unmodified: ${stockNames()}) instead of a patched one; the module runs in stock mode. With --profile debug: our debug kernel with the module built in stock mode (Debian has no debug kernel). vm system: install-module on the image's own Debian kernel instead of a patched kernel's packages.` },
     { name: 'timeout', type: 'string', value: 'SECONDS', description: 'Hard limit for each guest boot [default: 120, 600 for the CLI scenario; three times that on the debug profile].' },
     { name: 'trace', type: 'boolean', description: 'global4 and global8 print what each handler is doing (state, kernel stack) and the zones\' free pages every 500 ms: for a handler that timed out. Use with --debug to see the console.' },
   ],
-  examples: ['gs-kit vm test', 'gs-kit vm test --series 6.12 --scenario memcg,hang', 'gs-kit vm test --stock --series 6.1', 'gs-kit vm test --stock --series 6.12-deb13   # Debian 13\'s own 6.12', 'gs-kit vm test --series 6.12 --scenario global8 --trace --debug', 'gs-kit vm system', 'gs-kit vm system --stock'],
+  examples: ['gs-kit vm test', 'gs-kit vm test --series 6.12 --scenario memcg,hang', 'gs-kit vm test --stock --series 6.1', 'gs-kit vm test --stock --series 6.12-deb13   # Debian 13\'s own 6.12', 'gs-kit vm test --stock --series 6.12-deb13 --flavour rt', 'gs-kit vm test --series 6.12 --scenario global8 --trace --debug', 'gs-kit vm system', 'gs-kit vm system --stock'],
 };
 
 async function systemTest(series: string, stock: boolean, ui: Ui): Promise<number> {
@@ -70,8 +71,12 @@ export const vm: Command = {
       throw new GsError(`Stock mode is for ${stockNames(' and ')}, not ${notStock.join(', ')}.`,
         `Give --series ${stockNames()}, or leave out --stock.`, 'usage');
     }
+    const flavour = options.flavour as Flavour;
+    if (flavour !== 'generic' && (!stock || profile === 'debug')) {
+      throw new GsError(`--flavour ${flavour} is a flavour of Debian's own kernels.`, 'Add --stock (and leave --profile at qemu: Debian has no debug kernel).', 'usage');
+    }
     const failed = await runVmTest({
-      scenarios, series: seriesList, profile, stock, boot: runOptions, consoles: Boolean(options.debug),
+      scenarios, series: seriesList, profile, stock, flavour, boot: runOptions, consoles: Boolean(options.debug),
     }, ui);
     if (failed) {
       throw new GsError(`${failed} scenario run(s) failed.`, 'Rerun with --debug to see the guest console.', 'vm');

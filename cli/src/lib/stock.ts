@@ -12,18 +12,35 @@ export interface StockSeries {
   series: string;
   /** The Debian release whose archive holds it. */
   suite: string;
-  /** The ABI part of linux-image-<abi>-amd64-unsigned (e.g. 6.1.0-57, 6.12.117+deb12). */
-  abi: RegExp;
+  /** The ABI part of linux-image-<abi>-<flavour>-unsigned (e.g. 6.1.0-57, 6.12.117+deb12), as a regular expression. */
+  abi: string;
   /** The linux-kbuild package the headers' scripts live in. */
   kbuild(abi: string): string;
 }
 
 /** Where Debian keeps each series' kernel; which are tested is lkm/kernels.json's to say. */
 const STOCK_PACKAGES: readonly StockSeries[] = [
-  { name: '6.1', series: '6.1', suite: 'bookworm', abi: /^linux-image-(6\.1\.0-\d+)-amd64-unsigned$/, kbuild: () => 'linux-kbuild-6.1' },
-  { name: '6.12', series: '6.12', suite: 'bookworm', abi: /^linux-image-(6\.12\.\d+\+deb12)-amd64-unsigned$/, kbuild: (abi) => `linux-kbuild-${abi}` },
-  { name: '6.12-deb13', series: '6.12', suite: 'trixie', abi: /^linux-image-(6\.12\.\d+\+deb13)-amd64-unsigned$/, kbuild: (abi) => `linux-kbuild-${abi}` },
+  { name: '6.1', series: '6.1', suite: 'bookworm', abi: '6\\.1\\.0-\\d+', kbuild: () => 'linux-kbuild-6.1' },
+  { name: '6.12', series: '6.12', suite: 'bookworm', abi: '6\\.12\\.\\d+\\+deb12', kbuild: (abi) => `linux-kbuild-${abi}` },
+  { name: '6.12-deb13', series: '6.12', suite: 'trixie', abi: '6\\.12\\.\\d+\\+deb13', kbuild: (abi) => `linux-kbuild-${abi}` },
 ];
+
+/**
+ * Debian's kernel flavours on amd64: the generic one, the cloud one (what
+ * most cloud VMs boot: fewer drivers) and PREEMPT_RT.
+ */
+export const FLAVOURS = ['generic', 'cloud', 'rt'] as const;
+export type Flavour = typeof FLAVOURS[number];
+
+/** The package suffix of @flavour: linux-image-<abi>-<suffix>-unsigned. */
+export function flavourSuffix(flavour: Flavour): string {
+  return flavour === 'generic' ? 'amd64' : `${flavour}-amd64`;
+}
+
+/** The kernel release of @abi in @flavour (uname -r): 6.12.117+deb13-rt-amd64. */
+export function stockRelease(abi: string, flavour: Flavour): string {
+  return `${abi}-${flavourSuffix(flavour)}`;
+}
 
 /** The Debian release this machine's apt uses (the guest suite's host); others are reached through apt views of their own. */
 export const HOST_SUITE = 'bookworm';
@@ -52,8 +69,8 @@ export function aptViewSources(mirror: string, suite: string): string {
  * that release with the kernel's headers package (which brings its gcc and
  * kbuild) and make, as DKMS there would have.
  */
-export function toolchainRootArgv(suite: string, abi: string, mirror: string, root: string): string[] {
-  return ['mmdebstrap', '--variant=apt', `--include=linux-headers-${abi}-amd64,make`,
+export function toolchainRootArgv(suite: string, release: string, mirror: string, root: string): string[] {
+  return ['mmdebstrap', '--variant=apt', `--include=linux-headers-${release},make`,
     '--dpkgopt=path-exclude=/usr/share/doc/*', '--dpkgopt=path-exclude=/usr/share/man/*',
     suite, root, mirror];
 }
@@ -92,17 +109,18 @@ function compareAbi(a: string, b: string): number {
 }
 
 /** The newest ABI of @s among package names (as `apt-cache pkgnames` lists them). */
-export function newestAbi(s: StockSeries, packageNames: readonly string[]): string | undefined {
-  const abis = packageNames.map((n) => s.abi.exec(n.trim())?.[1]).filter((a): a is string => a !== undefined);
+export function newestAbi(s: StockSeries, packageNames: readonly string[], flavour: Flavour = 'generic'): string | undefined {
+  const image = new RegExp(`^linux-image-(${s.abi})-${flavourSuffix(flavour)}-unsigned$`);
+  const abis = packageNames.map((n) => image.exec(n.trim())?.[1]).filter((a): a is string => a !== undefined);
   return abis.sort(compareAbi).at(-1);
 }
 
 /** The packages a stock guest of @abi needs: the kernel, its headers, their kbuild. */
-export function stockPackages(s: StockSeries, abi: string): string[] {
+export function stockPackages(s: StockSeries, abi: string, flavour: Flavour = 'generic'): string[] {
   return [
-    `linux-image-${abi}-amd64-unsigned`,
-    `linux-headers-${abi}-amd64`,
-    `linux-headers-${abi}-common`,
+    `linux-image-${stockRelease(abi, flavour)}-unsigned`,
+    `linux-headers-${stockRelease(abi, flavour)}`,
+    `linux-headers-${abi}-common${flavour === 'rt' ? '-rt' : ''}`,
     s.kbuild(abi),
   ];
 }

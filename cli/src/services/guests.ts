@@ -14,7 +14,7 @@ import type { ModuleHook } from '../lib/kernels.js';
 import type { Reporter } from '../lib/reporter.js';
 import type { Scenario } from '../lib/scenario.js';
 import { GsError } from '../lib/errors.js';
-import { stockNames, stockSeriesNamed } from '../lib/stock.js';
+import { stockNames, stockSeriesNamed, type Flavour } from '../lib/stock.js';
 import { buildPatched, type BuildArtifacts } from './build.js';
 
 export type { ScenarioRun } from '../lib/judge.js';
@@ -49,21 +49,21 @@ export async function prepareGuest(
  * unmodified, with the module built against its headers and the modules it
  * needs.
  */
-export async function prepareStockGuest(name: string, reporter: Reporter): Promise<Guest> {
-  const k = await reporter.task(`Debian's own ${name} kernel and the module built against its headers`,
-    () => ensureStockKernel(name),
+export async function prepareStockGuest(name: string, reporter: Reporter, flavour: Flavour = 'generic'): Promise<Guest> {
+  const k = await reporter.task(`Debian's own ${name}${flavour === 'generic' ? '' : ` ${flavour}`} kernel and the module built against its headers`,
+    () => ensureStockKernel(name, flavour),
     (s) => `Debian kernel ${s.release} (stock, unmodified) and module ready`);
   const initrd = await buildInitramfs(k.module, join(dirname(k.module), 'initramfs.cpio.gz'), k.modules);
   return { kernel: k.vmlinuz, initrd, release: k.release, moduleWarnings: k.moduleWarnings, hook: 'stock' };
 }
 
 /** The guest of a series as a suite runs it: patched, or stock (on the debug profile, our debug build in stock mode). */
-export async function suiteGuest(series: string, profile: Profile, stock: boolean, reporter: Reporter): Promise<Guest> {
+export async function suiteGuest(series: string, profile: Profile, stock: boolean, reporter: Reporter, flavour: Flavour = 'generic'): Promise<Guest> {
   if (!stock) return prepareGuest(series, profile, reporter);
   // Debian has no debug kernel: stock mode on the debug profile is our debug build with a stock-mode module.
   const s = stockSeriesNamed(series);
   if (!s) throw new GsError(`There is no stock kernel called ${series}.`, `Choose ${stockNames()}.`, 'usage');
-  return profile === 'debug' ? prepareGuest(s.series, profile, reporter, 'stock') : prepareStockGuest(s.name, reporter);
+  return profile === 'debug' ? prepareGuest(s.series, profile, reporter, 'stock') : prepareStockGuest(s.name, reporter, flavour);
 }
 
 export interface RunOptions extends BootOptions {

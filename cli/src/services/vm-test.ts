@@ -7,6 +7,7 @@ import { scenarioVerdict } from '../lib/judge.js';
 import type { Profile } from '../lib/kconfig.js';
 import type { Reporter } from '../lib/reporter.js';
 import { stockScenarios, type Scenario } from '../lib/scenario.js';
+import type { Flavour } from '../lib/stock.js';
 import { runScenario, suiteGuest, type RunOptions } from './guests.js';
 
 export interface VmTestPlan {
@@ -15,6 +16,8 @@ export interface VmTestPlan {
   profile: Profile;
   /** Boot Debian's own kernel (stock mode) instead of a patched one. */
   stock: boolean;
+  /** Which of Debian's kernel flavours, in stock mode. */
+  flavour?: Flavour;
   /** What every boot gets: a time limit, the debug slowdown, more command line. */
   boot: Omit<RunOptions, 'hook'>;
   /** Show the console of a failed run (--debug). */
@@ -26,8 +29,9 @@ export async function runVmTest(plan: VmTestPlan, reporter: Reporter): Promise<n
   let failed = 0;
   const { profile, stock } = plan;
   for (const series of plan.series) {
-    const guest = await suiteGuest(series, profile, stock, reporter);
-    const label = `${series}${profile === 'debug' ? ' debug' : ''}${stock ? ' stock' : ''}`;
+    const flavour = plan.flavour ?? 'generic';
+    const guest = await suiteGuest(series, profile, stock, reporter, flavour);
+    const label = `${series}${flavour === 'generic' ? '' : ` ${flavour}`}${profile === 'debug' ? ' debug' : ''}${stock ? ' stock' : ''}`;
     const skipped = stock ? plan.scenarios.filter((s) => !stockScenarios([s]).length) : [];
     if (skipped.length) {
       reporter.note(`not run in stock mode: ${skipped.map((s) => s.name).join(', ')} (they need the gs-kit patch's memory reserves for handlers; see README, stock mode)`, 'warn');
