@@ -10,7 +10,7 @@ SETUP := $(GS) setup-vm --kernel distro --no-hints $(if $(CI),--yes,)
 CHECKPATCH_DIR := $(HOME)/.cache/gs-kit/checkpatch
 CHECKPATCH_SRC := /usr/src/linux-source-6.12.tar.xz
 
-.PHONY: all deps suite-deps demo test test-unit test-vm test-debug test-system soak lint bench clean
+.PHONY: all deps suite-deps demo test test-unit test-vm test-debug test-kernels test-system soak lint bench clean
 
 all: deps
 
@@ -57,6 +57,15 @@ test-debug: suite-deps
 test-system: dist/cli/src/bin.js
 	$(SETUP) --system $(if $(STOCK),,--package deb)
 	$(GS) vm system --series $(or $(SERIES),6.1) $(if $(STOCK),--stock,)
+
+# Debian's other kernel flavours, in stock mode: the guest suite on
+# Debian 13's PREEMPT_RT and cloud 6.12 (make test boots the generic one).
+# Not part of `make test`: each adds a download, a toolchain root and a
+# suite run. FLAVOURS="rt" to run one.
+test-kernels: suite-deps
+	for f in $(or $(FLAVOURS),rt cloud); do \
+		$(GS) vm test --stock --series 6.12-deb13 --flavour $$f || exit 1; \
+	done
 
 # OOM soak: the trials and lifecycle boots on the debug kernel (README
 # figures: 200 trials on 6.12; COUNT=N and SERIES=6.1 to change), then the

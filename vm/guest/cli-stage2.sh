@@ -42,26 +42,28 @@ say cgroups_left "$(ls /sys/fs/cgroup/gs-workload | grep -c '^run-')"
 gs run-with-gs "$progs/gs_handler_record" /tmp/rec -- /bin/sh -c 'exit 7' 2>/dev/null
 say rwg_exit7 "$?"
 
+# rwg_oom KEY COMMAND...: run-with-gs, by COMMAND (node and the CLI, or
+# the launcher, under unshare), protects oom_condition_creator in a 32M
+# cgroup of its own; what became of it, said under KEY.
+rwg_oom() {
+	rwg_as=$1
+	shift
+	"$@" run-with-gs --memory-max 32M "$progs/gs_handler_record" /tmp/rec \
+		-- "$progs/oom_condition_creator" > "/tmp/rwg_$rwg_as.out" 2> "/tmp/rwg_$rwg_as.err"
+	say "rwg_${rwg_as}_status" "$?"
+	victim=$(head -n 1 "/tmp/rwg_$rwg_as.out")
+	say "victim_$rwg_as" "$victim"
+	say_file "rec_$rwg_as" "/tmp/rec/$victim.rec"
+	say "rwg_${rwg_as}_stderr" "$(tr '\n' '|' < "/tmp/rwg_$rwg_as.err")"
+	say "waiters_left_$rwg_as" "$(count_cmdline gs-kit-wait)"
+}
+
 # In another network namespace (as in a container) the kernel cannot start
 # the handler (EXDEV): run-with-gs runs it from a waiter of its own.
-unshare -n node "$repo/dist/cli/src/bin.js" run-with-gs --memory-max 32M "$progs/gs_handler_record" /tmp/rec \
-	-- "$progs/oom_condition_creator" > /tmp/rwgw.out 2> /tmp/rwgw.err
-say rwgw_status "$?"
-VICTIM=$(head -n 1 /tmp/rwgw.out)
-say victim_waiter "$VICTIM"
-say_file rec_waiter "/tmp/rec/$VICTIM.rec"
-say rwgw_stderr "$(tr '\n' '|' < /tmp/rwgw.err)"
-say waiters_left "$(count_cmdline gs-kit-wait)"
-
+rwg_oom waiter unshare -n node "$repo/dist/cli/src/bin.js"
 # As a container's entrypoint: the launcher as PID 1 of pid, mount and
-# network namespaces of its own (the kernel cannot start the handler there:
-# a waiter runs it, and GS_PID is the pid the namespace sees).
-unshare -p -f -m -n --mount-proc "$repo/bin/gs-kit" run-with-gs --memory-max 32M "$progs/gs_handler_record" /tmp/rec \
-	-- "$progs/oom_condition_creator" > /tmp/rwgi.out 2> /tmp/rwgi.err
-say rwgi_status "$?"
-VICTIM=$(head -n 1 /tmp/rwgi.out)
-say victim_init "$VICTIM"
-say_file rec_init "/tmp/rec/$VICTIM.rec"
-say waiters_left_init "$(count_cmdline gs-kit-wait)"
+# network namespaces of its own (a waiter runs the handler there too, and
+# GS_PID is the pid the namespace sees).
+rwg_oom init unshare -p -f -m -n --mount-proc "$repo/bin/gs-kit"
 
 end_boot /tmp/busybox "$progs/console_drain"
