@@ -14,7 +14,7 @@ import { GsError } from '../lib/errors.js';
 import { moduleBuildPrograms } from '../lib/install-plans.js';
 import {
   aptViewOptions, aptViewSources, flavourSuffix, GUEST_MODULES, HOST_SUITE, loadOrder, newestAbi, stockNames, stockPackages,
-  stockRelease, stockSeriesNamed, toolchainRootArgv, type Flavour,
+  sharesHostRoot, stockRelease, stockSeriesNamed, toolchainRootArgv, type Flavour,
 } from '../lib/stock.js';
 import { run } from './exec.js';
 import { SystemHost } from './host.js';
@@ -33,6 +33,8 @@ export interface StockKernel {
   /** The module built against the package's headers. */
   module: string;
   moduleWarnings: string[];
+  /** A guest can see the host's root (9p): lib/stock.ts sharesHostRoot(). */
+  hostRoot: boolean;
 }
 
 async function mustRun(argv: string[], what: string, cwd?: string): Promise<string> {
@@ -160,5 +162,6 @@ export async function ensureStockKernel(name: string, flavour: Flavour = 'generi
   const mod = foreign
     ? await buildModule(`/usr/src/linux-headers-${release}`, `/tmp/lkm-${lkmHash}`, { chroot: await toolchainRoot(dir, s.suite, release) })
     : await hostModule(tree, release, join(dir, `lkm-${lkmHash}`));
-  return { series: s.name, release, vmlinuz: join(tree, 'boot', `vmlinuz-${release}`), modules, module: mod.module, moduleWarnings: mod.warnings };
+  const hostRoot = sharesHostRoot(await readFile(join(tree, 'boot', `config-${release}`), 'utf8'));
+  return { series: s.name, release, vmlinuz: join(tree, 'boot', `vmlinuz-${release}`), modules, module: mod.module, moduleWarnings: mod.warnings, hostRoot };
 }
