@@ -137,17 +137,32 @@ static int gs_cg_mkdir(const char *path)
 	int err;
 
 	old = override_creds(gs_kernel_cred);
+#ifdef GS_HAVE_START_CREATING_PATH
+	dentry = start_creating_path(AT_FDCWD, path, &parent, LOOKUP_DIRECTORY);
+#else
 	dentry = kern_path_create(AT_FDCWD, path, &parent, LOOKUP_DIRECTORY);
+#endif
 	err = PTR_ERR_OR_ZERO(dentry);
 	if (!err) {
-#if defined(GS_HAVE_MKDIR_IDMAP)
+		/* From 6.15 vfs_mkdir() returns the dentry to finish with, or an error. */
+#if defined(GS_HAVE_MKDIR_DELEGATED)
+		dentry = vfs_mkdir(&nop_mnt_idmap, d_inode(parent.dentry), dentry, 0755, NULL);
+		err = PTR_ERR_OR_ZERO(dentry);
+#elif defined(GS_HAVE_MKDIR_DENTRY)
+		dentry = vfs_mkdir(&nop_mnt_idmap, d_inode(parent.dentry), dentry, 0755);
+		err = PTR_ERR_OR_ZERO(dentry);
+#elif defined(GS_HAVE_MKDIR_IDMAP)
 		err = vfs_mkdir(&nop_mnt_idmap, d_inode(parent.dentry), dentry, 0755);
 #elif defined(GS_HAVE_MKDIR_USERNS)
 		err = vfs_mkdir(&init_user_ns, d_inode(parent.dentry), dentry, 0755);
 #else
 		err = vfs_mkdir(d_inode(parent.dentry), dentry, 0755);
 #endif
+#ifdef GS_HAVE_START_CREATING_PATH
+		end_creating_path(&parent, dentry);
+#else
 		done_path_create(&parent, dentry);
+#endif
 	}
 	revert_creds(old);
 	return err == -EEXIST ? 0 : err;

@@ -48,7 +48,7 @@ static bool gs_unloading;
  */
 int gs_leftover_init(void)
 {
-	gs_leftover_wq = alloc_workqueue("graceful_shutdown_leftover", 0, 0);
+	gs_leftover_wq = alloc_workqueue("graceful_shutdown_leftover", WQ_UNBOUND, 0);
 	return gs_leftover_wq ? 0 : -ENOMEM;
 }
 

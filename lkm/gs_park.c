@@ -87,6 +87,25 @@ struct gs_parked_helper {
 	struct dentry *root_dentry;
 };
 
+/* fs_struct's lock: a spinlock beside a seqcount, from 6.18 a seqlock's own. */
+static void gs_fs_lock(struct fs_struct *fs)
+{
+#ifdef GS_HAVE_FS_SEQLOCK
+	read_seqlock_excl(&fs->seq);
+#else
+	spin_lock(&fs->lock);
+#endif
+}
+
+static void gs_fs_unlock(struct fs_struct *fs)
+{
+#ifdef GS_HAVE_FS_SEQLOCK
+	read_sequnlock_excl(&fs->seq);
+#else
+	spin_unlock(&fs->lock);
+#endif
+}
+
 static DEFINE_SPINLOCK(gs_park_lock);
 /* Under gs_park_lock: the parked helpers, whether to park, whether one is on its way. */
 static LIST_HEAD(gs_park_list);
@@ -154,10 +173,10 @@ static int gs_park_wait(struct subprocess_info *info, struct cred *new)
 	int err;
 
 	/* A copy of the kernel's fs_struct, made at the fork. */
-	spin_lock(&current->fs->lock);
+	gs_fs_lock(current->fs);
 	p->root_mnt = current->fs->root.mnt;
 	p->root_dentry = current->fs->root.dentry;
-	spin_unlock(&current->fs->lock);
+	gs_fs_unlock(current->fs);
 	/* Wait where its principal's handlers run: the move is slow (gs_hcg_join()). */
 	if (p->hcg)
 		p->in_hcg = !gs_hcg_join(p->hcg) && gs_hcg_holds_current(p->hcg);
@@ -322,9 +341,9 @@ static bool gs_park_root_current(const struct gs_parked_helper *p)
 	struct fs_struct *fs = init_task.fs;
 	bool same;
 
-	spin_lock(&fs->lock);
+	gs_fs_lock(fs);
 	same = fs->root.mnt == p->root_mnt && fs->root.dentry == p->root_dentry;
-	spin_unlock(&fs->lock);
+	gs_fs_unlock(fs);
 	return same;
 }
 

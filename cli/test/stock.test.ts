@@ -1,6 +1,6 @@
 import test from 'ava';
 import {
-  aptViewOptions, aptViewSources, GUEST_MODULES, HOST_SUITE, loadOrder, newestAbi, STOCK_SERIES, stockPackages, stockSeriesNamed,
+  aptViewOptions, aptViewSources, GUEST_MODULES, imagePackages, HOST_SUITE, loadOrder, newestAbi, STOCK_SERIES, stockPackages, stockSeriesNamed,
   sharesHostRoot, stockRelease, toolchainRootArgv,
 } from '../src/lib/stock.js';
 
@@ -77,4 +77,12 @@ test('a flavour names its image, headers and common headers: generic, cloud, PRE
 test('a kernel without 9p (Debian\'s cloud flavour) cannot show a guest the host\'s root', (t) => {
   t.true(sharesHostRoot('CONFIG_9P_FS=m\nCONFIG_NET_9P_VIRTIO=m\n'));
   t.false(sharesHostRoot('CONFIG_VIRTIO_PCI=y\n# CONFIG_9P_FS is not set\n'));
+});
+
+test('Debian 14 keeps the kernel in linux-binary, its config in linux-base and its modules in linux-modules; the image is then their metapackage', (t) => {
+  const release = '7.2.13+deb14-amd64';
+  const sid = [`linux-image-${release}`, `linux-binary-${release}`, `linux-binary-unsigned-${release}`, `linux-modules-${release}`, `linux-base-${release}`];
+  t.deepEqual(imagePackages(release, sid), [`linux-image-${release}`, `linux-binary-${release}`, `linux-modules-${release}`, `linux-base-${release}`]);
+  t.deepEqual(imagePackages('6.12.117+deb13-amd64', ['linux-image-6.12.117+deb13-amd64', 'linux-image-6.12.117+deb13-amd64-unsigned']),
+    ['linux-image-6.12.117+deb13-amd64-unsigned'], 'where Debian has both, the unsigned image');
 });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { GsError } from '../lib/errors.js';
 import { moduleBuildPrograms } from '../lib/install-plans.js';
 import {
-  aptViewOptions, aptViewSources, flavourSuffix, GUEST_MODULES, HOST_SUITE, loadOrder, newestAbi, stockNames, stockPackages,
+  aptViewOptions, aptViewSources, flavourSuffix, GUEST_MODULES, imagePackages, HOST_SUITE, loadOrder, newestAbi, stockNames, stockPackages,
   sharesHostRoot, stockRelease, stockSeriesNamed, toolchainRootArgv, type Flavour,
 } from '../lib/stock.js';
 import { run } from './exec.js';
@@ -145,7 +145,7 @@ export async function ensureStockKernel(name: string, flavour: Flavour = 'generi
   const s = stockSeriesNamed(name);
   if (!s) throw new GsError(`There is no stock Debian kernel called ${name}.`, `Choose ${stockNames()}.`, 'usage');
   const apt = await aptView(s.suite);
-  const names = (await mustRun(['apt-cache', ...apt, 'pkgnames', 'linux-image-'], 'apt-cache pkgnames')).split('\n');
+  const names = (await mustRun(['apt-cache', ...apt, 'pkgnames', 'linux-'], 'apt-cache pkgnames')).split('\n');
   const abi = newestAbi(s, names, flavour);
   if (!abi) {
     throw new GsError(`apt knows no linux-image-*-${flavourSuffix(flavour)}-unsigned package of ${s.series} in Debian ${s.suite}.`,
@@ -155,13 +155,16 @@ export async function ensureStockKernel(name: string, flavour: Flavour = 'generi
   const dir = join(cacheRoot(), 'stock', flavour === 'generic' ? abi : release);
   const foreign = s.suite !== HOST_SUITE;
   // Another release's headers are built where its toolchain is: only the image is unpacked here.
-  const tree = await unpackedTree(dir, foreign ? [`linux-image-${release}-unsigned`] : stockPackages(s, abi, flavour), apt);
+  const tree = await unpackedTree(dir, foreign ? imagePackages(release, names) : stockPackages(s, abi, flavour), apt);
 
   const modules = await guestModules(tree, release, dir);
   const lkmHash = await hashFiles(join(repoRoot(), 'lkm'), MODULE_SOURCE_PATTERN);
   const mod = foreign
     ? await buildModule(`/usr/src/linux-headers-${release}`, `/tmp/lkm-${lkmHash}`, { chroot: await toolchainRoot(dir, s.suite, release) })
     : await hostModule(tree, release, join(dir, `lkm-${lkmHash}`));
-  const hostRoot = sharesHostRoot(await readFile(join(tree, 'boot', `config-${release}`), 'utf8'));
-  return { series: s.name, release, vmlinuz: join(tree, 'boot', `vmlinuz-${release}`), modules, module: mod.module, moduleWarnings: mod.warnings, hostRoot };
+  // /boot, or from Debian 14 on the release's own directory.
+  const boot = (file: string) => [join(tree, 'boot', `${file}-${release}`), join(tree, 'usr/lib/modules', release, file)].find((f) => existsSync(f))
+    ?? join(tree, 'boot', `${file}-${release}`);
+  const hostRoot = sharesHostRoot(await readFile(boot('config'), 'utf8'));
+  return { series: s.name, release, vmlinuz: boot('vmlinuz'), modules, module: mod.module, moduleWarnings: mod.warnings, hostRoot };
 }

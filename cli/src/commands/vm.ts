@@ -2,7 +2,7 @@ import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import type { Profile } from '../lib/kconfig.js';
 import { SERIES_NAMES, sourceEnvVar } from '../lib/kernels.js';
-import { FLAVOURS, STOCK_SERIES, stockNames, stockSeriesNamed, type Flavour } from '../lib/stock.js';
+import { FLAVOURS, STOCK_KERNELS, STOCK_SERIES, stockNames, stockSeriesNamed, type Flavour } from '../lib/stock.js';
 import type { Ui } from '../lib/reporter.js';
 import { SUITE, scenarioNamed } from '../lib/catalogue.js';
 import { runSystemTest } from '../services/system-test.js';
@@ -18,7 +18,7 @@ const spec: CommandSpec = {
   summary: 'vm test: boot the patched kernel in QEMU (TCG) with a busybox initramfs holding the module and test programs, run the OOM scenarios, and print each verdict. vm system: run the host workflow on a real Debian 12 system in QEMU (install-kernel --deb, configure, reboot into what grub.cfg names, run-with-gs as a user).',
   usage: `gs-kit vm test [--series ${[...SERIES_NAMES, 'all'].join('|')}] [--scenario NAME[,NAME...]] [--profile qemu|debug] [--stock [--flavour generic|cloud|rt]]\n       gs-kit vm system [--series ${SYSTEM_SERIES.join('|')}] [--stock]`,
   options: [
-    { name: 'series', type: 'string', value: 'SERIES', description: `Kernel series to test (5.4: the ${sourceEnvVar('5.4')} tarball, or Linux 5.4.1 from gs-kit setup-vm --kernel 5.4.1); vm system: one of ${SYSTEM_SERIES.join(', ')} [default: ${SYSTEM_SERIES[0]}]. With --stock, a Debian kernel: ${stockNames()}.`, choices: [...new Set([...SERIES_NAMES, ...STOCK_SERIES.map((s) => s.name)]), 'all'], default: 'all' },
+    { name: 'series', type: 'string', value: 'SERIES', description: `Kernel series to test (5.4: the ${sourceEnvVar('5.4')} tarball, or Linux 5.4.1 from gs-kit setup-vm --kernel 5.4.1); vm system: one of ${SYSTEM_SERIES.join(', ')} [default: ${SYSTEM_SERIES[0]}]. With --stock, a Debian kernel: ${stockNames()}.`, choices: [...new Set([...SERIES_NAMES, ...STOCK_KERNELS.map((s) => s.name)]), 'all'], default: 'all' },
     { name: 'scenario', type: 'string', value: 'NAMES', description: `Scenarios to run (${SUITE.map((s) => s.name).join(', ')}).` },
     { name: 'profile', type: 'string', value: 'PROFILE', description: 'Kernel build profile.', choices: ['qemu', 'debug'], default: 'qemu' },
     { name: 'flavour', type: 'string', value: 'FLAVOUR', description: 'With --stock: which of Debian\'s kernels of the series (generic; cloud, what cloud VMs boot; rt, PREEMPT_RT).', choices: [...FLAVOURS], default: 'generic' },

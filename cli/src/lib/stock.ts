@@ -18,8 +18,12 @@ export interface StockSeries {
   kbuild(abi: string): string;
 }
 
-/** Where Debian keeps each series' kernel; which are tested is lkm/kernels.json's to say. */
-const STOCK_PACKAGES: readonly StockSeries[] = [
+/**
+ * Every Debian kernel the suite can boot in stock mode, and where Debian
+ * keeps it; which of them `make test` boots is lkm/kernels.json's to say
+ * (STOCK_SERIES), the others `make test-kernels` and `vm test --stock`.
+ */
+export const STOCK_KERNELS: readonly StockSeries[] = [
   { name: '6.1', series: '6.1', suite: 'bookworm', abi: '6\\.1\\.0-\\d+', kbuild: () => 'linux-kbuild-6.1' },
   { name: '6.12', series: '6.12', suite: 'bookworm', abi: '6\\.12\\.\\d+\\+deb12', kbuild: (abi) => `linux-kbuild-${abi}` },
   { name: '6.12-deb13', series: '6.12', suite: 'trixie', abi: '6\\.12\\.\\d+\\+deb13', kbuild: (abi) => `linux-kbuild-${abi}` },
@@ -65,6 +69,10 @@ export function aptViewOptions(dir: string): string[] {
     '-o', `Dir::State::Lists=${dir}/lists`,
     '-o', `Dir::Cache=${dir}/cache`,
     '-o', 'APT::Sandbox::User=root',
+    // Signatures are checked; the freshness of a Release file is not: a
+    // mirror frozen in time (a snapshot, as here) still serves sid and
+    // backports, whose Release files expire within days.
+    '-o', 'Acquire::Check-Valid-Until=false',
   ];
 }
 
@@ -79,26 +87,26 @@ export function aptViewSources(mirror: string, suite: string): string {
  * kbuild) and make, as DKMS there would have.
  */
 export function toolchainRootArgv(suite: string, release: string, mirror: string, root: string): string[] {
-  return ['mmdebstrap', '--variant=apt', `--include=linux-headers-${release},make`,
+  return ['mmdebstrap', '--variant=apt', `--include=linux-headers-${release},make`, '--aptopt=Acquire::Check-Valid-Until "false"',
     '--dpkgopt=path-exclude=/usr/share/doc/*', '--dpkgopt=path-exclude=/usr/share/man/*',
     suite, root, mirror];
 }
 
 /** The distribution kernels the guest suite boots in stock mode (lkm/kernels.json's stock_tested). */
 export const STOCK_SERIES: readonly StockSeries[] = SUPPORT.stockTested.map((name) => {
-  const found = STOCK_PACKAGES.find((p) => p.name === name);
+  const found = STOCK_KERNELS.find((p) => p.name === name);
   if (!found) throw new Error(`lkm/kernels.json tests stock mode on ${name}, whose Debian packages cli/src/lib/stock.ts does not know`);
   return found;
 });
 
 /** The stock kernel the suite calls @name, if there is one. */
 export function stockSeriesNamed(name: string): StockSeries | undefined {
-  return STOCK_SERIES.find((s) => s.name === name);
+  return STOCK_KERNELS.find((s) => s.name === name);
 }
 
-/** Every stock kernel's name, for messages: "6.1, 6.12 or 6.12-deb13". */
+/** Every stock kernel's name, for messages: "6.1, 6.12, 6.12-deb13 or 7.2". */
 export function stockNames(joiner = ' or '): string {
-  const names = STOCK_SERIES.map((s) => s.name);
+  const names = STOCK_KERNELS.map((s) => s.name);
   return names.length > 1 ? `${names.slice(0, -1).join(', ')}${joiner}${names.at(-1)}` : names.join('');
 }
 
@@ -119,9 +127,26 @@ function compareAbi(a: string, b: string): number {
 
 /** The newest ABI of @s among package names (as `apt-cache pkgnames` lists them). */
 export function newestAbi(s: StockSeries, packageNames: readonly string[], flavour: Flavour = 'generic'): string | undefined {
-  const image = new RegExp(`^linux-image-(${s.abi})-${flavourSuffix(flavour)}-unsigned$`);
+  // Debian 14 names the unsigned image without "-unsigned".
+  const image = new RegExp(`^linux-image-(${s.abi})-${flavourSuffix(flavour)}(?:-unsigned)?$`);
   const abis = packageNames.map((n) => image.exec(n.trim())?.[1]).filter((a): a is string => a !== undefined);
   return abis.sort(compareAbi).at(-1);
+}
+
+/**
+ * The packages that hold the kernel @release and its modules, among
+ * @packageNames: the unsigned image ("-unsigned" where Debian has both),
+ * and from Debian 14 on, where the image is a metapackage, the
+ * linux-binary (vmlinuz), linux-modules and linux-base (config) packages
+ * it depends on, which keep all of it under /usr/lib/modules/<release>.
+ */
+export function imagePackages(release: string, packageNames: readonly string[]): string[] {
+  const has = (name: string) => packageNames.some((n) => n.trim() === name);
+  const unsigned = `linux-image-${release}-unsigned`;
+  return [
+    has(unsigned) ? unsigned : `linux-image-${release}`,
+    ...[`linux-binary-${release}`, `linux-modules-${release}`, `linux-base-${release}`].filter(has),
+  ];
 }
 
 /** The packages a stock guest of @abi needs: the kernel, its headers, their kbuild. */
