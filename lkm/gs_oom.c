@@ -221,8 +221,9 @@ static void gs_log_end(struct gs_entry *e, struct pid *helper, unsigned int wait
 }
 
 /*
- * Start the handler of @e: wake its waiter, wake a parked helper, or fork
- * one. Returns how it started, for the log, or NULL if it could not.
+ * Start the handler of @e, whose environment is filled in: wake its
+ * waiter, let the parked helper claimed for it go on, or fork one. Returns
+ * how it started, for the log, or NULL if it could not.
  */
 static const char *gs_start(struct gs_entry *e, const struct gs_victim *v, bool parked)
 {
@@ -232,7 +233,6 @@ static const char *gs_start(struct gs_entry *e, const struct gs_victim *v, bool 
 		e->why = "waiter_gone";
 		return NULL;
 	}
-	gs_victim_env(e, v);
 	if (parked)
 		return "parked";
 	if (gs_helper_setup(e)) {
@@ -265,7 +265,12 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 	init_completion(&e->done);
 	spin_lock_init(&e->helper_lock);
 
-	/* A waiter is its own helper, already running. */
+	/*
+	 * A waiter is its own helper, already running. A parked helper execs
+	 * as soon as it is claimed: its environment is complete before then.
+	 */
+	if (!e->waiter)
+		gs_victim_env(e, &v);
 	parked = !e->waiter && gs_park_claim(e);
 
 	/*
