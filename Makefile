@@ -3,6 +3,8 @@
 # guest suite on both distribution kernels. Every target installs what it
 # needs (through gs-kit setup-vm) before it builds anything.
 SHELL := /bin/bash
+# The newest Debian kernel make test-kernels boots in stock mode.
+NEWEST ?= 7.2
 GS := node dist/cli/src/bin.js
 # System packages and sources: listed, confirmed on a TTY (--yes under CI),
 # installed with apt-get; no "Next:" line meant for a person at the prompt.
@@ -58,14 +60,16 @@ test-system: dist/cli/src/bin.js
 	$(SETUP) --system $(if $(STOCK),,--package deb)
 	$(GS) vm system --series $(or $(SERIES),6.1) $(if $(STOCK),--stock,)
 
-# Debian's other kernel flavours, in stock mode: the guest suite on
-# Debian 13's PREEMPT_RT and cloud 6.12 (make test boots the generic one).
-# Not part of `make test`: each adds a download, a toolchain root and a
-# suite run. FLAVOURS="rt" to run one.
+# Debian's kernels beyond make test's, in stock mode: the guest suite on
+# Debian 13's PREEMPT_RT and cloud 6.12 (make test boots the generic one),
+# then on unstable's 7.2. Not part of `make test`: each adds a download, a
+# toolchain root and a suite run. FLAVOURS="rt" for one flavour, and
+# NEWEST= (empty) to leave out 7.2.
 test-kernels: suite-deps
 	for f in $(or $(FLAVOURS),rt cloud); do \
 		$(GS) vm test --stock --series 6.12-deb13 --flavour $$f || exit 1; \
 	done
+	$(if $(NEWEST),$(GS) vm test --stock --series $(NEWEST),)
 
 # OOM soak: the trials and lifecycle boots on the debug kernel (README
 # figures: 200 trials on 6.12; COUNT=N and SERIES=6.1 to change), then the

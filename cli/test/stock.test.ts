@@ -86,3 +86,10 @@ test('Debian 14 keeps the kernel in linux-binary, its config in linux-base and i
   t.deepEqual(imagePackages('6.12.117+deb13-amd64', ['linux-image-6.12.117+deb13-amd64', 'linux-image-6.12.117+deb13-amd64-unsigned']),
     ['linux-image-6.12.117+deb13-amd64-unsigned'], 'where Debian has both, the unsigned image');
 });
+
+test('Debian\'s 7.2 comes from unstable, whose image has no "-unsigned" name', (t) => {
+  const s72 = stockSeriesNamed('7.2')!;
+  t.is(s72.suite, 'sid');
+  t.is(newestAbi(s72, ['linux-image-7.2.13+deb14-amd64', 'linux-image-7.2.13+deb14-rt-amd64', 'linux-image-7.2.9+deb14-amd64']), '7.2.13+deb14');
+  t.is(newestAbi(s72, ['linux-image-7.2.13+deb14-amd64-dbg']), undefined, 'not the debug symbols');
+});

@@ -27,6 +27,7 @@ export const STOCK_KERNELS: readonly StockSeries[] = [
   { name: '6.1', series: '6.1', suite: 'bookworm', abi: '6\\.1\\.0-\\d+', kbuild: () => 'linux-kbuild-6.1' },
   { name: '6.12', series: '6.12', suite: 'bookworm', abi: '6\\.12\\.\\d+\\+deb12', kbuild: (abi) => `linux-kbuild-${abi}` },
   { name: '6.12-deb13', series: '6.12', suite: 'trixie', abi: '6\\.12\\.\\d+\\+deb13', kbuild: (abi) => `linux-kbuild-${abi}` },
+  { name: '7.2', series: '7.2', suite: 'sid', abi: '7\\.2\\.\\d+\\+deb14', kbuild: (abi) => `linux-kbuild-${abi}` },
 ];
 
 /**
