@@ -295,7 +295,7 @@ struct gs_hcg *gs_hcg_make(const char *name, bool admin, int *err)
 
 	INIT_WORK_ONSTACK(&m.work, gs_hcg_make_work);
 	init_completion(&m.made);
-	queue_work(system_unbound_wq, &m.work);
+	queue_work(gs_unbound_wq, &m.work);
 	wait_for_completion(&m.made);
 	destroy_work_on_stack(&m.work);
 	*err = m.err;

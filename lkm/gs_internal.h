@@ -77,6 +77,19 @@
 
 #include "graceful_shutdown.h"
 
+/*
+ * The system workqueues the module queues on: from 6.18 the unbound one is
+ * system_dfl_wq and the per-CPU one system_percpu_wq, and work queued on
+ * the old names is reported as deprecated.
+ */
+#ifdef GS_HAVE_SYSTEM_DFL_WQ
+#define gs_unbound_wq	system_dfl_wq
+#define gs_percpu_wq	system_percpu_wq
+#else
+#define gs_unbound_wq	system_unbound_wq
+#define gs_percpu_wq	system_wq
+#endif
+
 struct cgroup;
 struct file;
 struct gs_waiter;

@@ -166,7 +166,7 @@ unsigned long gs_reserve_meter(void)
 static void gs_reserve_refill(struct work_struct *work)
 {
 	if (!gs_reserve_fill(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN))
-		queue_delayed_work(system_wq, &gs_reserve_work, GS_REFILL_DELAY);
+		queue_delayed_work(gs_percpu_wq, &gs_reserve_work, GS_REFILL_DELAY);
 }
 
 /**
@@ -180,7 +180,7 @@ static void gs_reserve_refill(struct work_struct *work)
 void gs_reserve_refill_later(void)
 {
 	if (gs_reserve_target())
-		queue_delayed_work(system_wq, &gs_reserve_work, GS_REFILL_DELAY);
+		queue_delayed_work(gs_percpu_wq, &gs_reserve_work, GS_REFILL_DELAY);
 }
 
 /**
