@@ -141,6 +141,11 @@ export function hookLine(s: HostSnapshot): { ok: boolean; value: string; fix: st
   }
 }
 
+/** A status line; the fix is kept only for a line that is not ok. */
+function line(label: string, ok: boolean, value: string, fix?: string): StatusLine {
+  return ok || fix === undefined ? { label, ok, value } : { label, ok, value, fix };
+}
+
 /** Status runs in a container: the host's setup is not to be seen, or fixed, from here. */
 export function inContainer(v: VantageSnapshot): boolean {
   return v.userNamespace || v.pidNamespace || (v.engine !== undefined && v.initMountNamespace !== 'same');
@@ -169,8 +174,6 @@ export function handlersHereLine(v: VantageSnapshot): { label: string; value: st
 
 /** In a container: what can be seen from it, and the host's part told as the host's. */
 function containerLines(s: HostSnapshot, policy: { ok: boolean; value: string }, kernelState: string): StatusLine[] {
-  const line = (label: string, ok: boolean, value: string, fix?: string): StatusLine =>
-    ok || fix === undefined ? { label, ok, value } : { label, ok, value, fix };
   const onHost = (cmd: string) => `on the host, not in the container: ${cmd}`;
   const hook = hookLine(s);
   const here = handlersHereLine(s.vantage);
@@ -198,8 +201,6 @@ function containerLines(s: HostSnapshot, policy: { ok: boolean; value: string },
 }
 
 export function statusLines(s: HostSnapshot): StatusLine[] {
-  const line = (label: string, ok: boolean, value: string, fix?: string): StatusLine =>
-    ok || fix === undefined ? { label, ok, value } : { label, ok, value, fix };
   const policy = oomPolicy(s.panicOnOom, s.oomKillAllocatingTask, s.moduleLoaded && s.moduleParams.hook === 'stock');
   const kernelState = s.kernelPatched === undefined
     ? 'cannot tell whether it carries the gs-kit patch (kallsyms unreadable; run as root)'

@@ -3,7 +3,7 @@
  * gs-kit patch, nothing rebuilt): which Debian packages hold a series'
  * newest kernel and its headers, and which modules a guest must load. Pure.
  */
-import { SUPPORT } from './support.js';
+import { listWords, SUPPORT } from './support.js';
 
 export interface StockSeries {
   /** What the suite and `vm test --stock --series` call it: the series, "-deb13" after it for a later Debian release's. */
@@ -107,8 +107,7 @@ export function stockSeriesNamed(name: string): StockSeries | undefined {
 
 /** Every stock kernel's name, for messages: "6.1, 6.12, 6.12-deb13 or 7.2". */
 export function stockNames(joiner = ' or '): string {
-  const names = STOCK_KERNELS.map((s) => s.name);
-  return names.length > 1 ? `${names.slice(0, -1).join(', ')}${joiner}${names.at(-1)}` : names.join('');
+  return listWords(STOCK_KERNELS.map((s) => s.name), joiner);
 }
 
 /** Numeric parts of an ABI, for ordering: 6.1.0-57 < 6.1.0-100. */

@@ -41,7 +41,12 @@ export function stockRange(s: Support = SUPPORT): string {
   return `${s.stockFrom} to ${s.stockTo}`;
 }
 
+/** @items as a sentence lists them: "a, b and c" (@last: " or "). */
+export function listWords(items: readonly string[], last = ' and '): string {
+  return items.length > 1 ? `${items.slice(0, -1).join(', ')}${last}${items.at(-1)}` : (items[0] ?? '');
+}
+
 /** "5.4, 6.1 and 6.12". */
 export function patchedList(s: Support = SUPPORT): string {
-  return s.patched.length > 1 ? `${s.patched.slice(0, -1).join(', ')} and ${s.patched.at(-1)}` : (s.patched[0] ?? '');
+  return listWords(s.patched);
 }
