@@ -87,7 +87,8 @@ static ssize_t gs_cg_io(const char *dir, const char *file, bool write, char *buf
 	if (n)
 		return n;
 	old = override_creds(gs_kernel_cred);
-	f = filp_open(path, write ? O_WRONLY : O_RDONLY, 0);
+	scoped_with_init_fs()
+		f = filp_open(path, write ? O_WRONLY : O_RDONLY, 0);
 	if (IS_ERR(f)) {
 		n = PTR_ERR(f);
 	} else {
@@ -138,7 +139,8 @@ static int gs_cg_mkdir(const char *path)
 
 	old = override_creds(gs_kernel_cred);
 #ifdef GS_HAVE_START_CREATING_PATH
-	dentry = start_creating_path(AT_FDCWD, path, &parent, LOOKUP_DIRECTORY);
+	scoped_with_init_fs()
+		dentry = start_creating_path(AT_FDCWD, path, &parent, LOOKUP_DIRECTORY);
 #else
 	dentry = kern_path_create(AT_FDCWD, path, &parent, LOOKUP_DIRECTORY);
 #endif
@@ -179,7 +181,8 @@ static struct cgroup *gs_cg_get(const char *dir)
 	char *buf, *rel;
 	int err;
 
-	err = kern_path(dir, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p);
+	scoped_with_init_fs()
+		err = kern_path(dir, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p);
 	if (err)
 		return ERR_PTR(err);
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);

@@ -31,11 +31,12 @@
  * gs_same_root_as_kernel - whether a task's root directory is the kernel's
  * @task: the registrant
  *
- * Handlers run from the kernel's root directory: a registrant under another
- * root (a chroot or a container's) would name a different file there.
+ * Handlers run from the root directory usermode helpers get (gs_user_fs()):
+ * a registrant under another root (a chroot or a container's) would name a
+ * different file there.
  *
  * Context: process context.
- * Return: true if @task and init_task share their root.
+ * Return: true if @task has that root.
  */
 bool gs_same_root_as_kernel(struct task_struct *task)
 {
@@ -48,7 +49,7 @@ bool gs_same_root_as_kernel(struct task_struct *task)
 	task_unlock(task);
 	if (!theirs.mnt)
 		return false;
-	get_fs_root(init_task.fs, &kernels);
+	get_fs_root(gs_user_fs(), &kernels);
 	same = path_equal(&theirs, &kernels);
 	path_put(&kernels);
 	path_put(&theirs);

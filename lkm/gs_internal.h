@@ -90,6 +90,22 @@
 #define gs_percpu_wq	system_wq
 #endif
 
+/*
+ * User space's root. From 7.3 kernel threads, init_task first, start in
+ * an empty root (nullfs), and usermode helpers copy PID 1's fs_struct,
+ * userspace_init_fs: the cgroup files a kworker opens are user space's,
+ * so it opens them inside scoped_with_init_fs(), and registrants and
+ * parked helpers are compared with gs_user_fs(). Before 7.3 kernel
+ * threads share user space's root: there is nothing to enter.
+ */
+#ifdef GS_HAVE_USERSPACE_INIT_FS
+#include <linux/fs_struct.h>
+#define gs_user_fs()	(userspace_init_fs)
+#else
+#define gs_user_fs()	(init_task.fs)
+#define scoped_with_init_fs()
+#endif
+
 struct cgroup;
 struct file;
 struct gs_waiter;

@@ -338,7 +338,7 @@ out:
  */
 static bool gs_park_root_current(const struct gs_parked_helper *p)
 {
-	struct fs_struct *fs = init_task.fs;
+	struct fs_struct *fs = gs_user_fs();
 	bool same;
 
 	gs_fs_lock(fs);
