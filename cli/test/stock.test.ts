@@ -1,10 +1,10 @@
 import test from 'ava';
 import {
-  aptViewOptions, aptViewSources, GUEST_MODULES, imagePackages, HOST_SUITE, loadOrder, newestAbi, STOCK_SERIES, stockPackages, stockSeriesNamed,
+  aptViewOptions, aptViewSources, GUEST_MODULES, imagePackages, HOST_SUITE, loadOrder, newestAbi, stockPackages, stockSeriesNamed,
   sharesHostRoot, stockRelease, toolchainRootArgv,
 } from '../src/lib/stock.js';
 
-const [s61, s612] = STOCK_SERIES;
+const [s61, s612] = [stockSeriesNamed('6.1')!, stockSeriesNamed('6.12')!];
 
 test('the newest Debian kernel of a series is found among the package names, by number', (t) => {
   const names = ['linux-image-6.1.0-9-amd64-unsigned', 'linux-image-6.1.0-57-amd64-unsigned', 'linux-image-6.1.0-57-amd64',
@@ -44,7 +44,8 @@ test('Debian 12\'s and Debian 13\'s 6.12 are told apart by their ABI, and each h
   t.is(newestAbi(stockSeriesNamed('6.12-deb13')!, names), '6.12.117+deb13');
   t.is(stockSeriesNamed('6.12')!.suite, HOST_SUITE);
   t.is(stockSeriesNamed('6.12-deb13')!.suite, 'trixie');
-  t.is(stockSeriesNamed('7.3'), undefined);
+  t.is(stockSeriesNamed('7.3')!.suite, 'trixie-backports', 'Debian 13 has 7.3 from backports');
+  t.is(stockSeriesNamed('7.4'), undefined);
 });
 
 test('another release is reached through an apt view of its own, never the host\'s sources', (t) => {
@@ -54,13 +55,18 @@ test('another release is reached through an apt view of its own, never the host\
   t.true(opts.includes('Dir::State::Lists=/c/apt/trixie/lists'));
   t.is(aptViewSources('http://deb.debian.org/debian', 'trixie'),
     'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main\n');
+  t.deepEqual(aptViewSources('http://m', 'trixie-backports').split('\n').filter(Boolean).map((l) => l.split(' ').slice(-2)[0]),
+    ['trixie', 'trixie-backports'], 'backports comes with its release, whose packages it depends on');
 });
 
 test('the toolchain root is that release with the kernel\'s headers (its gcc and kbuild come with them)', (t) => {
   const argv = toolchainRootArgv('trixie', stockRelease('6.12.117+deb13', 'rt'), 'http://m/debian', '/c/root');
   t.is(argv[0], 'mmdebstrap');
-  t.true(argv.includes('--include=linux-headers-6.12.117+deb13-rt-amd64,make'));
-  t.deepEqual(argv.slice(-3), ['trixie', '/c/root', 'http://m/debian']);
+  t.true(argv.includes('--include=linux-headers-6.12.117+deb13-rt-amd64,make,binutils,dkms,openssl'));
+  t.deepEqual(argv.slice(-3), ['trixie', '/c/root', 'deb http://m/debian trixie main']);
+  const bpo = toolchainRootArgv('trixie-backports', '7.3.4+deb13-amd64', 'http://m/debian', '/c/root');
+  t.deepEqual(bpo.slice(-4), ['trixie', '/c/root', 'deb http://m/debian trixie main', 'deb http://m/debian trixie-backports main'],
+    'a backports kernel\'s headers are installed in its release, with backports beside it');
 });
 
 test('a flavour names its image, headers and common headers: generic, cloud, PREEMPT_RT', (t) => {

@@ -1,7 +1,13 @@
 /** The system's package manager, through its Host: which one, what is installed, and installing. */
 import { installCommands, installedFromDpkgQuery, packageManagerFor, type PackageManager } from '../lib/deps.js';
 import { GsError } from '../lib/errors.js';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { aptViewOptions, aptViewSources, HOST_SUITE } from '../lib/stock.js';
+import { run } from './exec.js';
 import type { Host } from './host.js';
+import { cacheRoot } from './paths.js';
 
 /** The package manager of the system under @host. */
 export async function detectPackageManager(host: Host): Promise<PackageManager> {
@@ -39,4 +45,67 @@ export async function installPackages(host: Host, pm: PackageManager, packages: 
         root ? 'dependency' : 'permission');
     }
   }
+}
+
+/** Run @argv, or fail naming @what and the archive. */
+export async function mustRun(argv: string[], what: string, cwd?: string): Promise<string> {
+  const r = await run(argv, cwd ? { cwd } : {});
+  if (r.exitCode !== 0) {
+    throw new GsError(`${what} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`,
+      'Check that the Debian archive apt uses is reachable (apt-get update).', 'dependency');
+  }
+  return r.stdout;
+}
+
+/** The archive the host's apt uses, for other releases' views. */
+export const MIRROR = process.env.GS_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
+/** How long another release's package lists are used before apt-get update again. */
+const LISTS_MAX_AGE_MS = 24 * 3600 * 1000;
+
+/**
+ * apt's options for @suite: none for the host's own release; for another,
+ * a view of that release's archive with lists of its own under the cache
+ * (the host's sources untouched), updated once a day.
+ */
+export async function aptView(suite: string): Promise<string[]> {
+  if (suite === HOST_SUITE) return [];
+  const dir = join(cacheRoot(), 'apt', suite);
+  const opts = aptViewOptions(dir);
+  const stamp = join(dir, 'updated');
+  const fresh = existsSync(stamp) && Date.now() - (await stat(stamp)).mtimeMs < LISTS_MAX_AGE_MS;
+  if (!fresh) {
+    await mkdir(join(dir, 'lists', 'partial'), { recursive: true });
+    await mkdir(join(dir, 'cache', 'archives', 'partial'), { recursive: true });
+    await writeFile(join(dir, 'sources.list'), aptViewSources(MIRROR, suite));
+    await mustRun(['apt-get', ...opts, 'update'], `apt-get update (Debian ${suite}'s archive)`);
+    await writeFile(stamp, '');
+  }
+  return opts;
+}
+
+/**
+ * The files of @pkg from Debian's @suite, unpacked (once) under the cache
+ * and never installed: a package of another release, such as a backports
+ * kernel source, on a host whose own release does not have it. apt checks
+ * it against the suite's signed Release file. Returns the unpacked root.
+ */
+export async function unpackedForeignPackage(pkg: string, suite: string): Promise<string> {
+  const dir = join(cacheRoot(), 'distro', pkg);
+  if (existsSync(join(dir, '.unpacked'))) return dir;
+  const apt = await aptView(suite);
+  const work = `${dir}.partial`;
+  await rm(work, { recursive: true, force: true });
+  await mkdir(join(work, 'debs'), { recursive: true });
+  await mustRun(['apt-get', ...apt, 'download', pkg], `apt-get download ${pkg} (Debian ${suite})`, join(work, 'debs'));
+  for (const deb of await readdir(join(work, 'debs'))) await mustRun(['dpkg-deb', '-x', join(work, 'debs', deb), work], `dpkg-deb -x ${deb}`);
+  await rm(join(work, 'debs'), { recursive: true, force: true });
+  await writeFile(join(work, '.unpacked'), '');
+  await rm(dir, { recursive: true, force: true });
+  await rename(work, dir);
+  return dir;
+}
+
+/** Where unpackedForeignPackage() keeps @pkg's file @path. */
+export function foreignPackageFile(pkg: string, path: string): string {
+  return join(cacheRoot(), 'distro', pkg, path);
 }

@@ -6,12 +6,12 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { spawn } from 'node:child_process';
 import { GsError } from '../lib/errors.js';
-import { MODULE_FILE } from '../lib/module.js';
+import { MODULE_FILE, MODULE_NAME } from '../lib/module.js';
 import { mergeFragments, profilePlan, unmetOptions, type Profile } from '../lib/kconfig.js';
-import { versionFromMakefile, formatVersion, supportedSeriesList, type Kernel, type KernelVersion } from '../lib/kernels.js';
+import { isSeriesPatch, versionFromMakefile, formatVersion, supportedSeriesList, type Kernel, type KernelVersion } from '../lib/kernels.js';
 import { run } from './exec.js';
 import { repoRoot } from './paths.js';
-import { MODULE_SOURCE_PATTERN } from '../lib/install-plans.js';
+import { DKMS_VERSION, MODULE_SOURCE_PATTERN } from '../lib/install-plans.js';
 
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -69,9 +69,10 @@ export async function tarballVersion(tarball: string): Promise<KernelVersion> {
   return versionFromMakefile(makefile);
 }
 
+/** The series' patches in order; a cover letter (0000-cover-letter.patch) has no diff and is not one. */
 export async function patchFiles(series: string): Promise<string[]> {
   const dir = join(repoRoot(), 'kernel', 'patches', series);
-  return (await readdir(dir)).filter((f) => f.endsWith('.patch')).sort().map((f) => join(dir, f));
+  return (await readdir(dir)).filter(isSeriesPatch).sort().map((f) => join(dir, f));
 }
 
 /**
@@ -170,6 +171,41 @@ export async function buildModule(src: string, outDir: string, opts: { hook?: 's
   await mustRun(opts.chroot ? inRoot(opts.chroot) : make, outside(src), logFile);
   const log = await readFile(logFile, 'utf8');
   return { module: join(outside(outDir), MODULE_FILE), warnings: log.split('\n').filter((l) => /warning:/.test(l)) };
+}
+
+/**
+ * The module built by DKMS in @root, a root of the kernel's own release
+ * that has its headers and dkms: as `dkms build` on a machine of that
+ * release builds it (its dkms.conf, its gcc, the kernel's kbuild), from
+ * this checkout's lkm/ as /usr/src/<module>-<version>. The module is
+ * left where the guest loads it, decompressed if DKMS compressed it.
+ */
+export async function buildModuleWithDkms(root: string, release: string, outDir: string): Promise<ModuleBuild> {
+  const src = join(root, 'usr/src', `${MODULE_NAME}-${DKMS_VERSION}`);
+  await rm(src, { recursive: true, force: true });
+  await mkdir(src, { recursive: true });
+  const lkm = join(repoRoot(), 'lkm');
+  for (const f of await readdir(lkm)) {
+    if (MODULE_SOURCE_PATTERN.test(f)) await cp(join(lkm, f), join(src, f));
+  }
+  await rm(join(root, outDir), { recursive: true, force: true });
+  await mkdir(join(root, outDir), { recursive: true });
+  const logFile = join(root, outDir, 'dkms.log');
+  const built = `/var/lib/dkms/${MODULE_NAME}/${DKMS_VERSION}/${release}/x86_64/module`;
+  // One script in the root, with a /proc of its own: forget an earlier source, add this one, build, take the module out.
+  const script = [
+    'set -e',
+    `dkms remove -m ${MODULE_NAME} -v ${DKMS_VERSION} --all >/dev/null 2>&1 || true`,
+    `dkms add -m ${MODULE_NAME} -v ${DKMS_VERSION}`,
+    `dkms build -m ${MODULE_NAME} -v ${DKMS_VERSION} -k "$1" --force`,
+    `cp /var/lib/dkms/${MODULE_NAME}/${DKMS_VERSION}/"$1"/x86_64/log/make.log "$2/make.log"`,
+    `m=$(ls ${built}/${MODULE_FILE}*)`,
+    `case "$m" in *.xz) xz -dc "$m" ;; *.zst) zstd -dc "$m" ;; *.gz) gzip -dc "$m" ;; *) cat "$m" ;; esac > "$2/${MODULE_FILE}"`,
+  ].join('\n');
+  await mustRun(['unshare', '-m', 'sh', '-c', 'mount -t proc proc "$0/proc" && exec chroot "$0" sh -c "$@"', root, script, 'dkms', release, outDir],
+    root, logFile);
+  const log = await readFile(join(root, outDir, 'make.log'), 'utf8');
+  return { module: join(root, outDir, MODULE_FILE), warnings: log.split('\n').filter((l) => /warning:/.test(l)) };
 }
 
 export async function hashFiles(dir: string, filter: RegExp): Promise<string> {

@@ -4,22 +4,22 @@
  * for another Debian release, through an apt view of that release with
  * lists of its own), unpacked, and the module built against its headers:
  * here, or for another release in a root of that release made with
- * mmdebstrap, whose gcc and kbuild the headers were made for (as DKMS
- * there would build it). Cached under ~/.cache/gs-kit/stock/<abi>.
+ * mmdebstrap, whose gcc and kbuild the headers were made for, by that
+ * release's DKMS. Cached under ~/.cache/gs-kit/stock/<abi>.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GsError } from '../lib/errors.js';
 import { moduleBuildPrograms } from '../lib/install-plans.js';
 import {
-  aptViewOptions, aptViewSources, flavourSuffix, GUEST_MODULES, imagePackages, HOST_SUITE, loadOrder, newestAbi, stockNames, stockPackages,
+  flavourSuffix, GUEST_MODULES, imagePackages, HOST_SUITE, loadOrder, newestAbi, stockNames, stockPackages,
   sharesHostRoot, stockRelease, stockSeriesNamed, toolchainRootArgv, type Flavour,
 } from '../lib/stock.js';
-import { run } from './exec.js';
+import { aptView, MIRROR, mustRun } from './apt.js';
 import { SystemHost } from './host.js';
 import { SILENT } from '../lib/reporter.js';
-import { buildModule, hashFiles, type ModuleBuild } from './kernel-tree.js';
+import { buildModule, buildModuleWithDkms, hashFiles, type ModuleBuild } from './kernel-tree.js';
 import { cacheRoot, repoRoot } from './paths.js';
 import { MODULE_SOURCE_PATTERN } from '../lib/install-plans.js';
 
@@ -35,41 +35,6 @@ export interface StockKernel {
   moduleWarnings: string[];
   /** A guest can see the host's root (9p): lib/stock.ts sharesHostRoot(). */
   hostRoot: boolean;
-}
-
-async function mustRun(argv: string[], what: string, cwd?: string): Promise<string> {
-  const r = await run(argv, cwd ? { cwd } : {});
-  if (r.exitCode !== 0) {
-    throw new GsError(`${what} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`,
-      'Check that the Debian archive apt uses is reachable (apt-get update).', 'dependency');
-  }
-  return r.stdout;
-}
-
-/** The archive the host's apt uses, for other releases' views. */
-const MIRROR = process.env.GS_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
-/** How long another release's package lists are used before apt-get update again. */
-const LISTS_MAX_AGE_MS = 24 * 3600 * 1000;
-
-/**
- * apt's options for @suite: none for the host's own release; for another,
- * a view of that release's archive with lists of its own under the cache
- * (the host's sources untouched), updated once a day.
- */
-async function aptView(suite: string): Promise<string[]> {
-  if (suite === HOST_SUITE) return [];
-  const dir = join(cacheRoot(), 'apt', suite);
-  const opts = aptViewOptions(dir);
-  const stamp = join(dir, 'updated');
-  const fresh = existsSync(stamp) && Date.now() - (await stat(stamp)).mtimeMs < LISTS_MAX_AGE_MS;
-  if (!fresh) {
-    await mkdir(join(dir, 'lists', 'partial'), { recursive: true });
-    await mkdir(join(dir, 'cache', 'archives', 'partial'), { recursive: true });
-    await writeFile(join(dir, 'sources.list'), aptViewSources(MIRROR, suite));
-    await mustRun(['apt-get', ...opts, 'update'], `apt-get update (Debian ${suite}'s archive)`);
-    await writeFile(stamp, '');
-  }
-  return opts;
 }
 
 /** Download and unpack the kernel packages (once). Returns the unpacked tree. */
@@ -95,11 +60,13 @@ async function unpackedTree(dir: string, packages: string[], apt: string[]): Pro
  */
 async function toolchainRoot(dir: string, suite: string, release: string): Promise<string> {
   const root = join(dir, 'toolchain');
+  // The stamp holds the command that made the root: a root made otherwise (other packages) is made again.
   const stamp = join(dir, 'toolchain.made');
-  if (existsSync(stamp)) return root;
+  const argv = toolchainRootArgv(suite, release, MIRROR, root);
+  if ((await readFile(stamp, 'utf8').catch(() => undefined)) === argv.join(' ')) return root;
   await rm(root, { recursive: true, force: true });
-  await mustRun(toolchainRootArgv(suite, release, MIRROR, root), `mmdebstrap ${suite} with linux-headers-${release}`);
-  await writeFile(stamp, '');
+  await mustRun(argv, `mmdebstrap ${suite} with linux-headers-${release}`);
+  await writeFile(stamp, argv.join(' '));
   return root;
 }
 
@@ -160,7 +127,7 @@ export async function ensureStockKernel(name: string, flavour: Flavour = 'generi
   const modules = await guestModules(tree, release, dir);
   const lkmHash = await hashFiles(join(repoRoot(), 'lkm'), MODULE_SOURCE_PATTERN);
   const mod = foreign
-    ? await buildModule(`/usr/src/linux-headers-${release}`, `/tmp/lkm-${lkmHash}`, { chroot: await toolchainRoot(dir, s.suite, release) })
+    ? await buildModuleWithDkms(await toolchainRoot(dir, s.suite, release), release, `/tmp/lkm-${lkmHash}`)
     : await hostModule(tree, release, join(dir, `lkm-${lkmHash}`));
   // /boot, or from Debian 14 on the release's own directory.
   const boot = (file: string) => [join(tree, 'boot', `${file}-${release}`), join(tree, 'usr/lib/modules', release, file)].find((f) => existsSync(f))

@@ -28,6 +28,7 @@ export const STOCK_KERNELS: readonly StockSeries[] = [
   { name: '6.12', series: '6.12', suite: 'bookworm', abi: '6\\.12\\.\\d+\\+deb12', kbuild: (abi) => `linux-kbuild-${abi}` },
   { name: '6.12-deb13', series: '6.12', suite: 'trixie', abi: '6\\.12\\.\\d+\\+deb13', kbuild: (abi) => `linux-kbuild-${abi}` },
   { name: '7.2', series: '7.2', suite: 'sid', abi: '7\\.2\\.\\d+\\+deb14', kbuild: (abi) => `linux-kbuild-${abi}` },
+  { name: '7.3', series: '7.3', suite: 'trixie-backports', abi: '7\\.3\\.\\d+\\+deb13', kbuild: (abi) => `linux-kbuild-${abi}` },
 ];
 
 /**
@@ -77,20 +78,31 @@ export function aptViewOptions(dir: string): string[] {
   ];
 }
 
-/** That view's sources.list: the suite of the archive the host uses. */
+/**
+ * The suites apt needs for @suite: a backports suite is used on top of
+ * its release (its packages depend on the release's: gcc, kbuild's libc).
+ */
+export function suiteWithBase(suite: string): string[] {
+  const base = /^(.+)-backports$/.exec(suite)?.[1];
+  return base ? [base, suite] : [suite];
+}
+
+/** That view's sources.list: @suite (and its release, for backports) from the archive the host uses. */
 export function aptViewSources(mirror: string, suite: string): string {
-  return `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror} ${suite} main\n`;
+  return suiteWithBase(suite).map((s) => `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror} ${s} main\n`).join('');
 }
 
 /**
- * The root whose toolchain builds a module for another release's kernel:
+ * The root where DKMS builds the module for another release's kernel:
  * that release with the kernel's headers package (which brings its gcc and
- * kbuild) and make, as DKMS there would have.
+ * kbuild), make and binutils (from Debian 13's backports on, gcc-N-for-host
+ * brings only the target-prefixed assembler), dkms and openssl (DKMS
+ * signs with a key of its own), as a machine of that release has.
  */
 export function toolchainRootArgv(suite: string, release: string, mirror: string, root: string): string[] {
-  return ['mmdebstrap', '--variant=apt', `--include=linux-headers-${release},make`, '--aptopt=Acquire::Check-Valid-Until "false"',
+  return ['mmdebstrap', '--variant=apt', `--include=linux-headers-${release},make,binutils,dkms,openssl`, '--aptopt=Acquire::Check-Valid-Until "false"',
     '--dpkgopt=path-exclude=/usr/share/doc/*', '--dpkgopt=path-exclude=/usr/share/man/*',
-    suite, root, mirror];
+    suiteWithBase(suite)[0]!, root, ...suiteWithBase(suite).map((s) => `deb ${mirror} ${s} main`)];
 }
 
 /** The distribution kernels the guest suite boots in stock mode (lkm/kernels.json's stock_tested). */
