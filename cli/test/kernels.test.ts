@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../src/adapters/paths.js';
 import { GsError } from '../src/lib/errors.js';
 import {
-  DEFAULT_KERNEL_VERSION, SERIES_NAMES, SUITE_GROUPS, SUPPORTED_SERIES, distroSeries, formatVersion, kernelOrgUrls,
+  DEFAULT_KERNEL_VERSION, SUITE_GROUPS, SUPPORTED_SERIES, TESTED_SERIES, distroSeries, formatVersion, kernelOrgUrls,
   parseKernelVersion, seriesFor, supportedSeriesList, versionFromMakefile,
 } from '../src/lib/kernels.js';
 import { STOCK_SERIES } from '../src/lib/stock.js';
@@ -120,12 +120,12 @@ for (const v of ['4.19', '6.6.30', '5.10.1', '6.11']) {
   });
 }
 
-test('the supported series list reads "5.4, 6.1, 6.12"', (t) => {
-  t.is(supportedSeriesList(), '5.4, 6.1, 6.12');
-  t.deepEqual(SUPPORTED_SERIES.map((s) => s.series), ['5.4', '6.1', '6.12']);
+test('the supported series list reads "5.4, 6.1, 6.12, 7.3"', (t) => {
+  t.is(supportedSeriesList(), '5.4, 6.1, 6.12, 7.3');
+  t.deepEqual(SUPPORTED_SERIES.map((s) => s.series), ['5.4', '6.1', '6.12', '7.3']);
 });
 
-test('--kernel distro without a series uses the newest distribution source package', (t) => {
+test('--kernel distro without a series uses the newest source package of the host\'s own release, never backports\'', (t) => {
   const s = distroSeries(undefined);
   t.is(s.series, '6.12');
   t.is(s.distroPackage, 'linux-source-6.12');
@@ -143,8 +143,14 @@ test('--kernel distro for a series without a distribution package is a usage err
     const err = t.throws(() => distroSeries(name), { instanceOf: GsError });
     t.is(err?.exitCode, 2);
     t.true(err?.message.includes(name));
-    t.is(err?.hint, 'Choose --series 6.1 or 6.12.');
+    t.is(err?.hint, 'Choose --series 6.1, 6.12 or 7.3.');
   }
+});
+
+test('a series whose source is another release\'s package names that suite: it is fetched, not installed', (t) => {
+  const s = distroSeries('7.3');
+  t.is(s.distroPackage, 'linux-source-7.3');
+  t.is(s.distroSuite, 'trixie-backports');
 });
 
 test('5.4.1 is downloaded from kernel.org\'s v5.x directory with its sha256sums.asc', (t) => {
@@ -172,10 +178,10 @@ test('a mirror replaces the kernel.org base URL', (t) => {
   t.is(urls.sums, 'https://mirrors.example.org/linux/kernel/v5.x/sha256sums.asc');
 });
 
-test('every series of the guest suite, patched or stock, is in exactly one group, and each group has its test file', async (t) => {
+test('every series make test boots, patched or stock, is in exactly one group, and each group has its test file', async (t) => {
   const grouped = SUITE_GROUPS.flat();
   t.deepEqual([...grouped].sort(), [...new Set(grouped)].sort(), 'a series in two groups');
-  for (const series of [...SERIES_NAMES, ...STOCK_SERIES.map((s) => s.name)]) {
+  for (const series of [...TESTED_SERIES, ...STOCK_SERIES.map((s) => s.name)]) {
     t.true(grouped.includes(series), `${series} is in no group: the guest suite would skip it`);
   }
   const files = (await readdir(join(repoRoot(), 'cli', 'test-vm'))).filter((f) => f.endsWith('.test.ts')).sort();

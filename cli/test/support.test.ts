@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hookModeFor } from '../src/lib/install-plans.js';
 import { SERIES_NAMES } from '../src/lib/kernels.js';
-import { STOCK_SERIES } from '../src/lib/stock.js';
-import { patchedList, stockHooksSeries, stockRange, SUPPORT } from '../src/lib/support.js';
+import { STOCK_KERNELS, STOCK_SERIES, stockSeriesNamed } from '../src/lib/stock.js';
+import { patchedList, seriesOrder, stockHooksSeries, stockRange, SUPPORT } from '../src/lib/support.js';
 
 // lkm/kernels.json is the one place that says which kernels gs-kit supports.
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -51,4 +51,17 @@ test('README.md says what kernels.json says', async (t) => {
   const readme = (await readFile(join(repo, 'README.md'), 'utf8')).replace(/\s+/g, ' ');
   t.true(readme.includes(`Linux ${patchedList()}`), `README names the patched series: Linux ${patchedList()}`);
   t.true(readme.includes(`kernels ${stockRange()}`), `README names the stock range: kernels ${stockRange()}`);
+});
+
+test('make test boots the oldest and the newest kernel of each mode, and make test-kernels every flavoured one it names', async (t) => {
+  const byAge = (names: readonly string[]) => [...names].sort((a, b) => seriesOrder(a) - seriesOrder(b));
+  const patched = byAge(SUPPORT.patched);
+  t.deepEqual(SUPPORT.patchedTested, [patched[0], patched.at(-1)]);
+  const stock = byAge(STOCK_KERNELS.map((s) => s.series));
+  t.deepEqual(STOCK_SERIES.map((s) => s.series), [stock[0], stock.at(-1)]);
+  const makefile = await readFile(join(repo, 'Makefile'), 'utf8');
+  const flavoured = /^FLAVOURED \?= (.*)$/m.exec(makefile)?.[1]?.split(/\s+/) ?? [];
+  t.true(flavoured.length > 0, 'the Makefile names the kernels whose flavours make test-kernels boots');
+  for (const name of flavoured) t.truthy(stockSeriesNamed(name), `${name} is a stock kernel lib/stock.ts knows`);
+  t.true(flavoured.includes(STOCK_SERIES.at(-1)!.name), 'the newest stock kernel\'s flavours are in the matrix');
 });

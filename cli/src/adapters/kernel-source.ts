@@ -11,16 +11,23 @@ import {
   distroSeries, kernelOrgUrls, parseKernelVersion, sourceEnvVar, SERIES_NAMES, SUPPORTED_SERIES,
   type KernelVersion, type SourceRequest,
 } from '../lib/kernels.js';
+import { foreignPackageFile } from './apt.js';
 import { sha256File, tarballVersion } from './kernel-tree.js';
 import { cacheRoot, repoRoot } from './paths.js';
 
-/** The tarball of the distribution's linux-source package for @series (the newest when none). */
+/**
+ * The tarball of the distribution's linux-source package for @series (the
+ * newest of the host's release when none): installed, or for another
+ * release's package (backports), unpacked under the cache by setup-vm.
+ */
 function distroTarball(series: string | undefined): string {
   const s = distroSeries(series);
-  const tarball = s.distroTarball!;
+  const tarball = s.distroSuite ? foreignPackageFile(s.distroPackage!, s.distroTarball!) : s.distroTarball!;
   if (!existsSync(tarball)) {
-    throw new GsError(`The distribution kernel source ${tarball} is not installed.`,
-      `Install it with "gs-kit setup-vm --kernel distro" or "apt-get install ${s.distroPackage}".`, 'source');
+    throw new GsError(`The distribution kernel source ${tarball} is not ${s.distroSuite ? 'fetched' : 'installed'}.`,
+      s.distroSuite
+        ? `Fetch it from Debian ${s.distroSuite} with "gs-kit setup-vm --suite" (unpacked under the cache, not installed).`
+        : `Install it with "gs-kit setup-vm --kernel distro" or "apt-get install ${s.distroPackage}".`, 'source');
   }
   return tarball;
 }

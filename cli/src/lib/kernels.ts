@@ -1,6 +1,6 @@
 import { GsError } from './errors.js';
 import type { Profile } from './kconfig.js';
-import { SUPPORT } from './support.js';
+import { listWords, SUPPORT } from './support.js';
 
 /** A kernel series gs-kit has a patch for. */
 export interface KernelSeries {
@@ -10,6 +10,12 @@ export interface KernelSeries {
   distroPackage?: string;
   /** Tarball that package installs. */
   distroTarball?: string;
+  /**
+   * The Debian suite that has the package, when it is not the host's own
+   * release: the package is then fetched through an apt view and unpacked
+   * under the cache, never installed (lib/stock.ts HOST_SUITE).
+   */
+  distroSuite?: string;
   /** GCC >= 10 needs known fixes to build this series (see ARCHITECTURE.md). */
   needsModernGccFixes: boolean;
   /** The kernel.org release the guest suite tests, for a series with no distribution source. */
@@ -29,6 +35,13 @@ const SERIES_DETAILS: readonly KernelSeries[] = [
     series: '6.12',
     distroPackage: 'linux-source-6.12',
     distroTarball: '/usr/src/linux-source-6.12.tar.xz',
+    needsModernGccFixes: false,
+  },
+  {
+    series: '7.3',
+    distroPackage: 'linux-source-7.3',
+    distroTarball: '/usr/src/linux-source-7.3.tar.xz',
+    distroSuite: 'trixie-backports',
     needsModernGccFixes: false,
   },
 ];
@@ -83,17 +96,30 @@ export function versionFromMakefile(makefile: string): KernelVersion {
   return { major, minor, patch: field('SUBLEVEL') ?? 0 };
 }
 
-/** Every series gs-kit has a patch for, oldest first: what the guest suite runs on. */
+/** Every series gs-kit has a patch for, oldest first: what `gs-kit vm test` and `make test-kernels` run on. */
 export const SERIES_NAMES: readonly string[] = SUPPORTED_SERIES.map((s) => s.series);
+
+/** The patched series `make test` runs on: the oldest and the newest (lkm/kernels.json's patched_tested). */
+export const TESTED_SERIES: readonly string[] = SUPPORT.patchedTested.map((name) => {
+  if (!SERIES_NAMES.includes(name)) throw new Error(`lkm/kernels.json tests series ${name}, which it does not list as patched`);
+  return name;
+});
 
 /**
  * The guest suite runs as two processes at once, one guest each on a
  * two-core host: each takes the series of one group, patched and stock. A
  * series' patched and stock suites stay in one process because on the
  * debug profile they boot the same kernel build, which only one gs-kit at
- * a time may build. Every series, patched or stock, is in one group.
+ * a time may build. Every series `make test` boots (TESTED_SERIES, and
+ * lib/stock.ts STOCK_SERIES), patched or stock, is in one group: the
+ * oldest of each mode in one, the newest in the other.
  */
-export const SUITE_GROUPS: readonly (readonly string[])[] = [['5.4', '6.1'], ['6.12', '6.12-deb13']];
+export const SUITE_GROUPS: readonly (readonly string[])[] = [['5.4', '6.1'], ['7.3']];
+
+/** A file of kernel/patches/<series> that is a patch to apply: not the series' cover letter. */
+export function isSeriesPatch(file: string): boolean {
+  return file.endsWith('.patch') && !file.endsWith('-cover-letter.patch');
+}
 
 /** The environment variable naming a source tarball for @series, e.g. GS_SOURCE_5_4. */
 export function sourceEnvVar(series: string): string {
@@ -118,14 +144,18 @@ export function seriesFor(version: KernelVersion): KernelSeries {
   return found;
 }
 
-/** The distribution's source package for a series, as --kernel distro uses it. */
+/**
+ * The distribution's source package for a series, as --kernel distro uses
+ * it; with no series named, the newest of the host's own release (another
+ * release's, such as backports, only when asked for).
+ */
 export function distroSeries(name: string | undefined): KernelSeries {
   const candidates = SUPPORTED_SERIES.filter((s) => s.distroPackage);
-  const found = name ? candidates.find((s) => s.series === name) : candidates.at(-1);
+  const found = name ? candidates.find((s) => s.series === name) : candidates.filter((s) => !s.distroSuite).at(-1);
   if (!found) {
     throw new GsError(
       `There is no distribution source package for series ${name}.`,
-      `Choose --series ${candidates.map((s) => s.series).join(' or ')}.`,
+      `Choose --series ${listWords(candidates.map((s) => s.series), ' or ')}.`,
       'usage',
     );
   }

@@ -8,16 +8,19 @@ import support from '../../../lkm/kernels.json' with { type: 'json' };
 export interface Support {
   /** The series with a gs-kit patch (kernel/patches/<series>), oldest first. */
   patched: readonly string[];
+  /** The patched series `make test` boots: the oldest and the newest (`make test-kernels` boots every one). */
+  patchedTested: readonly string[];
   /** Stock mode hooks Linux stockFrom to stockTo ("major.minor"), with stockNeeds set. */
   stockFrom: string;
   stockTo: string;
   stockNeeds: readonly string[];
-  /** The distribution kernels the guest suite boots in stock mode. */
+  /** The distribution kernels `make test` boots in stock mode: the oldest and the newest. */
   stockTested: readonly string[];
 }
 
 export const SUPPORT: Support = {
   patched: support.patched,
+  patchedTested: support.patched_tested,
   stockFrom: support.stock_from,
   stockTo: support.stock_to,
   stockNeeds: support.stock_needs,

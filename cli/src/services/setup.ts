@@ -6,7 +6,7 @@
  * said, not done.
  */
 import { basename, join } from 'node:path';
-import { detectPackageManager, installedPackages, installPackages } from '../adapters/apt.js';
+import { detectPackageManager, installedPackages, installPackages, unpackedForeignPackage } from '../adapters/apt.js';
 import { downloadFile, fetchKernelSource } from '../adapters/download.js';
 import type { Host } from '../adapters/host.js';
 import { locateSource } from '../adapters/kernel-source.js';
@@ -72,12 +72,26 @@ export async function fetchSource(req: FetchRequest, host: Host, reporter: Repor
 }
 
 /**
- * The sources the guest suite builds, for the series it tests on a
- * kernel.org release (5.4.1): found here (GS_SOURCE_<series>, the copy
- * next to the checkout, an earlier download), else fetched and verified.
+ * The sources the guest suite builds that the host's packages do not
+ * hold: another Debian release's linux-source (7.3 from backports), and
+ * the kernel.org release a series is tested on (5.4.1), each found here
+ * (GS_SOURCE_<series>, the copy next to the checkout, an earlier
+ * download), else fetched and verified.
  */
 export async function fetchSuiteSources(mirror: string, host: Host, reporter: Reporter): Promise<string[]> {
   const found: string[] = [];
+  // Another Debian release's linux-source (backports): fetched through an apt view and unpacked under the cache.
+  for (const s of SUPPORTED_SERIES.filter((x) => x.distroSuite)) {
+    try {
+      found.push(locateSource({ from: 'series', series: s.series }));
+      continue;
+    } catch (err) {
+      if (!(err instanceof GsError && err.exitCode === ExitCode.source)) throw err;
+    }
+    await host.change(`download ${s.distroPackage} from Debian ${s.distroSuite} and unpack it under ${cacheRoot()}/distro`, () =>
+      reporter.task(`Fetch ${s.distroPackage} (Debian ${s.distroSuite})`, () => unpackedForeignPackage(s.distroPackage!, s.distroSuite!)));
+    if (!host.dryRun) found.push(locateSource({ from: 'series', series: s.series }));
+  }
   for (const s of SUPPORTED_SERIES.filter((x) => x.testRelease)) {
     try {
       found.push(locateSource({ from: 'series', series: s.series }));
