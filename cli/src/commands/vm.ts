@@ -2,7 +2,7 @@ import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import type { Profile } from '../lib/kconfig.js';
 import { SERIES_NAMES, sourceEnvVar } from '../lib/kernels.js';
-import { FLAVOURS, STOCK_KERNELS, STOCK_SERIES, stockNames, stockSeriesNamed, type Flavour } from '../lib/stock.js';
+import { FLAVOURS, STOCK_KERNELS, stockNames, stockSeriesNamed, type Flavour } from '../lib/stock.js';
 import type { Ui } from '../lib/reporter.js';
 import { SUITE, scenarioNamed } from '../lib/catalogue.js';
 import { runSystemTest } from '../services/system-test.js';
@@ -52,7 +52,8 @@ export const vm: Command = {
     const names = typeof options.scenario === 'string' ? options.scenario.split(',') : SUITE.map((s) => s.name);
     const scenarios = names.map((n) => scenarioNamed(n, SUITE));
     const stock = Boolean(options.stock);
-    const seriesList = options.series === 'all' ? (stock ? STOCK_SERIES.map((x) => x.name) : [...SERIES_NAMES]) : [String(options.series)];
+    // all: every kernel, as make test-kernels runs them (make test boots lkm/kernels.json's *_tested only).
+    const seriesList = options.series === 'all' ? (stock ? STOCK_KERNELS.map((x) => x.name) : [...SERIES_NAMES]) : [String(options.series)];
     const timeout = options.timeout === undefined ? undefined : Number(options.timeout);
     if (timeout !== undefined && !(timeout > 0)) throw new GsError(`--timeout must be a number of seconds, not "${options.timeout}".`, 'Write e.g. --timeout 300.', 'usage');
     const runOptions = {
