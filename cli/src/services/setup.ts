@@ -80,29 +80,33 @@ export async function fetchSource(req: FetchRequest, host: Host, reporter: Repor
  */
 export async function fetchSuiteSources(mirror: string, host: Host, reporter: Reporter): Promise<string[]> {
   const found: string[] = [];
-  // Another Debian release's linux-source (backports): fetched through an apt view and unpacked under the cache.
-  for (const s of SUPPORTED_SERIES.filter((x) => x.distroSuite)) {
-    try {
-      found.push(locateSource({ from: 'series', series: s.series }));
+  for (const s of SUPPORTED_SERIES.filter((x) => x.distroSuite || x.testRelease)) {
+    const here = foundSuiteSource(s.series);
+    if (here) {
+      found.push(here);
       continue;
-    } catch (err) {
-      if (!(err instanceof GsError && err.exitCode === ExitCode.source)) throw err;
     }
-    await host.change(`download ${s.distroPackage} from Debian ${s.distroSuite} and unpack it under ${cacheRoot()}/distro`, () =>
-      reporter.task(`Fetch ${s.distroPackage} (Debian ${s.distroSuite})`, () => unpackedForeignPackage(s.distroPackage!, s.distroSuite!)));
-    if (!host.dryRun) found.push(locateSource({ from: 'series', series: s.series }));
-  }
-  for (const s of SUPPORTED_SERIES.filter((x) => x.testRelease)) {
-    try {
-      found.push(locateSource({ from: 'series', series: s.series }));
-      continue;
-    } catch (err) {
-      if (!(err instanceof GsError && err.exitCode === ExitCode.source)) throw err;
+    if (s.distroSuite) {
+      // Another Debian release's package: through an apt view, unpacked under the cache, not installed.
+      await host.change(`download ${s.distroPackage} from Debian ${s.distroSuite} and unpack it under ${cacheRoot()}/distro`, () =>
+        reporter.task(`Fetch ${s.distroPackage} (Debian ${s.distroSuite})`, () => unpackedForeignPackage(s.distroPackage!, s.distroSuite!)));
+      if (!host.dryRun) found.push(locateSource({ from: 'series', series: s.series }));
+    } else {
+      const tarball = await fetchSource({ from: 'kernel.org', version: s.testRelease!, mirror }, host, reporter);
+      if (tarball) found.push(tarball);
     }
-    const tarball = await fetchSource({ from: 'kernel.org', version: s.testRelease!, mirror }, host, reporter);
-    if (tarball) found.push(tarball);
   }
   return found;
+}
+
+/** The suite's source for @series if this machine has it already, else undefined. */
+function foundSuiteSource(series: string): string | undefined {
+  try {
+    return locateSource({ from: 'series', series });
+  } catch (err) {
+    if (err instanceof GsError && err.exitCode === ExitCode.source) return undefined;
+    throw err;
+  }
 }
 
 function locateFile(path: string): string {
