@@ -48,15 +48,22 @@ test: test-unit test-vm
 test-debug: suite-deps
 	GS_PROFILE=debug npm run test:vm
 
-# The host flow on a Debian 12 system with systemd in QEMU (mmdebstrap
-# image, install-kernel --deb, configure, reboot, run-with-gs as a user).
-# Not part of `make test`: see README.md, Tests. SERIES=6.12 to change;
-# STOCK=1 for the stock-mode flow (install-module on Debian's own kernel).
-# Its image needs mmdebstrap, and the patched flow's packages bindeb-pkg's
-# tools: installed first, not found missing after a ten-minute build.
+# The host flow on a Debian system with systemd in QEMU (mmdebstrap image,
+# install-kernel --deb, configure, reboot, run-with-gs as a user): the
+# patched flow on the patched 5.4.1 and 6.12, then the stock-mode flow
+# (install-module on Debian's own kernel), on Debian 13, the current
+# stable. Not part of `make test`: see docs/testing.md. DEBIAN=12 for a
+# Debian 12 image; SERIES="7.3" for other patched series; STOCK=1 for the
+# stock flow alone, PATCHED=1 for the patched flows alone. Its image needs
+# mmdebstrap, and the patched flow's packages bindeb-pkg's tools:
+# installed first, not found missing after a ten-minute build.
+DEBIAN ?= 13
 test-system: dist/cli/src/bin.js
-	$(SETUP) --system $(if $(STOCK),,--package deb)
-	$(GS) vm system --series $(or $(SERIES),6.1) $(if $(STOCK),--stock,)
+	$(SETUP) --system --package deb
+	$(if $(STOCK),,for s in $(or $(SERIES),5.4 6.12); do \
+		$(GS) vm system --debian $(DEBIAN) --series $$s || exit 1; \
+	done)
+	$(if $(PATCHED),,$(GS) vm system --debian $(DEBIAN) --stock)
 
 # Every kernel, where make test boots the oldest and the newest of each
 # mode (lkm/kernels.json's *_tested): the guest suite on every patched

@@ -1,5 +1,5 @@
 /**
- * The Debian 12 image `gs-kit vm system` boots: a root filesystem made by
+ * The Debian image `gs-kit vm system` boots (13 or 12): a root filesystem made by
  * mmdebstrap from the same archive apt uses, with the system-test unit
  * from vm/system/ and a normal user, as a raw ext4 disk image. Cached
  * under ~/.cache/gs-kit/images/<key>, keyed by what goes into it; each run
@@ -10,7 +10,7 @@ import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node
 import { join, relative } from 'node:path';
 import { cacheKey } from '../lib/cache-key.js';
 import { GsError } from '../lib/errors.js';
-import { SYSTEM_FILES, SYSTEM_PACKAGES, SYSTEM_SUITE, SYSTEM_USER } from '../lib/system-test.js';
+import { SYSTEM_FILES, SYSTEM_PACKAGES, SYSTEM_USER, type SystemRelease } from '../lib/system-test.js';
 import { haveCommand, run } from './exec.js';
 import { cacheRoot, repoRoot } from './paths.js';
 
@@ -47,19 +47,19 @@ function customizeScript(files: Record<string, string>): string {
   ].join('\n');
 }
 
-async function imageKey(files: Record<string, string>): Promise<string> {
+async function imageKey(files: Record<string, string>, suite: string): Promise<string> {
   return cacheKey([
     { name: 'recipe', content: String(IMAGE_RECIPE) },
-    { name: 'suite', content: SYSTEM_SUITE },
+    { name: 'suite', content: suite },
     { name: 'packages', content: [...SYSTEM_PACKAGES].sort().join(' ') },
     ...await Promise.all(Object.keys(SYSTEM_FILES).map(async (n) => ({ name: `file/${n}`, content: await readFile(files[n]!) }))),
   ]);
 }
 
 /** The image, built with mmdebstrap if it is not cached yet. */
-export async function ensureSystemImage(onStep: (s: string) => void): Promise<SystemImage> {
+export async function ensureSystemImage(debian: SystemRelease, onStep: (s: string) => void): Promise<SystemImage> {
   const files = Object.fromEntries(Object.keys(SYSTEM_FILES).map((n) => [n, join(repoRoot(), 'vm', 'system', n)]));
-  const dir = join(cacheRoot(), 'images', await imageKey(files));
+  const dir = join(cacheRoot(), 'images', await imageKey(files, debian.suite));
   const stamp = join(dir, 'image.json');
   if (existsSync(stamp)) return { dir, image: join(dir, 'root.img'), ...JSON.parse(await readFile(stamp, 'utf8')) };
 
@@ -73,9 +73,9 @@ export async function ensureSystemImage(onStep: (s: string) => void): Promise<Sy
   const rootfs = join(dir, 'rootfs');
   const log = join(dir, 'build.log');
   try {
-    onStep(`mmdebstrap ${SYSTEM_SUITE} (${SYSTEM_PACKAGES.length} packages and what they need)`);
+    onStep(`mmdebstrap ${debian.suite} (${SYSTEM_PACKAGES.length} packages and what they need)`);
     const r = await run(['mmdebstrap', '--variant=minbase', `--include=${SYSTEM_PACKAGES.join(',')}`,
-      `--customize-hook=${customizeScript(files)}`, SYSTEM_SUITE, rootfs], { logFile: log });
+      `--customize-hook=${customizeScript(files)}`, debian.suite, rootfs], { logFile: log });
     if (r.exitCode !== 0) {
       throw new GsError(`mmdebstrap failed (exit ${r.exitCode}); see ${log}.`, 'Check that the Debian archive apt uses is reachable.', 'vm');
     }

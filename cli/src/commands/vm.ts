@@ -1,4 +1,4 @@
-import type { CommandSpec } from '../lib/cli-args.js';
+import type { CommandSpec, ParsedArgs } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import type { Profile } from '../lib/kconfig.js';
 import { SERIES_NAMES, sourceEnvVar } from '../lib/kernels.js';
@@ -9,16 +9,18 @@ import { runSystemTest } from '../services/system-test.js';
 import { runVmTest } from '../services/vm-test.js';
 import type { Command } from './types.js';
 import { passed } from '../lib/checks.js';
+import { SYSTEM_RELEASES, systemRelease } from '../lib/system-test.js';
 
-/** The series the Debian 12 system test can run: those with a Debian source package. */
-const SYSTEM_SERIES = ['6.1', '6.12'];
+/** The default patched series of the system test: the newest with a source package of the host's release. */
+const SYSTEM_DEFAULT_SERIES = '6.12';
 
 const spec: CommandSpec = {
   name: 'vm',
-  summary: 'vm test: boot the patched kernel in QEMU (TCG) with a busybox initramfs holding the module and test programs, run the OOM scenarios, and print each verdict. vm system: run the host workflow on a real Debian 12 system in QEMU (install-kernel --deb, configure, reboot into what grub.cfg names, run-with-gs as a user).',
-  usage: `gs-kit vm test [--series ${[...SERIES_NAMES, 'all'].join('|')}] [--scenario NAME[,NAME...]] [--profile qemu|debug] [--stock [--flavour generic|cloud|rt]]\n       gs-kit vm system [--series ${SYSTEM_SERIES.join('|')}] [--stock]`,
+  summary: 'vm test: boot the patched kernel in QEMU (TCG) with a busybox initramfs holding the module and test programs, run the OOM scenarios, and print each verdict. vm system: run the host workflow on a real Debian 13 (--debian 12: Debian 12) system in QEMU (install-kernel --deb, configure, reboot into what grub.cfg names, run-with-gs as a user).',
+  usage: `gs-kit vm test [--series ${[...SERIES_NAMES, 'all'].join('|')}] [--scenario NAME[,NAME...]] [--profile qemu|debug] [--stock [--flavour generic|cloud|rt]]\n       gs-kit vm system [--series ${SERIES_NAMES.join('|')}] [--stock] [--debian ${SYSTEM_RELEASES.map((r) => r.number).join('|')}]`,
   options: [
-    { name: 'series', type: 'string', value: 'SERIES', description: `Kernel series to test (5.4: the ${sourceEnvVar('5.4')} tarball, or Linux 5.4.1 from gs-kit setup-vm --kernel 5.4.1); vm system: one of ${SYSTEM_SERIES.join(', ')} [default: ${SYSTEM_SERIES[0]}]. With --stock, a Debian kernel: ${stockNames()}.`, choices: [...new Set([...SERIES_NAMES, ...STOCK_KERNELS.map((s) => s.name)]), 'all'], default: 'all' },
+    { name: 'series', type: 'string', value: 'SERIES', description: `Kernel series to test (5.4: the ${sourceEnvVar('5.4')} tarball, or Linux 5.4.1 from gs-kit setup-vm --kernel 5.4.1); vm system: the patched series whose kernel packages it installs [default: ${SYSTEM_DEFAULT_SERIES}]; with --stock, the image's own kernel. With --stock, a Debian kernel: ${stockNames()}.`, choices: [...new Set([...SERIES_NAMES, ...STOCK_KERNELS.map((s) => s.name)]), 'all'], default: 'all' },
+    { name: 'debian', type: 'string', value: 'N', description: `vm system: the Debian release of the image (${SYSTEM_RELEASES.map((r) => `${r.number}, ${r.suite}`).join('; ')}).`, choices: SYSTEM_RELEASES.map((r) => r.number), default: SYSTEM_RELEASES[0]!.number },
     { name: 'scenario', type: 'string', value: 'NAMES', description: `Scenarios to run (${SUITE.map((s) => s.name).join(', ')}).` },
     { name: 'profile', type: 'string', value: 'PROFILE', description: 'Kernel build profile.', choices: ['qemu', 'debug'], default: 'qemu' },
     { name: 'flavour', type: 'string', value: 'FLAVOUR', description: 'With --stock: which of Debian\'s kernels of the series (generic; cloud, what cloud VMs boot; rt, PREEMPT_RT).', choices: [...FLAVOURS], default: 'generic' },
@@ -26,18 +28,27 @@ const spec: CommandSpec = {
     { name: 'timeout', type: 'string', value: 'SECONDS', description: 'Hard limit for each guest boot [default: 120, 600 for the CLI scenario; three times that on the debug profile].' },
     { name: 'trace', type: 'boolean', description: 'global4 and global8 print what each handler is doing (state, kernel stack) and the zones\' free pages every 500 ms: for a handler that timed out. Use with --debug to see the console.' },
   ],
-  examples: ['gs-kit vm test', 'gs-kit vm test --series 6.12 --scenario memcg,hang', 'gs-kit vm test --stock --series 6.1', 'gs-kit vm test --stock --series 6.12-deb13   # Debian 13\'s own 6.12', 'gs-kit vm test --stock --series 6.12-deb13 --flavour rt', 'gs-kit vm test --series 6.12 --scenario global8 --trace --debug', 'gs-kit vm system', 'gs-kit vm system --stock'],
+  examples: ['gs-kit vm test', 'gs-kit vm test --series 6.12 --scenario memcg,hang', 'gs-kit vm test --stock --series 6.1', 'gs-kit vm test --stock --series 6.12-deb13   # Debian 13\'s own 6.12', 'gs-kit vm test --stock --series 6.12-deb13 --flavour rt', 'gs-kit vm test --series 6.12 --scenario global8 --trace --debug', 'gs-kit vm system', 'gs-kit vm system --series 5.4', 'gs-kit vm system --stock --debian 12'],
 };
 
-async function systemTest(series: string, stock: boolean, ui: Ui): Promise<number> {
-  if (!SYSTEM_SERIES.includes(series)) {
-    throw new GsError(`vm system runs on ${SYSTEM_SERIES.join(' or ')}, not ${series}.`, 'Give --series 6.1 or 6.12.', 'usage');
+async function systemTest(options: ParsedArgs['options'], ui: Ui): Promise<number> {
+  const debian = systemRelease(String(options.debian))!;
+  const stock = Boolean(options.stock);
+  const named = options.series === 'all' ? undefined : String(options.series);
+  // Stock mode runs on the image's own kernel; the patched flow on a series gs-kit patches.
+  const series = stock ? debian.kernelSeries : named ?? SYSTEM_DEFAULT_SERIES;
+  if (stock && named && named !== series) {
+    throw new GsError(`The Debian ${debian.number} image's own kernel is of series ${series}, not ${named}.`,
+      `Leave out --series, or give --debian ${SYSTEM_RELEASES.find((r) => r.kernelSeries === named)?.number ?? SYSTEM_RELEASES[0]!.number}.`, 'usage');
+  }
+  if (!stock && !SERIES_NAMES.includes(series)) {
+    throw new GsError(`vm system installs a patched kernel of ${SERIES_NAMES.join(', ')}, not ${series}.`, `Give --series ${SERIES_NAMES.at(-1)}, or --stock.`, 'usage');
   }
   const started = Date.now();
-  const stages = await runSystemTest(series, ui, stock ? 'stock' : 'deb');
+  const stages = await runSystemTest(series, ui, stock ? 'stock' : 'deb', debian);
   const failed = stages.filter((st) => !passed(st)).length;
   const { red, green } = ui.style;
-  ui.print(`system test on ${series}: ${failed ? red(`${failed} stage(s) failed`) : green('passed')} in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+  ui.print(`system test on ${series}, Debian ${debian.number}: ${failed ? red(`${failed} stage(s) failed`) : green('passed')} in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
   if (failed) throw new GsError(`${failed} system-test stage(s) failed.`, 'Read the stage console above.', 'vm');
   return 0;
 }
@@ -45,7 +56,7 @@ async function systemTest(series: string, stock: boolean, ui: Ui): Promise<numbe
 export const vm: Command = {
   spec,
   async run({ positional, options }, { ui }) {
-    if (positional[0] === 'system') return systemTest(options.series === 'all' ? SYSTEM_SERIES[0]! : String(options.series), Boolean(options.stock), ui);
+    if (positional[0] === 'system') return systemTest(options, ui);
     if (positional[0] !== 'test') {
       throw new GsError(`Unknown vm action "${positional[0] ?? ''}".`, 'Run "gs-kit vm test" or "gs-kit vm system".', 'usage');
     }

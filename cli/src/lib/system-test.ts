@@ -1,5 +1,5 @@
 /**
- * `gs-kit vm system`: the host workflow on a real Debian 12 system in QEMU.
+ * `gs-kit vm system`: the host workflow on a real Debian 13 (or 12) system in QEMU.
  * What the image holds, how grub.cfg is read for the second boot, and what
  * each stage must show. Pure: no I/O.
  */
@@ -7,8 +7,24 @@ import { check, equal, type Check } from './checks.js';
 import { fact, facts, moduleEvents, oomKills, parseRecord, type GuestReport } from './guest-protocol.js';
 import { MODULE_FILE, MODULE_NAME } from './module.js';
 
-/** The Debian release the image is built from (mmdebstrap suite). */
-export const SYSTEM_SUITE = 'bookworm';
+/** A Debian release the image can be: its number, its suite and the series of its own kernel (linux-image-amd64). */
+export interface SystemRelease {
+  number: string;
+  suite: string;
+  /** The series of the release's own kernel, which the stock flow runs on. */
+  kernelSeries: string;
+}
+
+/** Debian 13, the current stable, first (the default); Debian 12 is still an option. */
+export const SYSTEM_RELEASES: readonly SystemRelease[] = [
+  { number: '13', suite: 'trixie', kernelSeries: '6.12' },
+  { number: '12', suite: 'bookworm', kernelSeries: '6.1' },
+];
+
+/** The release numbered @number ("13"), if the system test has it. */
+export function systemRelease(number: string): SystemRelease | undefined {
+  return SYSTEM_RELEASES.find((r) => r.number === number);
+}
 
 /**
  * The image: systemd as init, GRUB's tools (without installing a boot
@@ -76,12 +92,13 @@ export function grubEntryFor(cfg: string, release: string): GrubEntry | undefine
 }
 
 /** Stage 1: on Debian's kernel, install-kernel --deb (or install-module) and configure. */
-export function stage1Checks(r: GuestReport, release: string, mode: SystemMode = 'deb'): Check[] {
+export function stage1Checks(r: GuestReport, release: string, mode: SystemMode = 'deb', debian = SYSTEM_RELEASES[0]!): Check[] {
   const configure = facts(r, 'configure').join('\n');
   const install = mode === 'stock' ? 'install-module' : 'install-kernel --deb';
   return [
-    check('Debian 12 booted with systemd as PID 1 on Debian\'s own kernel',
-      /Debian GNU\/Linux 12/.test(fact(r, 'system') ?? '') && fact(r, 'init') === 'systemd' && /-amd64$/.test(fact(r, 'kernel') ?? ''),
+    check(`Debian ${debian.number} booted with systemd as PID 1 on Debian's own kernel`,
+      new RegExp(`Debian GNU/Linux ${debian.number}\\b`).test(fact(r, 'system') ?? '') && fact(r, 'init') === 'systemd' &&
+        /-amd64$/.test(fact(r, 'kernel') ?? ''),
       `${fact(r, 'system')} init=${fact(r, 'init')} kernel=${fact(r, 'kernel')}`),
     equal(`gs-kit ${install} succeeded`, fact(r, 'install_rc'), '0'),
     ...(mode === 'stock' ? [equal('the module is loaded at once, in stock mode, without a reboot', fact(r, 'hook_now'), 'stock')] : []),

@@ -1,5 +1,5 @@
 /**
- * `gs-kit vm system`: the host workflow, run on a real Debian 12 system in
+ * `gs-kit vm system`: the host workflow, run on a real Debian 13 (or 12) system in
  * QEMU. Build the kernel packages on this host, boot the image on Debian's
  * own kernel and let its first stage install them and configure the system
  * as the README says; then boot the kernel and command line its generated
@@ -15,7 +15,7 @@ import { ensureSystemImage, openSystemRun } from '../adapters/system-image.js';
 import { GsError } from '../lib/errors.js';
 import { judgeBoot, type Judged } from '../lib/judge.js';
 import type { Reporter, Verdict } from '../lib/reporter.js';
-import { grubEntryFor, stage1Checks, stage2Checks, type SystemMode } from '../lib/system-test.js';
+import { grubEntryFor, stage1Checks, stage2Checks, SYSTEM_RELEASES, type SystemMode } from '../lib/system-test.js';
 import { ensureBuild, ensureDebs, kernelFor } from './build.js';
 
 /** A stage's boot, judged. */
@@ -42,7 +42,7 @@ function stageVerdict(series: string, st: SystemStage): Verdict {
  * and installs them; stock installs the module alone for the image's own
  * Debian kernel (install-module: no kernel of ours at all).
  */
-export async function runSystemTest(series: string, reporter: Reporter, mode: SystemMode = 'deb'): Promise<SystemStage[]> {
+export async function runSystemTest(series: string, reporter: Reporter, mode: SystemMode = 'deb', debian = SYSTEM_RELEASES[0]!): Promise<SystemStage[]> {
   let debsDir: string | undefined;
   let release: string | undefined;
   if (mode === 'deb') {
@@ -54,8 +54,8 @@ export async function runSystemTest(series: string, reporter: Reporter, mode: Sy
     release = a.release;
   }
   const progs = await buildTestPrograms();
-  reporter.step('Build or reuse the Debian 12 image');
-  const image = await ensureSystemImage((s) => reporter.step(s));
+  reporter.step(`Build or reuse the Debian ${debian.number} image`);
+  const image = await ensureSystemImage(debian, (s) => reporter.step(s));
   release ??= image.debianRelease;
   if (mode === 'stock' && !release.startsWith(`${series}.`)) {
     throw new GsError(`The image's Debian kernel is ${release}, not of series ${series}.`, `Run vm system --stock --series ${release.split('.').slice(0, 2).join('.')}.`, 'usage');
@@ -71,7 +71,7 @@ export async function runSystemTest(series: string, reporter: Reporter, mode: Sy
     const one = stage('stage 1', await boot({
       kernel: image.debianKernel, initrd: image.debianInitrd, memoryMb: MEMORY_MB, smp: 2, timeoutMs: STAGE_TIMEOUT_MS,
       append: `root=/dev/vda rw ${hooks} gs.stage=1 ${how}`, shareHostRoot: true, shares, drives: [disk],
-    }), (r) => stage1Checks(r, release, mode));
+    }), (r) => stage1Checks(r, release, mode, debian));
     reporter.verdict(stageVerdict(series, one));
     const stages = [one];
     const entry = grubEntryFor(await run.grubCfg(), release);
