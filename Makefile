@@ -100,9 +100,14 @@ soak: suite-deps
 # Benchmarks: a table on stdout, and every bench/ file the docs quote
 # written anew from the one run: results.json (every part), save-6.1.json
 # (latency, save, stock), registry-6.1.json (lib/bench.ts BENCH_FILES).
+# Then the newest series, 7.3: start latency, kill delay, graceful save and
+# hold time patched and on Debian's own 7.3 (save-7.3.json), and the same
+# in stock mode on its PREEMPT_RT flavour (stock-7.3-rt.json).
 bench: dist/cli/src/bin.js
-	$(SETUP) --bench
+	$(SETUP) --bench --suite
 	$(GS) bench
+	$(GS) bench --series 7.3 --parts latency,save,stock --trials 20 --out bench/save-7.3.json
+	$(GS) bench --series 7.3 --flavour rt --parts stock --trials 20 --out bench/stock-7.3-rt.json
 
 # checkpatch comes from the distribution's 6.12 source package.
 $(CHECKPATCH_SRC): | dist/cli/src/bin.js

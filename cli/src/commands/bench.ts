@@ -4,8 +4,13 @@ import { BENCH_FILES, BENCH_PARTS, benchFiles, partResults, type BenchResults } 
 import { renderResults } from '../lib/bench-render.js';
 import { countOption, listOption, type CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
+import { SUPPORTED_SERIES } from '../lib/kernels.js';
+import { FLAVOURS, type Flavour } from '../lib/stock.js';
 import { runBench } from '../services/bench.js';
 import type { Command } from './types.js';
+
+/** The series bench builds from Debian's source (patched) and boots Debian's own kernel of (stock part). */
+const BENCH_SERIES = SUPPORTED_SERIES.filter((s) => s.distroPackage).map((s) => s.series);
 
 const spec: CommandSpec = {
   name: 'bench',
@@ -13,7 +18,8 @@ const spec: CommandSpec = {
   usage: `gs-kit bench [--series 6.1|6.12] [--parts ${BENCH_PARTS.join(',')}] [--trials N] [--skip-build-timing] [--dir DIR | --out FILE]`,
   options: [
     { name: 'parts', type: 'string', value: 'LIST', description: 'Which parts to run: latency (start latency, kill delay), registry, save (graceful save, hold time), savesize (the largest checkpoint a handler saves before its kill, to tmpfs and to a disk), stock (latency and save on the distribution\'s own kernel, stock mode), build (build timing), suite (guest suite timing).', default: BENCH_PARTS.join(',') },
-    { name: 'series', type: 'string', value: 'SERIES', description: 'Kernel series (the distribution\'s source).', choices: ['6.1', '6.12'], default: '6.1' },
+    { name: 'series', type: 'string', value: 'SERIES', description: 'Kernel series (Debian\'s source, patched; its own kernel for the stock part).', choices: BENCH_SERIES, default: '6.1' },
+    { name: 'flavour', type: 'string', value: 'FLAVOUR', description: 'Which of Debian\'s kernels of the series the stock part boots (rt: PREEMPT_RT). With a flavour other than generic, give --parts stock and --out.', choices: [...FLAVOURS], default: 'generic' },
     { name: 'trials', type: 'string', value: 'N', description: 'memcg OOM trials and fork+exec trials for the latency part (at least 50 for the published numbers).', default: '50' },
     { name: 'save-trials', type: 'string', value: 'N', description: 'Trials per contender and allocation rate in the graceful-save part.', default: '5' },
     { name: 'rates', type: 'string', value: 'R,R,...', description: 'Allocation rates for the graceful-save part, MB/s (0: no limit).', default: '10,50,200,0' },
@@ -24,7 +30,7 @@ const spec: CommandSpec = {
     { name: 'dir', type: 'string', value: 'DIR', description: 'Where the results files go.', default: 'bench' },
     { name: 'out', type: 'string', value: 'FILE', description: 'Instead, write the results of the parts run to this one file.' },
   ],
-  examples: ['gs-kit bench --skip-build-timing', 'gs-kit bench --series 6.12 --trials 100 --out /tmp/results.json', 'gs-kit bench --parts registry --out /tmp/registry.json'],
+  examples: ['gs-kit bench --skip-build-timing', 'gs-kit bench --series 7.3 --parts latency,save,stock', 'gs-kit bench --series 7.3 --flavour rt --parts stock --out bench/stock-7.3-rt.json', 'gs-kit bench --series 6.12 --trials 100 --out /tmp/results.json', 'gs-kit bench --parts registry --out /tmp/registry.json'],
 };
 
 export const bench: Command = {
@@ -41,6 +47,11 @@ export const bench: Command = {
     if (rates.some((r) => !Number.isInteger(r) || r < 0)) {
       throw new GsError(`--rates must be whole MB/s values (0 for no limit), not "${String(options.rates)}".`, 'Give e.g. --rates 10,50,200,0.', 'usage');
     }
+    const flavour = options.flavour as Flavour;
+    if (flavour !== 'generic' && (typeof options.out !== 'string' || [...parts].some((p) => p !== 'stock'))) {
+      throw new GsError(`--flavour ${flavour} is for the stock part alone, whose figures bench/ does not keep per flavour.`,
+        `Give --parts stock --out bench/stock-${series}-${flavour}.json.`, 'usage');
+    }
     const files = typeof options.out === 'string'
       ? [{ path: resolve(options.out), parts: BENCH_PARTS }]
       : benchFiles(series, parts).map((f) => ({ path: resolve(String(options.dir), f.name), parts: f.parts }));
@@ -50,7 +61,7 @@ export const bench: Command = {
     }
     const host = open('/', false);
     const results = await runBench({
-      series, parts, trials, saveTrials, repeats, rates, scratch: resolve(String(options.scratch)),
+      series, flavour, parts, trials, saveTrials, repeats, rates, scratch: resolve(String(options.scratch)),
     }, host, ui);
 
     const json = (r: BenchResults) => `${JSON.stringify(r, null, 2)}\n`;

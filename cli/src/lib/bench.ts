@@ -5,6 +5,7 @@
  * Guests run under TCG on a shared 2-core host, so absolute times are only
  * comparable within one run: every comparison is also given as a ratio.
  */
+import type { Flavour } from './stock.js';
 import { fact, facts, type GuestReport } from './guest-protocol.js';
 import { check, type Check } from './checks.js';
 import type { Scenario } from './scenario.js';
@@ -23,6 +24,8 @@ export type BenchPart = (typeof BENCH_PARTS)[number];
 /** What one `gs-kit bench` measures, from its options. */
 export interface BenchPlan {
   series: string;
+  /** Which of Debian's kernels of the series the stock part boots (generic, cloud, rt). */
+  flavour: Flavour;
   parts: ReadonlySet<BenchPart>;
   /** memcg OOM and fork+exec trials of the latency parts. */
   trials: number;

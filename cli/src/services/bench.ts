@@ -222,7 +222,7 @@ export async function runBench(plan: BenchPlan, system: Host, reporter: Reporter
 
   if (parts.has('stock')) {
     // The same latency and save guests on the distribution's own kernel, the module in stock mode.
-    const sg = await prepareStockGuest(series, reporter);
+    const sg = await prepareStockGuest(series, reporter, plan.flavour);
     const stockGuest = guestOn(sg);
     say(`6. stock mode on Debian's ${sg.release}: ${trials} memcg OOM trials, graceful save at ${rates.join(', ')} MB/s`);
     const lat = await stockGuest(BENCH_LATENCY, `gs.trials=${trials}`);
