@@ -1,7 +1,7 @@
 import test from 'ava';
 import {
   aptViewOptions, aptViewSources, GUEST_MODULES, imagePackages, HOST_SUITE, loadOrder, newestAbi, stockPackages, stockSeriesNamed,
-  sharesHostRoot, stockRelease, toolchainRootArgv,
+  stockRelease, toolchainRootArgv,
 } from '../src/lib/stock.js';
 
 const [s61, s612] = [stockSeriesNamed('6.1')!, stockSeriesNamed('6.12')!];
@@ -78,11 +78,6 @@ test('a flavour names its image, headers and common headers: generic, cloud, PRE
   t.is(stockRelease('6.12.117+deb13', 'cloud'), '6.12.117+deb13-cloud-amd64');
   t.deepEqual(stockPackages(deb13, '6.12.117+deb13', 'rt').slice(0, 3), ['linux-image-6.12.117+deb13-rt-amd64-unsigned',
     'linux-headers-6.12.117+deb13-rt-amd64', 'linux-headers-6.12.117+deb13-common-rt']);
-});
-
-test('a kernel without 9p (Debian\'s cloud flavour) cannot show a guest the host\'s root', (t) => {
-  t.true(sharesHostRoot('CONFIG_9P_FS=m\nCONFIG_NET_9P_VIRTIO=m\n'));
-  t.false(sharesHostRoot('CONFIG_VIRTIO_PCI=y\n# CONFIG_9P_FS is not set\n'));
 });
 
 test('Debian 14 keeps the kernel in linux-binary, its config in linux-base and its modules in linux-modules; the image is then their metapackage', (t) => {

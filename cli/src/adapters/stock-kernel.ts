@@ -11,10 +11,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GsError } from '../lib/errors.js';
+import { kernelLacks, type KernelFeature } from '../lib/scenario.js';
 import { moduleBuildPrograms } from '../lib/install-plans.js';
 import {
   flavourSuffix, GUEST_MODULES, imagePackages, HOST_SUITE, loadOrder, newestAbi, stockNames, stockPackages,
-  sharesHostRoot, stockRelease, stockSeriesNamed, toolchainRootArgv, type Flavour,
+  stockRelease, stockSeriesNamed, toolchainRootArgv, type Flavour,
 } from '../lib/stock.js';
 import { aptView, MIRROR, mustRun } from './apt.js';
 import { SystemHost } from './host.js';
@@ -33,8 +34,8 @@ export interface StockKernel {
   /** The module built against the package's headers. */
   module: string;
   moduleWarnings: string[];
-  /** A guest can see the host's root (9p): lib/stock.ts sharesHostRoot(). */
-  hostRoot: boolean;
+  /** What the kernel lacks that some scenarios need: lib/scenario.ts kernelLacks(). */
+  lacks: KernelFeature[];
 }
 
 /** Download and unpack the kernel packages (once). Returns the unpacked tree. */
@@ -132,6 +133,6 @@ export async function ensureStockKernel(name: string, flavour: Flavour = 'generi
   // /boot, or from Debian 14 on the release's own directory.
   const boot = (file: string) => [join(tree, 'boot', `${file}-${release}`), join(tree, 'usr/lib/modules', release, file)].find((f) => existsSync(f))
     ?? join(tree, 'boot', `${file}-${release}`);
-  const hostRoot = sharesHostRoot(await readFile(boot('config'), 'utf8'));
-  return { series: s.name, release, vmlinuz: boot('vmlinuz'), modules, module: mod.module, moduleWarnings: mod.warnings, hostRoot };
+  const lacks = kernelLacks(await readFile(boot('config'), 'utf8'));
+  return { series: s.name, release, vmlinuz: boot('vmlinuz'), modules, module: mod.module, moduleWarnings: mod.warnings, lacks };
 }

@@ -30,7 +30,48 @@ export interface Scenario {
    * not run there (README: stock mode).
    */
   needs?: 'reserves';
+  /** What its setup needs in the kernel's config beyond what every guest kernel has (hostRoot: 9p). */
+  kernelNeeds?: readonly KernelFeature[];
   checks(report: GuestReport): Check[];
+}
+
+/**
+ * A kernel feature a scenario's setup needs that some distribution
+ * kernels leave out: 9p (the host's root in the guest), NUMA emulation
+ * (numa=fake=N). Debian's cloud kernels have neither.
+ */
+export type KernelFeature = '9p' | 'numa-emulation';
+
+const FEATURE_WHY: Readonly<Record<KernelFeature, string>> = {
+  '9p': 'no 9p, which brings the host\'s node and tools into the guest',
+  'numa-emulation': 'no NUMA emulation, which numa=fake=2 needs for a second node',
+};
+
+/** The features of KernelFeature the kernel configured so lacks. */
+export function kernelLacks(config: string): KernelFeature[] {
+  const on = (option: string) => new RegExp(`^${option}=[ym]$`, 'm').test(config);
+  return [
+    ...(on('CONFIG_9P_FS') && on('CONFIG_NET_9P_VIRTIO') ? [] : ['9p' as const]),
+    ...(on('CONFIG_NUMA_EMU') ? [] : ['numa-emulation' as const]),
+  ];
+}
+
+/** What @s needs of the kernel's config. */
+export function scenarioKernelNeeds(s: Pick<Scenario, 'hostRoot' | 'kernelNeeds'>): KernelFeature[] {
+  return [...(s.hostRoot ? ['9p' as const] : []), ...(s.kernelNeeds ?? [])];
+}
+
+/** The scenarios of @scenarios a kernel that @lacks features can run, and why the others cannot (for @release). */
+export function runnableOn<S extends Pick<Scenario, 'name' | 'hostRoot' | 'kernelNeeds'>>(
+  release: string, lacks: readonly KernelFeature[], scenarios: readonly S[],
+): { run: S[]; note?: string } {
+  const missing = (s: S) => scenarioKernelNeeds(s).filter((f) => lacks.includes(f));
+  const cannot = scenarios.filter((s) => missing(s).length > 0);
+  const why = cannot.map((s) => `${s.name} (its kernel has ${missing(s).map((f) => FEATURE_WHY[f]).join(', and ')})`);
+  return {
+    run: scenarios.filter((s) => missing(s).length === 0),
+    ...(cannot.length ? { note: `not run on ${release}: ${why.join('; ')}` } : {}),
+  };
 }
 
 /** The scenarios that hold their promise on a kernel without the gs-kit patch (stock mode). */

@@ -167,6 +167,7 @@ const constraint: Scenario = {
   title: 'an OOM of a memory policy is not global: no reserve lent, no raised priority',
   memoryMb: 256,
   append: 'numa=fake=2',
+  kernelNeeds: ['numa-emulation'],
   checks: (r) => {
     const start = eventOf(r, 'start', 'victim');
     return [

@@ -48,15 +48,6 @@ export function stockRelease(abi: string, flavour: Flavour): string {
   return `${abi}-${flavourSuffix(flavour)}`;
 }
 
-/**
- * Whether a guest of the kernel configured so can see the host's root
- * (9p over virtio), which the scenarios that run the host's tools need:
- * Debian's cloud kernels have no 9p.
- */
-export function sharesHostRoot(config: string): boolean {
-  return /^CONFIG_9P_FS=[ym]$/m.test(config) && /^CONFIG_NET_9P_VIRTIO=[ym]$/m.test(config);
-}
-
 /** The Debian release this machine's apt uses (the guest suite's host); others are reached through apt views of their own. */
 export const HOST_SUITE = 'bookworm';
 

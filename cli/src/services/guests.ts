@@ -12,7 +12,7 @@ import { judgeScenario, type ScenarioRun } from '../lib/judge.js';
 import type { Profile } from '../lib/kconfig.js';
 import type { ModuleHook } from '../lib/kernels.js';
 import type { Reporter } from '../lib/reporter.js';
-import type { Scenario } from '../lib/scenario.js';
+import type { KernelFeature, Scenario } from '../lib/scenario.js';
 import { GsError } from '../lib/errors.js';
 import { stockNames, stockSeriesNamed, type Flavour } from '../lib/stock.js';
 import { buildPatched, type BuildArtifacts } from './build.js';
@@ -27,18 +27,8 @@ export interface Guest {
   moduleWarnings: string[];
   /** How the module in it hears of victims: the patch's notifier, or the stock-mode hook. */
   hook: ModuleHook;
-  /** It can see the host's root (9p), which hostRoot scenarios need; false for Debian's cloud kernels. */
-  hostRoot: boolean;
-}
-
-/** The scenarios of @scenarios that @guest can run, and why the others cannot. */
-export function runnableOn(guest: Guest, scenarios: readonly Scenario[]): { run: Scenario[]; note?: string } {
-  if (guest.hostRoot) return { run: [...scenarios] };
-  const cannot = scenarios.filter((s) => s.hostRoot);
-  return {
-    run: scenarios.filter((s) => !s.hostRoot),
-    ...(cannot.length ? { note: `not run on ${guest.release}: ${cannot.map((s) => s.name).join(', ')} (its kernel has no 9p, which brings the host's node and tools into the guest)` } : {}),
-  };
+  /** What its kernel lacks that some scenarios need (lib/scenario.ts kernelLacks): Debian's cloud kernels lack 9p and NUMA emulation. */
+  lacks: KernelFeature[];
 }
 
 /**
@@ -53,7 +43,7 @@ export async function prepareGuest(
   const artifacts = await buildPatched(locateSource({ from: 'series', series }), profile, hook, reporter);
   const initrd = await buildInitramfs(artifacts.module,
     join(artifacts.buildDir, hook === 'stock' ? 'initramfs-stock.cpio.gz' : 'initramfs.cpio.gz'));
-  return { artifacts, kernel: artifacts.bzImage, initrd, release: artifacts.release, moduleWarnings: artifacts.moduleWarnings, hook, hostRoot: true };
+  return { artifacts, kernel: artifacts.bzImage, initrd, release: artifacts.release, moduleWarnings: artifacts.moduleWarnings, hook, lacks: [] };
 }
 
 /**
@@ -66,7 +56,7 @@ export async function prepareStockGuest(name: string, reporter: Reporter, flavou
     () => ensureStockKernel(name, flavour),
     (s) => `Debian kernel ${s.release} (stock, unmodified) and module ready`);
   const initrd = await buildInitramfs(k.module, join(dirname(k.module), 'initramfs.cpio.gz'), k.modules);
-  return { kernel: k.vmlinuz, initrd, release: k.release, moduleWarnings: k.moduleWarnings, hook: 'stock', hostRoot: k.hostRoot };
+  return { kernel: k.vmlinuz, initrd, release: k.release, moduleWarnings: k.moduleWarnings, hook: 'stock', lacks: k.lacks };
 }
 
 /** The guest of a series as a suite runs it: patched, or stock (on the debug profile, our debug build in stock mode). */

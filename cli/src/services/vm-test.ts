@@ -6,9 +6,9 @@ import { passed } from '../lib/checks.js';
 import { scenarioVerdict } from '../lib/judge.js';
 import type { Profile } from '../lib/kconfig.js';
 import type { Reporter } from '../lib/reporter.js';
-import { stockScenarios, type Scenario } from '../lib/scenario.js';
+import { runnableOn, stockScenarios, type Scenario } from '../lib/scenario.js';
 import type { Flavour } from '../lib/stock.js';
-import { runnableOn, runScenario, suiteGuest, type RunOptions } from './guests.js';
+import { runScenario, suiteGuest, type RunOptions } from './guests.js';
 
 export interface VmTestPlan {
   scenarios: readonly Scenario[];
@@ -36,7 +36,7 @@ export async function runVmTest(plan: VmTestPlan, reporter: Reporter): Promise<n
     if (skipped.length) {
       reporter.note(`not run in stock mode: ${skipped.map((s) => s.name).join(', ')} (they need the gs-kit patch's memory reserves for handlers; see README, stock mode)`, 'warn');
     }
-    const runnable = runnableOn(guest, stock ? stockScenarios(plan.scenarios) : plan.scenarios);
+    const runnable = runnableOn(guest.release, guest.lacks, stock ? stockScenarios(plan.scenarios) : plan.scenarios);
     if (runnable.note) reporter.note(runnable.note, 'warn');
     for (const scenario of runnable.run) {
       const run = await runScenario(scenario, guest, { ...plan.boot, hook: guest.hook });
