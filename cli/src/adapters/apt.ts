@@ -84,21 +84,31 @@ export async function aptView(suite: string): Promise<string[]> {
 }
 
 /**
+ * apt-get download @packages (with @apt's options, e.g. an apt view) into
+ * @debs, unpack each into @tree with dpkg-deb -x, and remove @debs: the
+ * packages' files, never installed. apt checks each against its suite's
+ * signed Release file.
+ */
+export async function downloadAndUnpack(packages: readonly string[], apt: readonly string[], debs: string, tree: string): Promise<void> {
+  await rm(debs, { recursive: true, force: true });
+  await mkdir(debs, { recursive: true });
+  await mustRun(['apt-get', ...apt, 'download', ...packages], `apt-get download ${packages.join(' ')}`, debs);
+  for (const deb of await readdir(debs)) await mustRun(['dpkg-deb', '-x', join(debs, deb), tree], `dpkg-deb -x ${deb}`);
+  await rm(debs, { recursive: true, force: true });
+}
+
+/**
  * The files of @pkg from Debian's @suite, unpacked (once) under the cache
  * and never installed: a package of another release, such as a backports
- * kernel source, on a host whose own release does not have it. apt checks
- * it against the suite's signed Release file. Returns the unpacked root.
+ * kernel source, on a host whose own release does not have it. Returns
+ * the unpacked root.
  */
 export async function unpackedForeignPackage(pkg: string, suite: string): Promise<string> {
   const dir = join(cacheRoot(), 'distro', pkg);
   if (existsSync(join(dir, '.unpacked'))) return dir;
-  const apt = await aptView(suite);
   const work = `${dir}.partial`;
   await rm(work, { recursive: true, force: true });
-  await mkdir(join(work, 'debs'), { recursive: true });
-  await mustRun(['apt-get', ...apt, 'download', pkg], `apt-get download ${pkg} (Debian ${suite})`, join(work, 'debs'));
-  for (const deb of await readdir(join(work, 'debs'))) await mustRun(['dpkg-deb', '-x', join(work, 'debs', deb), work], `dpkg-deb -x ${deb}`);
-  await rm(join(work, 'debs'), { recursive: true, force: true });
+  await downloadAndUnpack([pkg], await aptView(suite), join(work, '.debs'), work);
   await writeFile(join(work, '.unpacked'), '');
   await rm(dir, { recursive: true, force: true });
   await rename(work, dir);

@@ -149,28 +149,30 @@ export interface ModuleBuild {
   warnings: string[];
 }
 
+/** A fresh @dir holding this checkout's module source (lkm/: what MODULE_SOURCE_PATTERN names). */
+async function freshModuleSource(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const lkm = join(repoRoot(), 'lkm');
+  for (const f of await readdir(lkm)) {
+    if (MODULE_SOURCE_PATTERN.test(f)) await cp(join(lkm, f), join(dir, f));
+  }
+}
+
+/** The compiler's warnings in a build log. */
+function warningLines(log: string): string[] {
+  return log.split('\n').filter((l) => /warning:/.test(l));
+}
+
 /**
  * Build the module out of tree against @src, in @outDir.
  * @hook "stock": the stock-mode hook even on a patched tree (lkm/Kbuild's GS_HOOK).
- * @chroot: a root directory whose toolchain the headers need (another
- * Debian release's, as DKMS there would build); @src and @outDir are then
- * paths inside it.
  */
-export async function buildModule(src: string, outDir: string, opts: { hook?: 'stock'; chroot?: string } = {}): Promise<ModuleBuild> {
-  const outside = (p: string) => (opts.chroot ? join(opts.chroot, p) : p);
-  await rm(outside(outDir), { recursive: true, force: true });
-  await mkdir(outside(outDir), { recursive: true });
-  const lkm = join(repoRoot(), 'lkm');
-  for (const f of await readdir(lkm)) {
-    if (MODULE_SOURCE_PATTERN.test(f)) await cp(join(lkm, f), join(outside(outDir), f));
-  }
-  const logFile = join(outside(outDir), 'build.log');
-  const make = ['make', '-C', src, `M=${outDir}`, ...(opts.hook ? [`GS_HOOK=${opts.hook}`] : []), 'modules'];
-  // In the root, with a /proc of its own (objtool reads its limits there from 6.18), gone with the build.
-  const inRoot = (root: string) => ['unshare', '-m', 'sh', '-c', 'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"', root, ...make];
-  await mustRun(opts.chroot ? inRoot(opts.chroot) : make, outside(src), logFile);
-  const log = await readFile(logFile, 'utf8');
-  return { module: join(outside(outDir), MODULE_FILE), warnings: log.split('\n').filter((l) => /warning:/.test(l)) };
+export async function buildModule(src: string, outDir: string, opts: { hook?: 'stock' } = {}): Promise<ModuleBuild> {
+  await freshModuleSource(outDir);
+  const logFile = join(outDir, 'build.log');
+  await mustRun(['make', '-C', src, `M=${outDir}`, ...(opts.hook ? [`GS_HOOK=${opts.hook}`] : []), 'modules'], src, logFile);
+  return { module: join(outDir, MODULE_FILE), warnings: warningLines(await readFile(logFile, 'utf8')) };
 }
 
 /**
@@ -178,34 +180,29 @@ export async function buildModule(src: string, outDir: string, opts: { hook?: 's
  * that has its headers and dkms: as `dkms build` on a machine of that
  * release builds it (its dkms.conf, its gcc, the kernel's kbuild), from
  * this checkout's lkm/ as /usr/src/<module>-<version>. The module is
- * left where the guest loads it, decompressed if DKMS compressed it.
+ * left in @outDir (a path inside @root), decompressed if DKMS compressed
+ * it.
  */
 export async function buildModuleWithDkms(root: string, release: string, outDir: string): Promise<ModuleBuild> {
-  const src = join(root, 'usr/src', `${MODULE_NAME}-${DKMS_VERSION}`);
-  await rm(src, { recursive: true, force: true });
-  await mkdir(src, { recursive: true });
-  const lkm = join(repoRoot(), 'lkm');
-  for (const f of await readdir(lkm)) {
-    if (MODULE_SOURCE_PATTERN.test(f)) await cp(join(lkm, f), join(src, f));
-  }
+  await freshModuleSource(join(root, 'usr/src', `${MODULE_NAME}-${DKMS_VERSION}`));
   await rm(join(root, outDir), { recursive: true, force: true });
   await mkdir(join(root, outDir), { recursive: true });
   const logFile = join(root, outDir, 'dkms.log');
-  const built = `/var/lib/dkms/${MODULE_NAME}/${DKMS_VERSION}/${release}/x86_64/module`;
-  // One script in the root, with a /proc of its own: forget an earlier source, add this one, build, take the module out.
+  const tree = `/var/lib/dkms/${MODULE_NAME}/${DKMS_VERSION}`;
+  // Forget an earlier source, add this one, build, take the module and the build's log out.
   const script = [
     'set -e',
     `dkms remove -m ${MODULE_NAME} -v ${DKMS_VERSION} --all >/dev/null 2>&1 || true`,
     `dkms add -m ${MODULE_NAME} -v ${DKMS_VERSION}`,
     `dkms build -m ${MODULE_NAME} -v ${DKMS_VERSION} -k "$1" --force`,
-    `cp /var/lib/dkms/${MODULE_NAME}/${DKMS_VERSION}/"$1"/x86_64/log/make.log "$2/make.log"`,
-    `m=$(ls ${built}/${MODULE_FILE}*)`,
+    `cp ${tree}/"$1"/x86_64/log/make.log "$2/make.log"`,
+    `m=$(ls ${tree}/"$1"/x86_64/module/${MODULE_FILE}*)`,
     `case "$m" in *.xz) xz -dc "$m" ;; *.zst) zstd -dc "$m" ;; *.gz) gzip -dc "$m" ;; *) cat "$m" ;; esac > "$2/${MODULE_FILE}"`,
   ].join('\n');
+  // In the root, with a /proc of its own (objtool reads its limits there from 6.18), gone with the build.
   await mustRun(['unshare', '-m', 'sh', '-c', 'mount -t proc proc "$0/proc" && exec chroot "$0" sh -c "$@"', root, script, 'dkms', release, outDir],
     root, logFile);
-  const log = await readFile(join(root, outDir, 'make.log'), 'utf8');
-  return { module: join(root, outDir, MODULE_FILE), warnings: log.split('\n').filter((l) => /warning:/.test(l)) };
+  return { module: join(root, outDir, MODULE_FILE), warnings: warningLines(await readFile(join(root, outDir, 'make.log'), 'utf8')) };
 }
 
 export async function hashFiles(dir: string, filter: RegExp): Promise<string> {

@@ -8,7 +8,7 @@
  * release's DKMS. Cached under ~/.cache/gs-kit/stock/<abi>.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GsError } from '../lib/errors.js';
 import { kernelLacks, type KernelFeature } from '../lib/scenario.js';
@@ -17,7 +17,7 @@ import {
   flavourSuffix, GUEST_MODULES, imagePackages, HOST_SUITE, loadOrder, newestAbi, stockNames, stockPackages,
   stockRelease, stockSeriesNamed, toolchainRootArgv, type Flavour,
 } from '../lib/stock.js';
-import { aptView, MIRROR, mustRun } from './apt.js';
+import { aptView, downloadAndUnpack, MIRROR, mustRun } from './apt.js';
 import { SystemHost } from './host.js';
 import { SILENT } from '../lib/reporter.js';
 import { buildModule, buildModuleWithDkms, hashFiles, type ModuleBuild } from './kernel-tree.js';
@@ -44,12 +44,7 @@ async function unpackedTree(dir: string, packages: string[], apt: string[]): Pro
   const stamp = join(dir, 'unpacked');
   if (existsSync(stamp)) return tree;
   await rm(dir, { recursive: true, force: true });
-  await mkdir(join(dir, 'debs'), { recursive: true });
-  await mustRun(['apt-get', ...apt, 'download', ...packages], `apt-get download ${packages.join(' ')}`, join(dir, 'debs'));
-  for (const deb of await readdir(join(dir, 'debs'))) {
-    await mustRun(['dpkg-deb', '-x', join(dir, 'debs', deb), tree], `dpkg-deb -x ${deb}`);
-  }
-  await rm(join(dir, 'debs'), { recursive: true, force: true });
+  await downloadAndUnpack(packages, apt, join(dir, 'debs'), tree);
   await writeFile(stamp, '');
   return tree;
 }
