@@ -138,11 +138,11 @@ static int gs_cg_mkdir(const char *path)
 	int err;
 
 	old = override_creds(gs_kernel_cred);
-#ifdef GS_HAVE_START_CREATING_PATH
 	scoped_with_init_fs()
+#ifdef GS_HAVE_START_CREATING_PATH
 		dentry = start_creating_path(AT_FDCWD, path, &parent, LOOKUP_DIRECTORY);
 #else
-	dentry = kern_path_create(AT_FDCWD, path, &parent, LOOKUP_DIRECTORY);
+		dentry = kern_path_create(AT_FDCWD, path, &parent, LOOKUP_DIRECTORY);
 #endif
 	err = PTR_ERR_OR_ZERO(dentry);
 	if (!err) {
