@@ -15,7 +15,7 @@ const BENCH_SERIES = SUPPORTED_SERIES.filter((s) => s.distroPackage).map((s) => 
 const spec: CommandSpec = {
   name: 'bench',
   summary: `Measure gs-kit in QEMU (TCG) guests: handler start latency against a plain fork+exec, the delay added to the kill, graceful-save success against allocation rate next to earlyoom, nohang and a stock kernel, registry cost by size, and build and test turnaround; print a table and write the results as JSON: bench/results.json for every part, and the files that hold some of them (${BENCH_FILES.slice(1).map((f) => `bench/${f.name('SERIES')}: ${f.parts.join(', ')}`).join('; ')}), each written when its parts ran.`,
-  usage: `gs-kit bench [--series 6.1|6.12] [--parts ${BENCH_PARTS.join(',')}] [--trials N] [--skip-build-timing] [--dir DIR | --out FILE]`,
+  usage: `gs-kit bench [--series ${BENCH_SERIES.join('|')}] [--flavour generic|cloud|rt] [--parts ${BENCH_PARTS.join(',')}] [--trials N] [--skip-build-timing] [--dir DIR | --out FILE]`,
   options: [
     { name: 'parts', type: 'string', value: 'LIST', description: 'Which parts to run: latency (start latency, kill delay), registry, save (graceful save, hold time), savesize (the largest checkpoint a handler saves before its kill, to tmpfs and to a disk), stock (latency and save on the distribution\'s own kernel, stock mode), build (build timing), suite (guest suite timing).', default: BENCH_PARTS.join(',') },
     { name: 'series', type: 'string', value: 'SERIES', description: 'Kernel series (Debian\'s source, patched; its own kernel for the stock part).', choices: BENCH_SERIES, default: '6.1' },

@@ -1,7 +1,7 @@
 import type { CommandSpec, ParsedArgs } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import type { Profile } from '../lib/kconfig.js';
-import { SERIES_NAMES, sourceEnvVar } from '../lib/kernels.js';
+import { distroSeries, SERIES_NAMES, sourceEnvVar } from '../lib/kernels.js';
 import { FLAVOURS, STOCK_KERNELS, stockNames, stockSeriesNamed, type Flavour } from '../lib/stock.js';
 import type { Ui } from '../lib/reporter.js';
 import { SUITE, scenarioNamed } from '../lib/catalogue.js';
@@ -12,7 +12,7 @@ import { passed } from '../lib/checks.js';
 import { SYSTEM_RELEASES, systemRelease } from '../lib/system-test.js';
 
 /** The default patched series of the system test: the newest with a source package of the host's release. */
-const SYSTEM_DEFAULT_SERIES = '6.12';
+const SYSTEM_DEFAULT_SERIES = distroSeries(undefined).series;
 
 const spec: CommandSpec = {
   name: 'vm',
