@@ -20,6 +20,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   unregister: async () => (await import('./commands/unregister.js')).unregister,
   list: async () => (await import('./commands/list.js')).list,
   'run-with-gs': async () => (await import('./commands/run-with-gs.js')).runWithGs,
+  'oci-hook': async () => (await import('./commands/oci-hook.js')).ociHook,
   status: async () => (await import('./commands/status.js')).status,
   vm: async () => (await import('./commands/vm.js')).vm,
   demo: async () => (await import('./commands/demo.js')).demo,

@@ -3,7 +3,10 @@
  * hierarchy, systemd, memory, GRUB), and the plan of cgroup, handler-cgroup
  * and GRUB changes that follows from it and the user's settings.
  */
+import { realpathSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Host } from '../adapters/host.js';
+import { buildInit } from '../adapters/oci.js';
 import {
   cgroupPlan, detectCgroup, formatBytes, handlerCgroupDir, handlerLimits, handlerPlan, HANDLER_CGROUP_PARAM, keepWrittenLimit,
   parseMeminfo, SLICE_PATH, sliceLimit, workloadLimit, type CgroupVersion, type Limit, type Size,
@@ -11,6 +14,7 @@ import {
 import { GsError } from '../lib/errors.js';
 import { GRUB_DEFAULTS, GRUB_DROPIN, grubPlan } from '../lib/grub.js';
 import type { Plan } from '../lib/host-plan.js';
+import { DOCKER_DAEMON_JSON, DOCKER_RUNTIME_NAME, HANDLER_ANNOTATION, OCI_RUNTIME, ociPlan, PODMAN_HOOK, type Engines } from '../lib/oci.js';
 import type { Reporter } from '../lib/reporter.js';
 
 /** What the user asked of configure. */
@@ -22,6 +26,8 @@ export interface ConfigureSettings {
   cgroup: 'auto' | 'v1' | 'v2';
   /** Write the GRUB drop-in (false: --no-grub). */
   grub: boolean;
+  /** Install the container hook for the engines the host has (false: --no-containers). */
+  containers: boolean;
 }
 
 /** Build the cgroup + GRUB plan for the system under @host, telling @reporter what it decided. */
@@ -85,5 +91,34 @@ export async function configurePlan(host: Host, settings: ConfigureSettings, rep
   } else {
     plan.push(...grubPlan(version, await host.grubTools()));
   }
+  if (settings.containers) plan.push(...await containerPlan(host, log, warn));
+  return plan;
+}
+
+const RUNC_PATHS = ['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/sbin/runc', '/usr/local/bin/runc'];
+
+/** The container hook (lib/oci.ts) for the engines under @host; none when it has none. */
+async function containerPlan(host: Host, log: (l: string) => void, warn: (l: string) => void): Promise<Plan> {
+  const engines: Engines = {
+    podman: await host.hasProgram('podman'), docker: await host.hasProgram('dockerd'), containerd: await host.hasProgram('containerd'),
+  };
+  const names = Object.entries(engines).filter(([, has]) => has).map(([name]) => name);
+  if (names.length === 0) return [];
+  let init: Uint8Array;
+  try {
+    init = await readFile(await buildInit());
+  } catch (err) {
+    warn(`note: ${names.join(', ')} found, but the container hook is not installed: ${err instanceof GsError ? `${err.message} ${err.hint}` : String(err)}`);
+    return [];
+  }
+  let runc: string | undefined;
+  for (const p of RUNC_PATHS) if (!runc && await host.exists(p)) runc = p;
+  if (!runc && (engines.docker || engines.containerd)) warn('note: no runc found, so Docker and containerd get no gs-kit runtime.');
+  const plan = ociPlan({
+    engines, init, runc, node: process.execPath, cli: realpathSync(process.argv[1]!),
+    dockerDaemon: await host.readFile(DOCKER_DAEMON_JSON),
+  });
+  log(`container hook for ${names.join(', ')}: annotation ${HANDLER_ANNOTATION}${engines.podman ? `; Podman: ${PODMAN_HOOK}` : ''}` +
+    `${runc && engines.docker ? `; Docker: --runtime ${DOCKER_RUNTIME_NAME}` : ''}${runc && engines.containerd ? `; containerd: runtime binary ${OCI_RUNTIME}` : ''}`);
   return plan;
 }

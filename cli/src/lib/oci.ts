@@ -1,0 +1,333 @@
+/**
+ * Protecting a container with no change to its image: what gs-kit's OCI
+ * hook does to a container's spec (config.json) and to its cgroup. A
+ * container opts in with an annotation naming its handler; the hook
+ * bind-mounts gs-init (oci/gs-init.c) into it and puts it in front of the
+ * container's command, so that the container's own init registers the
+ * command with a waiter, and the handler runs inside the container with
+ * all of its confinement. Pure: no I/O (adapters/oci.ts reads and writes).
+ */
+import { posix } from 'node:path';
+import { MiB, parseSize } from './cgroups.js';
+import { GsError } from './errors.js';
+import type { Plan } from './host-plan.js';
+
+/** The annotation a container opts in with: its handler's command line, as the container sees it. */
+export const HANDLER_ANNOTATION = 'io.gs-kit.handler';
+/** How much memory the container gets beyond its limit for its handler (a size, e.g. 32M). */
+export const RESERVE_ANNOTATION = 'io.gs-kit.reserve';
+export const DEFAULT_RESERVE_BYTES = 16 * MiB;
+
+/** Where gs-init appears inside a protected container (read-only, bind-mounted). */
+export const INIT_IN_CONTAINER = '/.gs-kit/gs-init';
+/** The two cgroups the hook splits a protected container's cgroup into (oci/gs-init.c knows them). */
+export const WORKLOAD_CGROUP = 'gs-workload';
+export const HANDLER_CGROUP = 'gs-handler';
+
+/** Where `gs-kit configure` installs the pieces runtimes call. */
+export const OCI_DIR = '/usr/local/lib/gs-kit';
+export const OCI_INIT = `${OCI_DIR}/gs-init`;
+/** `gs-kit oci-hook` for runtimes, which need one executable path. */
+export const OCI_HOOK = `${OCI_DIR}/gs-kit-oci`;
+/** runc with a protected container's spec completed first (Docker, containerd, Kubernetes). */
+export const OCI_RUNTIME = `${OCI_DIR}/gs-kit-runc`;
+/** Podman's (and CRI-O's) hooks directory for the administrator's hooks. */
+export const PODMAN_HOOK = '/etc/containers/oci/hooks.d/gs-kit.json';
+export const DOCKER_DAEMON_JSON = '/etc/docker/daemon.json';
+/** The runtime name Docker is told of: `docker run --runtime gs-kit`. */
+export const DOCKER_RUNTIME_NAME = 'gs-kit';
+
+export interface OciMount {
+  destination: string;
+  type?: string;
+  source?: string;
+  options?: string[];
+}
+
+export interface OciHook {
+  path: string;
+  args?: string[];
+  env?: string[];
+  timeout?: number;
+}
+
+/** The parts of an OCI runtime spec the hook reads or changes; the rest passes through untouched. */
+export interface OciSpec {
+  process?: { args?: string[]; [k: string]: unknown };
+  mounts?: OciMount[];
+  annotations?: Record<string, string>;
+  hooks?: Record<string, OciHook[] | undefined>;
+  [k: string]: unknown;
+}
+
+/** The container's state as a runtime hands it to a hook on stdin. */
+export interface OciState {
+  id?: string;
+  pid?: number;
+  bundle?: string;
+  annotations?: Record<string, string>;
+}
+
+/** What the hook needs to know of the host's install. */
+export interface OciInstall {
+  /** gs-init on the host. */
+  init: string;
+  /** The hook program on the host. */
+  hook: string;
+}
+
+/**
+ * The handler command line a container's annotations ask for, or undefined
+ * when they do not. Split on white space, as the proc file splits one;
+ * the path is the container's, so it must be absolute.
+ */
+export function handlerOf(annotations: Record<string, string> | undefined): string[] | undefined {
+  const value = annotations?.[HANDLER_ANNOTATION];
+  if (value === undefined) return undefined;
+  const argv = value.trim().split(/\s+/).filter(Boolean);
+  if (argv.length === 0 || !posix.isAbsolute(argv[0]!)) {
+    throw new GsError(`The annotation ${HANDLER_ANNOTATION}="${value}" does not name a handler by its absolute path in the container.`,
+      `Write e.g. ${HANDLER_ANNOTATION}=/app/save-state (arguments may follow).`, 'usage');
+  }
+  return argv;
+}
+
+/** The memory the container gets for its handler beyond its own limit. */
+export function reserveOf(annotations: Record<string, string> | undefined): number {
+  const value = annotations?.[RESERVE_ANNOTATION];
+  if (value === undefined) return DEFAULT_RESERVE_BYTES;
+  const bytes = parseSize(value, undefined, `annotation ${RESERVE_ANNOTATION}`);
+  if (bytes < MiB) {
+    throw new GsError(`The annotation ${RESERVE_ANNOTATION}="${value}" leaves a handler less than 1 MiB.`, 'Give at least 1M (the default is 16M).', 'usage');
+  }
+  return bytes;
+}
+
+/** Whether @spec already has gs-init in front of its command (the hook ran before). */
+export function isProtected(spec: OciSpec): boolean {
+  return spec.process?.args?.[0] === INIT_IN_CONTAINER;
+}
+
+/**
+ * @spec with gs-init in front of its command, mounted read-only from the
+ * host, and the createRuntime hook that splits its cgroup; @spec itself
+ * when it does not ask for a handler or already has one. A spec that asks
+ * and cannot have one (no command) is an error: starting it unprotected
+ * would break the promise its annotation makes.
+ */
+export function protectSpec(spec: OciSpec, install: OciInstall): OciSpec {
+  const handler = handlerOf(spec.annotations);
+  if (!handler || isProtected(spec)) return spec;
+  reserveOf(spec.annotations);
+  const args = spec.process?.args ?? [];
+  if (args.length === 0) {
+    throw new GsError(`The container asks for a handler (${HANDLER_ANNOTATION}) but its spec has no command.`,
+      'Give the container a command or an entrypoint.', 'usage');
+  }
+  const hooks = { ...(spec.hooks ?? {}) };
+  const own = (h: OciHook) => h.path === install.hook;
+  hooks.createRuntime = [...(hooks.createRuntime ?? []).filter((h) => !own(h)), { path: install.hook, args: [posix.basename(install.hook), 'create-runtime'] }];
+  return {
+    ...spec,
+    process: { ...spec.process, args: [INIT_IN_CONTAINER, ...handler, '--', ...args] },
+    mounts: [
+      ...(spec.mounts ?? []).filter((m) => m.destination !== INIT_IN_CONTAINER),
+      { destination: INIT_IN_CONTAINER, type: 'bind', source: install.init, options: ['bind', 'ro', 'nosuid', 'nodev'] },
+    ],
+    hooks,
+  };
+}
+
+/** runc's (and crun's) global options and create options that take a value. */
+const VALUE_OPTIONS = new Set(['root', 'log', 'log-format', 'criu', 'rootless', 'bundle', 'b', 'console-socket', 'pid-file', 'preserve-fds']);
+
+/**
+ * The bundle a runtime command line creates a container from (`runc
+ * [global options] create|run [options] ID`), or undefined for any other
+ * command. A relative bundle is relative to @cwd, runc's default.
+ */
+export function createdBundle(argv: readonly string[], cwd: string): string | undefined {
+  let command: string | undefined;
+  let bundle: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const opt = /^--?([^=]+)(=(.*))?$/.exec(a);
+    if (opt) {
+      const name = opt[1]!;
+      const value = opt[2] !== undefined ? opt[3]! : (VALUE_OPTIONS.has(name) ? argv[++i] : undefined);
+      if (command && (name === 'bundle' || name === 'b')) bundle = value;
+      continue;
+    }
+    if (!command) {
+      command = a;
+      if (command !== 'create' && command !== 'run') return undefined;
+    }
+  }
+  if (!command) return undefined;
+  return posix.resolve(cwd, bundle ?? '.');
+}
+
+/** The container's cgroup v2 path from its init's /proc/PID/cgroup, or undefined (cgroup v1 only). */
+export function unifiedCgroup(procCgroup: string): string | undefined {
+  const line = procCgroup.split('\n').find((l) => l.startsWith('0::'));
+  return line ? line.slice(3).trim() : undefined;
+}
+
+/** What the split reads of the container's cgroup. */
+export interface ContainerCgroup {
+  /** cgroup.controllers */
+  controllers: string;
+  /** memory.max ("max" or bytes), undefined without the memory controller. */
+  memoryMax: string | undefined;
+  /** memory.swap.max, undefined where there is none. */
+  swapMax: string | undefined;
+}
+
+/** One step of the split: make a directory or write a control file, relative to the container's cgroup. */
+export type CgroupStep = { kind: 'mkdir'; path: string } | { kind: 'write'; path: string; content: string };
+
+/**
+ * The split of a protected container's cgroup C: its init (gs-init) moves
+ * to C/gs-handler, the workload gs-init starts goes to C/gs-workload,
+ * which takes over C's memory limit, and C's limit grows by @reserveBytes:
+ * when the workload runs out of memory, what is left in C is its
+ * handler's. Everything stays under C, so that the container's other
+ * cgroup rules (its device program, its pids limit) hold for the handler
+ * too. Without a memory limit there is nothing to keep for the handler;
+ * the split still happens, so that gs-init's layout is one.
+ */
+export function cgroupSplit(cg: ContainerCgroup, initPid: number, reserveBytes: number): CgroupStep[] {
+  const steps: CgroupStep[] = [
+    { kind: 'mkdir', path: WORKLOAD_CGROUP },
+    { kind: 'mkdir', path: HANDLER_CGROUP },
+    // C may hold no process once its controllers are enabled for its children.
+    { kind: 'write', path: `${HANDLER_CGROUP}/cgroup.procs`, content: String(initPid) },
+  ];
+  const controllers = cg.controllers.split(/\s+/).filter(Boolean);
+  if (!controllers.includes('memory')) return steps;
+  steps.push({ kind: 'write', path: 'cgroup.subtree_control', content: '+memory' });
+  const limit = cg.memoryMax?.trim();
+  if (!limit || limit === 'max') return steps;
+  if (!/^\d+$/.test(limit)) {
+    throw new GsError(`The container's memory.max reads "${limit}".`, 'Report it: a cgroup v2 memory.max is "max" or a number.', 'failure');
+  }
+  steps.push({ kind: 'write', path: `${WORKLOAD_CGROUP}/memory.max`, content: limit });
+  const swap = cg.swapMax?.trim();
+  if (swap) steps.push({ kind: 'write', path: `${WORKLOAD_CGROUP}/memory.swap.max`, content: swap });
+  steps.push({ kind: 'write', path: 'memory.max', content: String(BigInt(limit) + BigInt(reserveBytes)) });
+  return steps;
+}
+
+/** Podman's hooks.d entry: the precreate stage for every container that has the annotation. */
+export function renderPodmanHook(hook: string): string {
+  return `${JSON.stringify({
+    version: '1.0.0',
+    hook: { path: hook, args: [posix.basename(hook), 'precreate'] },
+    when: { annotations: { [`^${HANDLER_ANNOTATION.replace(/\./g, '\\.')}$`]: '.*' } },
+    stages: ['precreate'],
+  }, null, 2)}\n`;
+}
+
+/**
+ * The runtime wrapper: a shell script, so that only `create` and `run`
+ * pay for node; everything else is runc itself (exec keeps its
+ * descriptors and signals).
+ */
+export function renderRuntimeWrapper(node: string, cli: string, runc: string): string {
+  return [
+    '#!/bin/sh',
+    '# Written by gs-kit configure: runc, with a container that has the',
+    `# ${HANDLER_ANNOTATION} annotation protected first (gs-init in front of its`,
+    '# command). Docker: --runtime gs-kit; containerd: the runtime\'s BinaryName.',
+    'for a in "$@"; do',
+    '\tcase $a in',
+    `\tcreate | run) '${node}' '${cli}' oci-hook prepare-bundle -- "$@" || exit ;;`,
+    '\tesac',
+    'done',
+    `exec '${runc}' "$@"`,
+    '',
+  ].join('\n');
+}
+
+/** The hook program runtimes run: `gs-kit oci-hook STAGE`. */
+export function renderHookLauncher(node: string, cli: string): string {
+  return [
+    '#!/bin/sh',
+    '# Written by gs-kit configure: gs-kit\'s OCI hook (precreate, createRuntime).',
+    `exec '${node}' '${cli}' oci-hook "$@"`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Docker's daemon.json with gs-kit's runtime added, every other setting as
+ * it was; @current undefined when there is none. A file that is not a JSON
+ * object is an error, not something to overwrite.
+ */
+export function dockerDaemonJson(current: string | undefined, runtime: string): string {
+  let config: Record<string, unknown> = {};
+  if (current !== undefined && current.trim() !== '') {
+    try {
+      config = JSON.parse(current) as Record<string, unknown>;
+    } catch (err) {
+      throw new GsError(`${DOCKER_DAEMON_JSON} is not valid JSON (${(err as Error).message}).`, `Mend it, then run gs-kit configure again.`, 'failure');
+    }
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+      throw new GsError(`${DOCKER_DAEMON_JSON} is not a JSON object.`, 'Mend it, then run gs-kit configure again.', 'failure');
+    }
+  }
+  const runtimes = (typeof config.runtimes === 'object' && config.runtimes !== null ? config.runtimes : {}) as Record<string, unknown>;
+  return `${JSON.stringify({ ...config, runtimes: { ...runtimes, [DOCKER_RUNTIME_NAME]: { path: runtime } } }, null, 2)}\n`;
+}
+
+/** The container engines a host has, as configure looks for them. */
+export interface Engines {
+  podman: boolean;
+  docker: boolean;
+  containerd: boolean;
+}
+
+/** What the container part of configure installs, given what the host has. */
+export interface OciPlanInput {
+  engines: Engines;
+  /** gs-init, built. */
+  init: Uint8Array;
+  /** node and the CLI's entry point, which the launchers run. */
+  node: string;
+  cli: string;
+  /** The real runc the wrapper runs; undefined when there is none. */
+  runc: string | undefined;
+  /** Docker's daemon.json now, undefined when absent. */
+  dockerDaemon: string | undefined;
+}
+
+/**
+ * The hook for every engine the host has: gs-init and the hook program
+ * for all; Podman's hooks.d entry (it runs precreate hooks by annotation,
+ * no flag needed); for Docker and containerd the runc wrapper, and
+ * Docker told of it as the runtime "gs-kit" (reloaded, not restarted:
+ * running containers stay up).
+ */
+export function ociPlan(input: OciPlanInput): Plan {
+  const { engines } = input;
+  if (!engines.podman && !engines.docker && !engines.containerd) return [];
+  const plan: Plan = [
+    { kind: 'dir', path: OCI_DIR },
+    { kind: 'file', path: OCI_INIT, content: input.init, mode: 0o755 },
+    { kind: 'file', path: OCI_HOOK, content: renderHookLauncher(input.node, input.cli), mode: 0o755 },
+  ];
+  if (engines.podman) {
+    plan.push({ kind: 'dir', path: posix.dirname(PODMAN_HOOK) }, { kind: 'file', path: PODMAN_HOOK, content: renderPodmanHook(OCI_HOOK), mode: 0o644 });
+  }
+  if ((engines.docker || engines.containerd) && input.runc) {
+    plan.push({ kind: 'file', path: OCI_RUNTIME, content: renderRuntimeWrapper(input.node, input.cli, input.runc), mode: 0o755 });
+  }
+  if (engines.docker && input.runc) {
+    plan.push(
+      { kind: 'dir', path: posix.dirname(DOCKER_DAEMON_JSON) },
+      { kind: 'file', path: DOCKER_DAEMON_JSON, content: dockerDaemonJson(input.dockerDaemon, OCI_RUNTIME), mode: 0o644 },
+      { kind: 'command', argv: ['systemctl', 'try-reload-or-restart', 'docker.service'], why: 'Docker reads its runtimes again (a reload: running containers stay up)', after: [DOCKER_DAEMON_JSON] },
+    );
+  }
+  return plan;
+}

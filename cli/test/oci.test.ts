@@ -1,0 +1,189 @@
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildInit, protectBundle } from '../src/adapters/oci.js';
+import { configure } from '../src/commands/configure.js';
+import { parseArgs } from '../src/lib/cli-args.js';
+import { GsError } from '../src/lib/errors.js';
+import {
+  cgroupSplit, createdBundle, DOCKER_DAEMON_JSON, dockerDaemonJson, HANDLER_ANNOTATION, INIT_IN_CONTAINER, OCI_HOOK, OCI_INIT, OCI_RUNTIME,
+  ociPlan, PODMAN_HOOK, protectSpec, renderPodmanHook, renderRuntimeWrapper, reserveOf, type OciSpec,
+} from '../src/lib/oci.js';
+import { recordingEnv } from './helpers/env.js';
+
+const install = { init: '/usr/local/lib/gs-kit/gs-init', hook: '/usr/local/lib/gs-kit/gs-kit-oci' };
+const spec = (annotations?: Record<string, string>): OciSpec => ({
+  ociVersion: '1.2.0',
+  process: { args: ['/app/server', '--port', '80'], cwd: '/', env: ['PATH=/usr/bin'] },
+  mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
+  ...(annotations ? { annotations } : {}),
+  linux: { namespaces: [{ type: 'pid' }] },
+});
+
+test('a spec without the annotation passes through untouched', (t) => {
+  const s = spec({ 'org.example': 'x' });
+  t.is(protectSpec(s, install), s);
+  const bare = spec();
+  t.is(protectSpec(bare, install), bare);
+});
+
+test('a spec with the annotation gets gs-init in front of its command, mounted read-only, and the createRuntime hook', (t) => {
+  const out = protectSpec(spec({ [HANDLER_ANNOTATION]: '/app/save-state  --fast' }), install);
+  t.deepEqual(out.process?.args, [INIT_IN_CONTAINER, '/app/save-state', '--fast', '--', '/app/server', '--port', '80']);
+  t.deepEqual(out.process?.cwd, '/');
+  t.deepEqual(out.mounts?.at(-1), { destination: INIT_IN_CONTAINER, type: 'bind', source: install.init, options: ['bind', 'ro', 'nosuid', 'nodev'] });
+  t.deepEqual(out.mounts?.[0], { destination: '/proc', type: 'proc', source: 'proc' });
+  t.deepEqual(out.hooks?.createRuntime, [{ path: install.hook, args: ['gs-kit-oci', 'create-runtime'] }]);
+  t.deepEqual(out.linux, { namespaces: [{ type: 'pid' }] }, 'the rest of the spec as it was');
+  // Podman's precreate and the runtime wrapper may both see it: once is enough.
+  t.is(protectSpec(out, install), out);
+});
+
+test('a handler that is not an absolute path, a spec with no command, or a bad reserve is refused', (t) => {
+  for (const bad of ['save-state', '', '   ']) {
+    const err = t.throws(() => protectSpec(spec({ [HANDLER_ANNOTATION]: bad }), install), { instanceOf: GsError });
+    t.regex(err!.message, /absolute path/);
+  }
+  const none = { ...spec({ [HANDLER_ANNOTATION]: '/app/save' }), process: { args: [] } };
+  t.throws(() => protectSpec(none, install), { instanceOf: GsError, message: /no command/ });
+  t.throws(() => protectSpec(spec({ [HANDLER_ANNOTATION]: '/app/save', 'io.gs-kit.reserve': 'lots' }), install), { instanceOf: GsError });
+  t.throws(() => reserveOf({ 'io.gs-kit.reserve': '512K' }), { instanceOf: GsError, message: /less than 1 MiB/ });
+  t.is(reserveOf({ 'io.gs-kit.reserve': '32M' }), 32 * 1024 * 1024);
+  t.is(reserveOf(undefined), 16 * 1024 * 1024);
+});
+
+test('the runtime wrapper finds the bundle of create and run, and nothing else', (t) => {
+  t.is(createdBundle(['--root', '/run/docker/runtime-runc/moby', '--log', '/x/log.json', '--log-format', 'json', '--systemd-cgroup',
+    'create', '--bundle', '/run/containerd/b/c1', '--pid-file', '/run/x/init.pid', 'c1'], '/'), '/run/containerd/b/c1');
+  t.is(createdBundle(['create', '-b', 'rel', 'c1'], '/work'), '/work/rel');
+  t.is(createdBundle(['create', '--bundle=/b', 'c1'], '/'), '/b');
+  t.is(createdBundle(['run', 'c1'], '/bundles/c1'), '/bundles/c1');
+  t.is(createdBundle(['--root', 'create', 'start', 'create'], '/'), undefined, 'a container named "create" is started, not created');
+  t.is(createdBundle(['kill', 'create', 'KILL'], '/'), undefined);
+  t.is(createdBundle(['--debug'], '/'), undefined);
+});
+
+test('the cgroup split: the init to gs-handler, the limit to gs-workload, the reserve on top', (t) => {
+  const MiB = 1024 * 1024;
+  t.deepEqual(cgroupSplit({ controllers: 'cpuset cpu io memory pids\n', memoryMax: `${64 * MiB}\n`, swapMax: '0\n' }, 4242, 16 * MiB), [
+    { kind: 'mkdir', path: 'gs-workload' },
+    { kind: 'mkdir', path: 'gs-handler' },
+    { kind: 'write', path: 'gs-handler/cgroup.procs', content: '4242' },
+    { kind: 'write', path: 'cgroup.subtree_control', content: '+memory' },
+    { kind: 'write', path: 'gs-workload/memory.max', content: String(64 * MiB) },
+    { kind: 'write', path: 'gs-workload/memory.swap.max', content: '0' },
+    { kind: 'write', path: 'memory.max', content: String(80 * MiB) },
+  ]);
+  // No limit: nothing to keep back; without the memory controller, no limits at all.
+  t.deepEqual(cgroupSplit({ controllers: 'memory pids', memoryMax: 'max\n', swapMax: 'max' }, 7, MiB).map((s) => s.path),
+    ['gs-workload', 'gs-handler', 'gs-handler/cgroup.procs', 'cgroup.subtree_control']);
+  t.deepEqual(cgroupSplit({ controllers: 'pids', memoryMax: undefined, swapMax: undefined }, 7, MiB).map((s) => s.path),
+    ['gs-workload', 'gs-handler', 'gs-handler/cgroup.procs']);
+  t.throws(() => cgroupSplit({ controllers: 'memory', memoryMax: 'lots', swapMax: undefined }, 7, MiB), { instanceOf: GsError });
+});
+
+test('Docker\'s daemon.json keeps every setting and runtime it had, and is refused when it is not JSON', (t) => {
+  const before = JSON.stringify({ 'log-driver': 'journald', runtimes: { nvidia: { path: 'nvidia-container-runtime' } } });
+  const after = JSON.parse(dockerDaemonJson(before, OCI_RUNTIME));
+  t.deepEqual(after, { 'log-driver': 'journald', runtimes: { nvidia: { path: 'nvidia-container-runtime' }, 'gs-kit': { path: OCI_RUNTIME } } });
+  t.is(dockerDaemonJson(dockerDaemonJson(before, OCI_RUNTIME), OCI_RUNTIME), dockerDaemonJson(before, OCI_RUNTIME));
+  t.deepEqual(JSON.parse(dockerDaemonJson(undefined, OCI_RUNTIME)), { runtimes: { 'gs-kit': { path: OCI_RUNTIME } } });
+  t.throws(() => dockerDaemonJson('{ "log-driver": ', OCI_RUNTIME), { instanceOf: GsError, message: /not valid JSON/ });
+  t.throws(() => dockerDaemonJson('[1]', OCI_RUNTIME), { instanceOf: GsError, message: /not a JSON object/ });
+});
+
+test('the plan installs for the engines there are: none, Podman alone, Docker and containerd', (t) => {
+  const base = { init: new Uint8Array([1]), node: '/usr/bin/node', cli: '/opt/gs-kit/dist/cli/src/bin.js', runc: '/usr/sbin/runc', dockerDaemon: undefined };
+  t.deepEqual(ociPlan({ ...base, engines: { podman: false, docker: false, containerd: false } }), []);
+  const podman = ociPlan({ ...base, engines: { podman: true, docker: false, containerd: false } });
+  t.deepEqual(podman.flatMap((c) => (c.kind === 'file' ? [c.path] : [])), [OCI_INIT, OCI_HOOK, PODMAN_HOOK]);
+  const docker = ociPlan({ ...base, engines: { podman: false, docker: true, containerd: true } });
+  t.deepEqual(docker.flatMap((c) => (c.kind === 'file' ? [c.path] : [])), [OCI_INIT, OCI_HOOK, OCI_RUNTIME, DOCKER_DAEMON_JSON]);
+  t.true(docker.some((c) => c.kind === 'command' && c.argv.join(' ') === 'systemctl try-reload-or-restart docker.service'));
+  const hook = JSON.parse(renderPodmanHook(OCI_HOOK));
+  t.deepEqual(hook.stages, ['precreate']);
+  t.deepEqual(Object.keys(hook.when.annotations), ['^io\\.gs-kit\\.handler$']);
+  t.true(new RegExp(Object.keys(hook.when.annotations)[0]!).test(HANDLER_ANNOTATION));
+});
+
+test('the runtime wrapper runs node only for create and run, and runc with every argument', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gs-wrapper-'));
+  try {
+    const log = join(dir, 'log');
+    await writeFile(join(dir, 'node'), `#!/bin/sh\necho "node $*" >> ${log}\n`);
+    await writeFile(join(dir, 'runc'), `#!/bin/sh\necho "runc $*" >> ${log}\nexit 3\n`);
+    await writeFile(join(dir, 'wrapper'), renderRuntimeWrapper(join(dir, 'node'), '/cli.js', join(dir, 'runc')));
+    for (const f of ['node', 'runc', 'wrapper']) await chmod(join(dir, f), 0o755);
+    t.is(spawnSync(join(dir, 'wrapper'), ['--root', '/r', 'state', 'c1']).status, 3);
+    t.is(spawnSync(join(dir, 'wrapper'), ['create', '--bundle', '/b c', 'c1']).status, 3);
+    t.is(await readFile(log, 'utf8'), 'runc --root /r state c1\nnode /cli.js oci-hook prepare-bundle -- create --bundle /b c c1\nruncreate --bundle /b c c1\n'.replace('runcreate', 'runc create'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a bundle is protected in place, once, and left alone when it does not ask', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gs-bundle-'));
+  try {
+    await writeFile(join(dir, 'config.json'), JSON.stringify(spec({ [HANDLER_ANNOTATION]: '/app/save' })));
+    t.true(await protectBundle(dir, install));
+    const once = await readFile(join(dir, 'config.json'), 'utf8');
+    t.is(JSON.parse(once).process.args[0], INIT_IN_CONTAINER);
+    t.false(await protectBundle(dir, install));
+    t.is(await readFile(join(dir, 'config.json'), 'utf8'), once);
+    t.false(existsSync(join(dir, 'config.json.gs-kit.tmp')));
+    await writeFile(join(dir, 'config.json'), '{"process": ');
+    await t.throwsAsync(protectBundle(dir, install), { instanceOf: GsError, message: /not JSON/ });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('gs-init as a container init: the program\'s exit status, a signal passed on, unprotected with the reason where there is no module', async (t) => {
+  const init = await buildInit();
+  const exit = spawnSync(init, ['/bin/true', '--', 'sh', '-c', 'exit 7']);
+  t.is(exit.status, 7);
+  if (!existsSync('/proc/graceful_shutdown')) t.regex(exit.stderr.toString(), /sh runs unprotected: \/proc\/graceful_shutdown: No such file/);
+  const killed = spawnSync(init, ['/bin/true', '--', 'sh', '-c', 'kill -TERM $$; sleep 5']);
+  t.is(killed.status, 128 + 15);
+  const usage = spawnSync(init, ['/bin/true']);
+  t.is(usage.status, 2);
+  t.regex(usage.stderr.toString(), /usage: gs-init HANDLER/);
+  const missing = spawnSync(init, ['/bin/true', '--', '/no/such/program']);
+  t.is(missing.status, 127);
+});
+
+test('configure installs the hook where an engine is installed, and a second run changes nothing', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'gs-configure-oci-'));
+  try {
+    await mkdir(join(root, 'proc'), { recursive: true });
+    await mkdir(join(root, 'run/systemd/system'), { recursive: true });
+    await writeFile(join(root, 'proc/mounts'), 'cgroup2 /sys/fs/cgroup cgroup2 rw,nsdelegate 0 0\n');
+    await writeFile(join(root, 'proc/meminfo'), 'MemTotal:        2097152 kB\n');
+    for (const p of ['usr/bin/podman', 'usr/sbin/dockerd', 'usr/sbin/runc']) {
+      await mkdir(join(root, p, '..'), { recursive: true });
+      await writeFile(join(root, p), '#!/bin/sh\n');
+      await chmod(join(root, p), 0o755);
+    }
+    await mkdir(join(root, 'etc/docker'), { recursive: true });
+    await writeFile(join(root, 'etc/docker/daemon.json'), '{"log-driver": "journald"}');
+    const env = recordingEnv();
+    t.is(await configure.run(parseArgs(['--root', root, '--no-grub'], configure.spec), env), 0);
+    t.regex(env.ui.out, /container hook for podman, docker: annotation io\.gs-kit\.handler; Podman: \/etc\/containers\/oci\/hooks\.d\/gs-kit\.json; Docker: --runtime gs-kit/);
+    t.is(await readFile(join(root, PODMAN_HOOK), 'utf8'), renderPodmanHook(OCI_HOOK));
+    t.deepEqual(JSON.parse(await readFile(join(root, DOCKER_DAEMON_JSON), 'utf8')), { 'log-driver': 'journald', runtimes: { 'gs-kit': { path: OCI_RUNTIME } } });
+    t.deepEqual(await readFile(join(root, OCI_INIT)), await readFile(await buildInit()));
+    t.regex(await readFile(join(root, OCI_RUNTIME), 'utf8'), /exec '\/usr\/sbin\/runc' "\$@"/);
+    const again = recordingEnv();
+    t.is(await configure.run(parseArgs(['--root', root, '--no-grub'], configure.spec), again), 0);
+    t.regex(again.ui.out, /\b0 changes\./);
+    const none = recordingEnv();
+    t.is(await configure.run(parseArgs(['--root', root, '--no-grub', '--no-containers', '--dry-run'], configure.spec), none), 0);
+    t.notRegex(none.ui.out, /container hook/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
