@@ -88,17 +88,37 @@ static void set_env_line(char *line)
 	setenv(line, eq + 1, 1);
 }
 
+/* Whether @dir/gs-handler lists this process: @dir is the split cgroup. */
+static int split_at(const char *dir)
+{
+	char path[8500], pid[32], line[32];
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "%s/" HANDLER_CGROUP "/cgroup.procs", dir);
+	snprintf(pid, sizeof(pid), "%d\n", getpid());
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strcmp(line, pid);
+	fclose(f);
+	return found;
+}
+
 /*
  * The workload cgroup beside ours, when the hook made the split: a
- * descriptor for clone3(CLONE_INTO_CGROUP), or -1. The container sees its
- * cgroup as /sys/fs/cgroup plus the path /proc/self/cgroup gives (its
- * cgroup namespace's view, or the host's where it has none).
+ * descriptor for clone3(CLONE_INTO_CGROUP), or -1. Where the container has
+ * a cgroup namespace, /sys/fs/cgroup plus /proc/self/cgroup's path is our
+ * cgroup; where it has none, runc mounts the container's own cgroup at
+ * /sys/fs/cgroup and /proc/self/cgroup gives the host's path. Whichever
+ * directory lists this process in its gs-handler is the one.
  */
 static int workload_cgroup(void)
 {
-	char line[4096], path[4200];
+	char line[4096], dirs[2][4200], path[8500];
 	FILE *f = fopen("/proc/self/cgroup", "re");
-	int fd = -1;
+	int fd = -1, n = 0, i;
 
 	if (!f)
 		return -1;
@@ -111,16 +131,24 @@ static int workload_cgroup(void)
 		own = line + 3;
 		if (strcmp(basename(own), HANDLER_CGROUP))
 			break;
-		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/../" WORKLOAD_CGROUP,
-			 own);
+		snprintf(dirs[n++], sizeof(dirs[0]), "/sys/fs/cgroup%s/..", own);
+		snprintf(dirs[n++], sizeof(dirs[0]), "/sys/fs/cgroup");
+		break;
+	}
+	fclose(f);
+	for (i = 0; i < n; i++) {
+		if (!split_at(dirs[i]))
+			continue;
+		snprintf(path, sizeof(path), "%s/" WORKLOAD_CGROUP, dirs[i]);
 		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			note("%s: %s; the program shares the handler's cgroup",
 			     path, strerror(errno));
-		break;
+		return fd;
 	}
-	fclose(f);
-	return fd;
+	if (n)
+		note("the container's cgroup is not to be seen at /sys/fs/cgroup; the program shares the handler's cgroup");
+	return -1;
 }
 
 /* fork(), or clone3() into @cgroup_fd when it is one. */

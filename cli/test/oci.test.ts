@@ -9,9 +9,10 @@ import { configure } from '../src/commands/configure.js';
 import { parseArgs } from '../src/lib/cli-args.js';
 import { GsError } from '../src/lib/errors.js';
 import {
-  cgroupSplit, createdBundle, DOCKER_DAEMON_JSON, dockerDaemonJson, HANDLER_ANNOTATION, INIT_IN_CONTAINER, OCI_HOOK, OCI_INIT, OCI_RUNTIME,
+  cgroupSplit, CONTAINERD_CONFIG, handlerOf, CONTAINERD_DROPIN, containerdConfigImporting, createdBundle, renderContainerdDropIn, DOCKER_DAEMON_JSON, dockerDaemonJson, HANDLER_ANNOTATION, INIT_IN_CONTAINER, OCI_HOOK, OCI_INIT, OCI_RUNTIME,
   ociPlan, PODMAN_HOOK, protectSpec, renderPodmanHook, renderRuntimeWrapper, reserveOf, type OciSpec,
 } from '../src/lib/oci.js';
+import { containerHookLine } from '../src/lib/status.js';
 import { recordingEnv } from './helpers/env.js';
 
 const install = { init: '/usr/local/lib/gs-kit/gs-init', hook: '/usr/local/lib/gs-kit/gs-kit-oci' };
@@ -40,6 +41,17 @@ test('a spec with the annotation gets gs-init in front of its command, mounted r
   t.deepEqual(out.linux, { namespaces: [{ type: 'pid' }] }, 'the rest of the spec as it was');
   // Podman's precreate and the runtime wrapper may both see it: once is enough.
   t.is(protectSpec(out, install), out);
+});
+
+test('in a pod: the container\'s own annotation first, the pod\'s for every container, never the sandbox', (t) => {
+  const pod = { [HANDLER_ANNOTATION]: '/app/save', [`${HANDLER_ANNOTATION}.db`]: '/db/flush --now' };
+  t.deepEqual(handlerOf({ ...pod, 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.container-name': 'db' }), ['/db/flush', '--now']);
+  t.deepEqual(handlerOf({ ...pod, 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.container-name': 'web' }), ['/app/save']);
+  t.is(handlerOf({ ...pod, 'io.kubernetes.cri.container-type': 'sandbox' }), undefined);
+  t.is(handlerOf({ ...pod, 'io.kubernetes.cri-o.ContainerType': 'sandbox' }), undefined);
+  t.deepEqual(handlerOf({ [`${HANDLER_ANNOTATION}.db`]: '/db/flush', 'io.kubernetes.cri-o.ContainerName': 'db' }), ['/db/flush']);
+  t.is(handlerOf({ [`${HANDLER_ANNOTATION}.db`]: '/db/flush', 'io.kubernetes.cri.container-name': 'web' }), undefined);
+  t.is(handlerOf(undefined), undefined);
 });
 
 test('a handler that is not an absolute path, a spec with no command, or a bad reserve is refused', (t) => {
@@ -101,12 +113,17 @@ test('the plan installs for the engines there are: none, Podman alone, Docker an
   const podman = ociPlan({ ...base, engines: { podman: true, docker: false, containerd: false } });
   t.deepEqual(podman.flatMap((c) => (c.kind === 'file' ? [c.path] : [])), [OCI_INIT, OCI_HOOK, PODMAN_HOOK]);
   const docker = ociPlan({ ...base, engines: { podman: false, docker: true, containerd: true } });
-  t.deepEqual(docker.flatMap((c) => (c.kind === 'file' ? [c.path] : [])), [OCI_INIT, OCI_HOOK, OCI_RUNTIME, DOCKER_DAEMON_JSON]);
+  t.deepEqual(docker.flatMap((c) => (c.kind === 'file' ? [c.path] : [])),
+    [OCI_INIT, OCI_HOOK, OCI_RUNTIME, CONTAINERD_DROPIN, CONTAINERD_CONFIG, DOCKER_DAEMON_JSON]);
+  t.true(docker.some((c) => c.kind === 'command' && c.argv.join(' ') === 'systemctl try-restart containerd.service'));
   t.true(docker.some((c) => c.kind === 'command' && c.argv.join(' ') === 'systemctl try-reload-or-restart docker.service'));
   const hook = JSON.parse(renderPodmanHook(OCI_HOOK));
   t.deepEqual(hook.stages, ['precreate']);
-  t.deepEqual(Object.keys(hook.when.annotations), ['^io\\.gs-kit\\.handler$']);
-  t.true(new RegExp(Object.keys(hook.when.annotations)[0]!).test(HANDLER_ANNOTATION));
+  t.deepEqual(Object.keys(hook.when.annotations), ['^io\\.gs-kit\\.handler(\\..+)?$']);
+  const when = new RegExp(Object.keys(hook.when.annotations)[0]!);
+  t.true(when.test(HANDLER_ANNOTATION));
+  t.true(when.test(`${HANDLER_ANNOTATION}.app`));
+  t.false(when.test(`${HANDLER_ANNOTATION}x`));
 });
 
 test('the runtime wrapper runs node only for create and run, and runc with every argument', async (t) => {
@@ -186,4 +203,30 @@ test('configure installs the hook where an engine is installed, and a second run
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+});
+
+test('containerd: the CRI runtime gs-kit, and a config.toml that imports it, with what it held kept', (t) => {
+  const dropin = renderContainerdDropIn(OCI_RUNTIME, true);
+  t.regex(dropin, /^\[plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.gs-kit\]$/m);
+  t.regex(dropin, /^ {2}pod_annotations = \["io\.gs-kit\.\*"\]$/m);
+  t.regex(dropin, new RegExp(`^  BinaryName = "${OCI_RUNTIME}"$`, 'm'));
+  t.regex(dropin, /^ {2}SystemdCgroup = true$/m);
+  t.is(containerdConfigImporting(undefined), 'version = 2\nimports = ["/etc/containerd/conf.d/*.toml"]\n');
+  const own = 'version = 2\n\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "pause:3.10"\n';
+  t.is(containerdConfigImporting(own), `imports = ["/etc/containerd/conf.d/*.toml"]\n${own}`);
+  t.is(containerdConfigImporting('version = 2\nimports = ["/etc/containerd/runtime_*.toml"]\n'),
+    'version = 2\nimports = ["/etc/containerd/runtime_*.toml", "/etc/containerd/conf.d/*.toml"]\n');
+  t.is(containerdConfigImporting('imports = []\n'), 'imports = ["/etc/containerd/conf.d/*.toml"]\n');
+  t.is(containerdConfigImporting(containerdConfigImporting(own)), undefined, 'once is enough');
+});
+
+test('status says which engines a container is protected on, and which have no hook yet', (t) => {
+  const engines = { podman: true, docker: true, containerd: false };
+  const all = { engines, init: true, podmanHook: true, dockerRuntime: true, criRuntime: false };
+  t.is(containerHookLine(undefined), undefined);
+  t.is(containerHookLine({ ...all, engines: { podman: false, docker: false, containerd: false } }), undefined);
+  t.deepEqual(containerHookLine(all), { ok: true, value: 'annotation io.gs-kit.handler protects a container on Podman (hooks.d), Docker (--runtime gs-kit)' });
+  t.deepEqual(containerHookLine({ ...all, dockerRuntime: false }),
+    { ok: false, value: 'annotation io.gs-kit.handler protects a container on Podman (hooks.d); no hook yet for Docker' });
+  t.deepEqual(containerHookLine({ ...all, init: false }), { ok: false, value: 'no hook yet for Podman, Docker' });
 });

@@ -9,21 +9,9 @@ say kernel "$(uname -r)"
 say system "$(. /etc/os-release && echo "$PRETTY_NAME"), $(systemctl --version | head -n 1)"
 say init "$(ps -o comm= -p 1)"
 
-# gs-kit on the target: a copy of the checkout (as "git clone && npm ci"
-# would leave it) and node, on PATH as gs-kit.
-# Only the production dependencies ("npm ci --omit=dev"), listed by the
-# host in the results share: 9p is slow under TCG, and a virtio 9p share
-# takes one mount only, so there is no cached second view of it.
-mkdir -p /opt/gs-kit
-# shellcheck disable=SC2046
-tar -C "/host$REPO" -cf - package.json dist lkm $(cat /results/prod-modules.txt) | tar -C /opt/gs-kit -xf -
-cp /host/usr/bin/node /usr/local/bin/node
-say copied "$(du -sm /opt/gs-kit | cut -f1) MiB, node $(/usr/local/bin/node --version)"
-HOST=/host
-printf '#!/bin/sh\nexec /usr/local/bin/node /opt/gs-kit/dist/cli/src/bin.js "$@"\n' > /usr/local/bin/gs-kit
-chmod 755 /usr/local/bin/gs-kit
+install_gs_kit
 # The handler the user registers in stage 2.
-install -m 755 "$HOST$PROGS/gs_handler_record" /usr/local/bin/gs_handler_record
+install -m 755 "/host$PROGS/gs_handler_record" /usr/local/bin/gs_handler_record
 
 if [ "$(arg gs.mode)" = stock ]; then
 	# Stock mode: the module alone for the kernel running now, no reboot.

@@ -8,6 +8,7 @@ import {
   CGROUP_NAME, HANDLER_CGROUP_NAME, HANDLER_SLICE_NAME, SLICE_NAME, SLICE_PATH,
 } from '../lib/cgroups.js';
 import { MODULE_PARAMS, MODULE_SYSFS, PROC_FILE } from '../lib/module.js';
+import { CONTAINERD_DROPIN, DOCKER_DAEMON_JSON, OCI_INIT, OCI_RUNTIME, PODMAN_HOOK } from '../lib/oci.js';
 import type { CgroupSnapshot, HostSnapshot, VantageSnapshot } from '../lib/status.js';
 import type { Host } from './host.js';
 
@@ -115,5 +116,12 @@ export async function hostSnapshot(host: Host): Promise<HostSnapshot> {
     panicOnOom: (await text(host, '/proc/sys/vm/panic_on_oom'))?.trim(),
     oomKillAllocatingTask: (await text(host, '/proc/sys/vm/oom_kill_allocating_task'))?.trim(),
     vantage: await vantageSnapshot(host),
+    containers: {
+      engines: { podman: await host.hasProgram('podman'), docker: await host.hasProgram('dockerd'), containerd: await host.hasProgram('containerd') },
+      init: await has(host, OCI_INIT),
+      podmanHook: await has(host, PODMAN_HOOK),
+      dockerRuntime: ((await text(host, DOCKER_DAEMON_JSON)) ?? '').includes(OCI_RUNTIME),
+      criRuntime: await has(host, CONTAINERD_DROPIN),
+    },
   };
 }

@@ -3,7 +3,7 @@
  * container's cgroup, and gs-init built from oci/gs-init.c. What to change
  * is decided in lib/oci.ts.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheKey } from '../lib/cache-key.js';
@@ -106,4 +106,19 @@ export async function buildInit(): Promise<string> {
       'It needs a C compiler and the static C library: sudo apt-get install build-essential.', 'dependency');
   }
   return out;
+}
+
+/** gs-init's bytes, built if need be (what configure installs). */
+export async function initBytes(): Promise<Uint8Array> {
+  return readFile(await buildInit());
+}
+
+/** What a runtime handed the hook on stdin: a spec, or a container's state. */
+export function readStdin(): string {
+  return readFileSync(0, 'utf8');
+}
+
+/** node and the CLI entry point this process runs, as the launchers configure writes must name them. */
+export function runningCli(): { node: string; cli: string } {
+  return { node: process.execPath, cli: realpathSync(process.argv[1]!) };
 }

@@ -65,7 +65,9 @@ export async function boot(req: BootRequest): Promise<BootResult> {
     if (!existsSync(f)) throw new GsError(`${f} does not exist.`, 'Run gs-kit build-kernel first.', 'vm');
   }
   const started = Date.now();
-  const r = await run(qemuArgs(req), { timeoutMs: req.timeoutMs });
+  // GS_CONSOLE_LOG=FILE: the console as it comes, for a person watching a long boot.
+  const log = process.env.GS_CONSOLE_LOG;
+  const r = await run(qemuArgs(req), { timeoutMs: req.timeoutMs, ...(log ? { logFile: log } : {}) });
   if (r.exitCode === 127 || /not found/.test(r.stderr) && r.exitCode !== 0 && !r.stdout) {
     throw new GsError(`${QEMU} is not installed.`, 'Install it with apt-get install qemu-system-x86.', 'dependency');
   }

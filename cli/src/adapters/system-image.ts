@@ -47,19 +47,23 @@ function customizeScript(files: Record<string, string>): string {
   ].join('\n');
 }
 
-async function imageKey(files: Record<string, string>, suite: string): Promise<string> {
+async function imageKey(files: Record<string, string>, suite: string, packages: readonly string[]): Promise<string> {
   return cacheKey([
     { name: 'recipe', content: String(IMAGE_RECIPE) },
     { name: 'suite', content: suite },
-    { name: 'packages', content: [...SYSTEM_PACKAGES].sort().join(' ') },
+    { name: 'packages', content: [...packages].sort().join(' ') },
     ...await Promise.all(Object.keys(SYSTEM_FILES).map(async (n) => ({ name: `file/${n}`, content: await readFile(files[n]!) }))),
   ]);
 }
 
-/** The image, built with mmdebstrap if it is not cached yet. */
-export async function ensureSystemImage(debian: SystemRelease, onStep: (s: string) => void): Promise<SystemImage> {
+/**
+ * The image, built with mmdebstrap if it is not cached yet: the system
+ * test's packages and @extraPackages (the container test's engines).
+ */
+export async function ensureSystemImage(debian: SystemRelease, onStep: (s: string) => void, extraPackages: readonly string[] = []): Promise<SystemImage> {
   const files = Object.fromEntries(Object.keys(SYSTEM_FILES).map((n) => [n, join(repoRoot(), 'vm', 'system', n)]));
-  const dir = join(cacheRoot(), 'images', await imageKey(files, debian.suite));
+  const packages = [...new Set([...SYSTEM_PACKAGES, ...extraPackages])];
+  const dir = join(cacheRoot(), 'images', await imageKey(files, debian.suite, packages));
   const stamp = join(dir, 'image.json');
   if (existsSync(stamp)) return { dir, image: join(dir, 'root.img'), ...JSON.parse(await readFile(stamp, 'utf8')) };
 
@@ -73,8 +77,8 @@ export async function ensureSystemImage(debian: SystemRelease, onStep: (s: strin
   const rootfs = join(dir, 'rootfs');
   const log = join(dir, 'build.log');
   try {
-    onStep(`mmdebstrap ${debian.suite} (${SYSTEM_PACKAGES.length} packages and what they need)`);
-    const r = await run(['mmdebstrap', '--variant=minbase', `--include=${SYSTEM_PACKAGES.join(',')}`,
+    onStep(`mmdebstrap ${debian.suite} (${packages.length} packages and what they need)`);
+    const r = await run(['mmdebstrap', '--variant=minbase', `--include=${packages.join(',')}`,
       `--customize-hook=${customizeScript(files)}`, debian.suite, rootfs], { logFile: log });
     if (r.exitCode !== 0) {
       throw new GsError(`mmdebstrap failed (exit ${r.exitCode}); see ${log}.`, 'Check that the Debian archive apt uses is reachable.', 'vm');

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { parseJson, protectBundle, splitContainerCgroup } from '../adapters/oci.js';
+import { parseJson, protectBundle, readStdin, splitContainerCgroup } from '../adapters/oci.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import { createdBundle, OCI_HOOK, OCI_INIT, protectSpec, type OciSpec, type OciState } from '../lib/oci.js';
@@ -23,12 +22,12 @@ export const ociHook: Command = {
   async run({ positional, rest }, { ui }) {
     const stage = positional[0];
     if (stage === 'precreate') {
-      const config = parseJson<OciSpec>(readFileSync(0, 'utf8'), 'The spec on stdin');
+      const config = parseJson<OciSpec>(readStdin(), 'The spec on stdin');
       ui.print(JSON.stringify(protectSpec(config, install)));
       return 0;
     }
     if (stage === 'create-runtime') {
-      const state = parseJson<OciState>(readFileSync(0, 'utf8'), 'The state on stdin');
+      const state = parseJson<OciState>(readStdin(), 'The state on stdin');
       if (!Number.isInteger(state.pid) || state.pid! <= 0) {
         throw new GsError('The state on stdin names no container process (pid).', 'Run this as a createRuntime hook, which gets the container\'s state.', 'usage');
       }

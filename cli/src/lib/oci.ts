@@ -34,6 +34,12 @@ export const OCI_RUNTIME = `${OCI_DIR}/gs-kit-runc`;
 /** Podman's (and CRI-O's) hooks directory for the administrator's hooks. */
 export const PODMAN_HOOK = '/etc/containers/oci/hooks.d/gs-kit.json';
 export const DOCKER_DAEMON_JSON = '/etc/docker/daemon.json';
+/** containerd's drop-in for the Kubernetes runtime (CRI) "gs-kit", and the file that must import it. */
+export const CONTAINERD_DROPIN_DIR = '/etc/containerd/conf.d';
+export const CONTAINERD_DROPIN = `${CONTAINERD_DROPIN_DIR}/gs-kit.toml`;
+export const CONTAINERD_CONFIG = '/etc/containerd/config.toml';
+/** The CRI runtime handler name, which a Kubernetes RuntimeClass names. */
+export const CRI_RUNTIME_NAME = 'gs-kit';
 /** The runtime name Docker is told of: `docker run --runtime gs-kit`. */
 export const DOCKER_RUNTIME_NAME = 'gs-kit';
 
@@ -76,17 +82,28 @@ export interface OciInstall {
   hook: string;
 }
 
+/** What a CRI runtime (containerd, CRI-O) says of a container: its kind and its name in the pod. */
+const CRI_CONTAINER_TYPE = ['io.kubernetes.cri.container-type', 'io.kubernetes.cri-o.ContainerType'];
+const CRI_CONTAINER_NAME = ['io.kubernetes.cri.container-name', 'io.kubernetes.cri-o.ContainerName'];
+
 /**
  * The handler command line a container's annotations ask for, or undefined
- * when they do not. Split on white space, as the proc file splits one;
- * the path is the container's, so it must be absolute.
+ * when they do not. In a pod, `io.gs-kit.handler.NAME` is for the
+ * container named NAME and comes first; `io.gs-kit.handler` is for every
+ * container of the pod, never for its sandbox (the pause process). Split
+ * on white space, as the proc file splits one; the path is the
+ * container's, so it must be absolute.
  */
 export function handlerOf(annotations: Record<string, string> | undefined): string[] | undefined {
-  const value = annotations?.[HANDLER_ANNOTATION];
+  if (!annotations) return undefined;
+  if (CRI_CONTAINER_TYPE.some((k) => annotations[k] === 'sandbox')) return undefined;
+  const name = CRI_CONTAINER_NAME.map((k) => annotations[k]).find((v) => v !== undefined);
+  const key = name !== undefined && annotations[`${HANDLER_ANNOTATION}.${name}`] !== undefined ? `${HANDLER_ANNOTATION}.${name}` : HANDLER_ANNOTATION;
+  const value = annotations[key];
   if (value === undefined) return undefined;
   const argv = value.trim().split(/\s+/).filter(Boolean);
   if (argv.length === 0 || !posix.isAbsolute(argv[0]!)) {
-    throw new GsError(`The annotation ${HANDLER_ANNOTATION}="${value}" does not name a handler by its absolute path in the container.`,
+    throw new GsError(`The annotation ${key}="${value}" does not name a handler by its absolute path in the container.`,
       `Write e.g. ${HANDLER_ANNOTATION}=/app/save-state (arguments may follow).`, 'usage');
   }
   return argv;
@@ -223,7 +240,7 @@ export function renderPodmanHook(hook: string): string {
   return `${JSON.stringify({
     version: '1.0.0',
     hook: { path: hook, args: [posix.basename(hook), 'precreate'] },
-    when: { annotations: { [`^${HANDLER_ANNOTATION.replace(/\./g, '\\.')}$`]: '.*' } },
+    when: { annotations: { [`^${HANDLER_ANNOTATION.replace(/\./g, '\\.')}(\\..+)?$`]: '.*' } },
     stages: ['precreate'],
   }, null, 2)}\n`;
 }
@@ -299,6 +316,55 @@ export interface OciPlanInput {
   runc: string | undefined;
   /** Docker's daemon.json now, undefined when absent. */
   dockerDaemon: string | undefined;
+  /** containerd's config.toml now, undefined when absent. */
+  containerdConfig?: string | undefined;
+  /** Whether systemd is the init (runc then puts containers in systemd scopes, as the kubelet expects). */
+  systemd?: boolean;
+}
+
+/**
+ * containerd's drop-in: a CRI runtime "gs-kit" (a Kubernetes RuntimeClass
+ * handler) that is runc through the wrapper and passes the io.gs-kit.*
+ * annotations of a pod and its containers into the container's spec.
+ * Config version 2, which containerd 1.7 reads and 2.x migrates.
+ */
+export function renderContainerdDropIn(runtime: string, systemd: boolean): string {
+  const table = `plugins."io.containerd.grpc.v1.cri".containerd.runtimes.${CRI_RUNTIME_NAME}`;
+  return [
+    '# Written by gs-kit configure: the CRI runtime "gs-kit" (RuntimeClass',
+    '# handler gs-kit): runc through gs-kit\'s wrapper, with the io.gs-kit.*',
+    '# annotations of a pod and its containers passed into their spec.',
+    'version = 2',
+    '',
+    `[${table}]`,
+    '  runtime_type = "io.containerd.runc.v2"',
+    '  pod_annotations = ["io.gs-kit.*"]',
+    '  container_annotations = ["io.gs-kit.*"]',
+    '',
+    `[${table}.options]`,
+    `  BinaryName = "${runtime}"`,
+    `  SystemdCgroup = ${systemd}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * containerd's config.toml made to import the drop-ins (containerd 2.2
+ * and later import them with no config at all; older ones only when told),
+ * or undefined when it already does. A config with imports of its own
+ * gets ours added to them; one without, an imports line at the top (where
+ * TOML keeps keys that belong to no table).
+ */
+export function containerdConfigImporting(current: string | undefined): string | undefined {
+  const glob = `${CONTAINERD_DROPIN_DIR}/*.toml`;
+  if (current?.includes(glob)) return undefined;
+  if (current === undefined || current.trim() === '') return `version = 2\nimports = ["${glob}"]\n`;
+  const imports = /^imports\s*=\s*\[([^\]]*)\]/m.exec(current);
+  if (imports) {
+    const list = imports[1]!.trim().replace(/,\s*$/, '');
+    return current.replace(imports[0], `imports = [${list ? `${list}, ` : ''}"${glob}"]`);
+  }
+  return `imports = ["${glob}"]\n${current}`;
 }
 
 /**
@@ -321,6 +387,16 @@ export function ociPlan(input: OciPlanInput): Plan {
   }
   if ((engines.docker || engines.containerd) && input.runc) {
     plan.push({ kind: 'file', path: OCI_RUNTIME, content: renderRuntimeWrapper(input.node, input.cli, input.runc), mode: 0o755 });
+  }
+  if (engines.containerd && input.runc) {
+    const importing = containerdConfigImporting(input.containerdConfig);
+    plan.push(
+      { kind: 'dir', path: CONTAINERD_DROPIN_DIR },
+      { kind: 'file', path: CONTAINERD_DROPIN, content: renderContainerdDropIn(OCI_RUNTIME, input.systemd ?? true), mode: 0o644 },
+      ...(importing ? [{ kind: 'file' as const, path: CONTAINERD_CONFIG, content: importing, mode: 0o644 }] : []),
+      // A restart: containerd reads its config only at start; running containers (their shims) stay up.
+      { kind: 'command', argv: ['systemctl', 'try-restart', 'containerd.service'], why: 'containerd reads the gs-kit runtime (running containers stay up)', after: [CONTAINERD_DROPIN, CONTAINERD_CONFIG] },
+    );
   }
   if (engines.docker && input.runc) {
     plan.push(

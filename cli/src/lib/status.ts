@@ -1,4 +1,5 @@
 import { MODULE_NAME, PROC_FILE } from './module.js';
+import { HANDLER_ANNOTATION, type Engines } from './oci.js';
 import { stockRange } from './support.js';
 
 /** A cgroup directory as status found it. */
@@ -67,6 +68,38 @@ export interface HostSnapshot {
   oomKillAllocatingTask: string | undefined;
   /** Where status itself runs. */
   vantage: VantageSnapshot;
+  /** The container engines here and which of gs-kit's hooks configure installed for them. */
+  containers?: ContainerHookSnapshot;
+}
+
+export interface ContainerHookSnapshot {
+  engines: Engines;
+  /** gs-init is installed. */
+  init: boolean;
+  /** Podman's hooks.d entry. */
+  podmanHook: boolean;
+  /** Docker's daemon.json names the gs-kit runtime. */
+  dockerRuntime: boolean;
+  /** containerd's drop-in with the CRI runtime gs-kit. */
+  criRuntime: boolean;
+}
+
+/** Which engines here protect a container by its annotation, and which do not yet; undefined with no engine. */
+export function containerHookLine(c: ContainerHookSnapshot | undefined): { ok: boolean; value: string } | undefined {
+  if (!c || (!c.engines.podman && !c.engines.docker && !c.engines.containerd)) return undefined;
+  const covered: string[] = [];
+  const missing: string[] = [];
+  const say = (present: boolean, ok: boolean, yes: string, no: string) => {
+    if (present) (ok && c.init ? covered : missing).push(ok && c.init ? yes : no);
+  };
+  say(c.engines.podman, c.podmanHook, 'Podman (hooks.d)', 'Podman');
+  say(c.engines.docker, c.dockerRuntime, 'Docker (--runtime gs-kit)', 'Docker');
+  say(c.engines.containerd, c.criRuntime, 'containerd (ctr --runc-binary, RuntimeClass gs-kit)', 'containerd');
+  return {
+    ok: missing.length === 0,
+    value: `${covered.length ? `annotation ${HANDLER_ANNOTATION} protects a container on ${covered.join(', ')}` : ''}` +
+      `${covered.length && missing.length ? '; ' : ''}${missing.length ? `no hook yet for ${missing.join(', ')}` : ''}`,
+  };
 }
 
 export interface StatusLine {
@@ -236,6 +269,10 @@ export function statusLines(s: HostSnapshot): StatusLine[] {
     line('registry', s.entries !== undefined,
       s.entries === undefined ? 'unreadable' : `${s.entries.length} registered${s.entries.length ? `: ${s.entries.join('; ')}` : ''}`,
       `sudo modprobe ${MODULE_NAME}`),
+    ...(() => {
+      const c = containerHookLine(s.containers);
+      return c ? [line('containers', c.ok, c.value, 'sudo gs-kit configure')] : [];
+    })(),
     // Said only when it is not the plain case (a sandboxed shell).
     ...(uncarried(s.vantage).length ? [line(here.label, true, here.value)] : []),
   ];

@@ -3,10 +3,8 @@
  * hierarchy, systemd, memory, GRUB), and the plan of cgroup, handler-cgroup
  * and GRUB changes that follows from it and the user's settings.
  */
-import { realpathSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { Host } from '../adapters/host.js';
-import { buildInit } from '../adapters/oci.js';
+import { initBytes, runningCli } from '../adapters/oci.js';
 import {
   cgroupPlan, detectCgroup, formatBytes, handlerCgroupDir, handlerLimits, handlerPlan, HANDLER_CGROUP_PARAM, keepWrittenLimit,
   parseMeminfo, SLICE_PATH, sliceLimit, workloadLimit, type CgroupVersion, type Limit, type Size,
@@ -14,7 +12,7 @@ import {
 import { GsError } from '../lib/errors.js';
 import { GRUB_DEFAULTS, GRUB_DROPIN, grubPlan } from '../lib/grub.js';
 import type { Plan } from '../lib/host-plan.js';
-import { DOCKER_DAEMON_JSON, DOCKER_RUNTIME_NAME, HANDLER_ANNOTATION, OCI_RUNTIME, ociPlan, PODMAN_HOOK, type Engines } from '../lib/oci.js';
+import { CONTAINERD_CONFIG, CONTAINERD_DROPIN, CRI_RUNTIME_NAME, DOCKER_DAEMON_JSON, DOCKER_RUNTIME_NAME, HANDLER_ANNOTATION, OCI_RUNTIME, ociPlan, PODMAN_HOOK, type Engines } from '../lib/oci.js';
 import type { Reporter } from '../lib/reporter.js';
 
 /** What the user asked of configure. */
@@ -106,7 +104,7 @@ async function containerPlan(host: Host, log: (l: string) => void, warn: (l: str
   if (names.length === 0) return [];
   let init: Uint8Array;
   try {
-    init = await readFile(await buildInit());
+    init = await initBytes();
   } catch (err) {
     warn(`note: ${names.join(', ')} found, but the container hook is not installed: ${err instanceof GsError ? `${err.message} ${err.hint}` : String(err)}`);
     return [];
@@ -115,10 +113,11 @@ async function containerPlan(host: Host, log: (l: string) => void, warn: (l: str
   for (const p of RUNC_PATHS) if (!runc && await host.exists(p)) runc = p;
   if (!runc && (engines.docker || engines.containerd)) warn('note: no runc found, so Docker and containerd get no gs-kit runtime.');
   const plan = ociPlan({
-    engines, init, runc, node: process.execPath, cli: realpathSync(process.argv[1]!),
-    dockerDaemon: await host.readFile(DOCKER_DAEMON_JSON),
+    engines, init, runc, ...runningCli(),
+    dockerDaemon: await host.readFile(DOCKER_DAEMON_JSON), containerdConfig: await host.readFile(CONTAINERD_CONFIG),
+    systemd: await host.exists('/run/systemd/system'),
   });
   log(`container hook for ${names.join(', ')}: annotation ${HANDLER_ANNOTATION}${engines.podman ? `; Podman: ${PODMAN_HOOK}` : ''}` +
-    `${runc && engines.docker ? `; Docker: --runtime ${DOCKER_RUNTIME_NAME}` : ''}${runc && engines.containerd ? `; containerd: runtime binary ${OCI_RUNTIME}` : ''}`);
+    `${runc && engines.docker ? `; Docker: --runtime ${DOCKER_RUNTIME_NAME}` : ''}${runc && engines.containerd ? `; containerd: ctr run --runc-binary ${OCI_RUNTIME}, Kubernetes RuntimeClass handler ${CRI_RUNTIME_NAME} (${CONTAINERD_DROPIN})` : ''}`);
   return plan;
 }

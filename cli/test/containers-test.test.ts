@@ -1,0 +1,55 @@
+import test from 'ava';
+import type { GuestReport } from '../src/lib/guest-protocol.js';
+import { containersChecks, ENGINE_RUNS, engineChecks, runWindow } from '../src/lib/containers-test.js';
+
+function report(facts: Record<string, string[] | string>, dmesg: string): GuestReport {
+  return { facts: new Map(Object.entries(facts).map(([k, v]) => [k, Array.isArray(v) ? v : [v]])), dmesg, console: '', done: true };
+}
+
+const DMESG = [
+  '[  100.000000] gs-test: run=docker',
+  '[  101.000000] graceful_shutdown: event=start victim=812 registered=811 handler=@wait uid=0 constraint=memcg timeout_ms=5000 spawn=waiter',
+  '[  101.200000] graceful_shutdown: event=exit victim=812 status=0 ms=200',
+  '[  101.300000] Memory cgroup out of memory: Killed process 812 (oom_condition_c) total-vm:70000kB',
+  '[  102.000000] gs-test: run=ctr',
+  '[  103.000000] Memory cgroup out of memory: Killed process 900 (oom_condition_c) total-vm:70000kB',
+].join('\n');
+
+const docker = ENGINE_RUNS.find((r) => r.key === 'docker')!;
+const good = {
+  docker_rec: 'GS_PID=2 victim_alive=1 uid=0 GS_CONSTRAINT=memcg', docker_rec_owner: '0', docker_workload_pid: '2',
+  docker_probe: 'host_root=cat: can\'t open \'/proc/1/root/etc/gs-host-marker\': No such file or directory host_path=absent host_net=refused',
+};
+
+test('an engine\'s run passes when its handler ran in the container, as its root, for its workload, before the kill, and reached nothing of the host', (t) => {
+  const checks = engineChecks(report(good, DMESG), docker);
+  t.deepEqual(checks.filter((c) => !c.ok).map((c) => c.name), []);
+});
+
+test('each broken promise fails its own check', (t) => {
+  const failing = (facts: Record<string, string>, dmesg = DMESG) =>
+    engineChecks(report({ ...good, ...facts }, dmesg), docker).filter((c) => !c.ok).map((c) => c.name.replace(/^Docker \(--runtime gs-kit\): /, ''));
+  t.deepEqual(failing({ docker_rec: '' }).slice(0, 1), ['the container\'s handler wrote its record in the container\'s volume']);
+  t.deepEqual(failing({ docker_rec: 'GS_PID=2 victim_alive=0 uid=0 GS_CONSTRAINT=memcg' }), ['while its victim lived']);
+  t.deepEqual(failing({ docker_rec: 'GS_PID=812 victim_alive=1 uid=0 GS_CONSTRAINT=memcg' }), ['its victim is the workload, by the pid the container sees']);
+  t.deepEqual(failing({ docker_rec_owner: '1000' }), ['which is uid 0 on the host']);
+  t.deepEqual(failing({ docker_probe: 'host_root=host-only host_path=absent host_net=refused' }), ['the handler cannot read the host\'s files through /proc/1/root']);
+  t.deepEqual(failing({ docker_probe: 'host_root=x host_path=seen host_net=reached' }), ['nor find them by their path', 'nor reach the host\'s loopback']);
+  // The kill before the handler's exit: not a graceful shutdown.
+  t.deepEqual(failing({}, DMESG.replace('[  101.300000] Memory', '[  101.100000] Memory')), ['the module ran it from the container\'s waiter, start and exit before the kill']);
+  // Another run's events do not count for this one.
+  t.deepEqual(failing({}, DMESG.replace('run=docker', 'run=podman')), ['the module ran it from the container\'s waiter, start and exit before the kill']);
+});
+
+test('a run\'s window ends where the next run begins', (t) => {
+  t.is(runWindow(DMESG, 'docker').kills.length, 1);
+  t.deepEqual(runWindow(DMESG, 'ctr').kills.map((k) => k.pid), [900]);
+  t.deepEqual(runWindow(DMESG, 'ctr').events, []);
+  t.deepEqual(runWindow(DMESG, 'missing'), { events: [], kills: [] });
+});
+
+test('the stage fails as a whole when nothing ran', (t) => {
+  const checks = containersChecks(report({}, ''));
+  t.true(checks.length > ENGINE_RUNS.length * 5);
+  t.true(checks.every((c) => !c.ok));
+});
