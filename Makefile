@@ -11,7 +11,7 @@ SETUP := $(GS) setup-vm --kernel distro --no-hints $(if $(CI),--yes,)
 CHECKPATCH_DIR := $(HOME)/.cache/gs-kit/checkpatch
 CHECKPATCH_SRC := /usr/src/linux-source-6.12.tar.xz
 
-.PHONY: all deps suite-deps demo test test-unit test-vm test-debug test-kernels test-system soak lint bench clean
+.PHONY: all deps suite-deps demo test test-unit test-vm test-debug test-kernels test-system test-containers soak lint bench clean
 
 all: deps
 
@@ -65,6 +65,17 @@ test-system: dist/cli/src/bin.js
 		$(GS) vm system --debian $(DEBIAN) --series $$s || exit 1; \
 	done)
 	$(if $(PATCHED),,$(GS) vm system --debian $(DEBIAN) --stock)
+
+# Containers on a Debian 13 system in QEMU (mmdebstrap image with Podman,
+# Docker and containerd from Debian's archive), stock mode on its own
+# kernel: a protected container on rootful and rootless Podman, Docker
+# and containerd (ctr), each limited to 64 MiB and filled past it, a
+# handler path only the host has, and a global OOM; then what the hook
+# costs a container's start, written to bench/containers.json. Not part
+# of `make test`: see docs/testing.md.
+test-containers: dist/cli/src/bin.js
+	$(SETUP) --system
+	$(GS) vm containers --debian $(DEBIAN) --out bench/containers.json
 
 # Every kernel, where make test boots the oldest and the newest of each
 # mode (lkm/kernels.json's *_tested): the guest suite on every patched

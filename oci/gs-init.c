@@ -19,11 +19,11 @@
  * stopped or told with on to PROGRAM, and exits with PROGRAM's status
  * (128 + the signal that killed it).
  *
- * Memory: when the hook split the container's cgroup (this process in
- * "gs-handler", beside "gs-workload" that holds the container's own
- * limit), PROGRAM is started in gs-workload (clone3 into that cgroup) and
- * the waiter stays here, so that an OOM of the workload leaves its handler
- * the reserve the hook added to the container.
+ * Memory: the hook splits the container's cgroup into "gs-workload",
+ * which holds this process, PROGRAM and the container's own limit, and
+ * "gs-handler", where its poststart stage moves the waiter (named
+ * "gs-waiter" for it to find), so that an OOM of the workload leaves the
+ * handler the reserve the hook added to the container.
  *
  * Where registration fails (no module on the host, an old module), it
  * says why on stderr and runs PROGRAM unprotected: a container is not
@@ -32,23 +32,22 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
-#include <linux/sched.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "graceful_shutdown.h"
 
-#define WORKLOAD_CGROUP	"gs-workload"
-#define HANDLER_CGROUP	"gs-handler"
+/* What the hook's poststart stage looks for among this process's children. */
+#define WAITER_NAME	"gs-waiter"
+/* Where the hook's split put the waiter, as the container sees its cgroup. */
+#define HANDLER_PROCS	"/sys/fs/cgroup/gs-handler/cgroup.procs"
+#define SWEEP_PASSES	10
 
 /* The signals passed on to the program. */
 static const int forwarded[] = {
@@ -88,90 +87,6 @@ static void set_env_line(char *line)
 	setenv(line, eq + 1, 1);
 }
 
-/* Whether @dir/gs-handler lists this process: @dir is the split cgroup. */
-static int split_at(const char *dir)
-{
-	char path[8500], pid[32], line[32];
-	FILE *f;
-	int found = 0;
-
-	snprintf(path, sizeof(path), "%s/" HANDLER_CGROUP "/cgroup.procs", dir);
-	snprintf(pid, sizeof(pid), "%d\n", getpid());
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strcmp(line, pid);
-	fclose(f);
-	return found;
-}
-
-/*
- * The workload cgroup beside ours, when the hook made the split: a
- * descriptor for clone3(CLONE_INTO_CGROUP), or -1. Where the container has
- * a cgroup namespace, /sys/fs/cgroup plus /proc/self/cgroup's path is our
- * cgroup; where it has none, runc mounts the container's own cgroup at
- * /sys/fs/cgroup and /proc/self/cgroup gives the host's path. Whichever
- * directory lists this process in its gs-handler is the one.
- */
-static int workload_cgroup(void)
-{
-	char line[4096], dirs[2][4200], path[8500];
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	int fd = -1, n = 0, i;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char *own;
-
-		if (strncmp(line, "0::", 3))
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		own = line + 3;
-		if (strcmp(basename(own), HANDLER_CGROUP))
-			break;
-		snprintf(dirs[n++], sizeof(dirs[0]), "/sys/fs/cgroup%s/..", own);
-		snprintf(dirs[n++], sizeof(dirs[0]), "/sys/fs/cgroup");
-		break;
-	}
-	fclose(f);
-	for (i = 0; i < n; i++) {
-		if (!split_at(dirs[i]))
-			continue;
-		snprintf(path, sizeof(path), "%s/" WORKLOAD_CGROUP, dirs[i]);
-		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
-			note("%s: %s; the program shares the handler's cgroup",
-			     path, strerror(errno));
-		return fd;
-	}
-	if (n)
-		note("the container's cgroup is not to be seen at /sys/fs/cgroup; the program shares the handler's cgroup");
-	return -1;
-}
-
-/* fork(), or clone3() into @cgroup_fd when it is one. */
-static pid_t start_child(int cgroup_fd)
-{
-	struct clone_args args;
-	long pid;
-
-	if (cgroup_fd < 0)
-		return fork();
-	memset(&args, 0, sizeof(args));
-	args.flags = CLONE_INTO_CGROUP;
-	args.exit_signal = SIGCHLD;
-	args.cgroup = (uint64_t)cgroup_fd;
-	pid = syscall(SYS_clone3, &args, sizeof(args));
-	if (pid < 0) {
-		note("cannot start the program in " WORKLOAD_CGROUP
-		     ": %s; it shares the handler's cgroup", strerror(errno));
-		return fork();
-	}
-	return (pid_t)pid;
-}
-
 /* The waiter: block until the victim is chosen, then become the handler. */
 static void run_waiter(int fd, char **handler, const sigset_t *old)
 {
@@ -180,6 +95,7 @@ static void run_waiter(int fd, char **handler, const sigset_t *old)
 	ssize_t n;
 
 	sigprocmask(SIG_SETMASK, old, NULL);
+	prctl(PR_SET_NAME, WAITER_NAME);
 	while ((n = read(fd, text + used, sizeof(text) - 1 - used)) > 0)
 		used += n;
 	if (n < 0) {
@@ -201,6 +117,37 @@ static void run_waiter(int fd, char **handler, const sigset_t *old)
 	_exit(127);
 }
 
+/*
+ * The end of a run: nothing the handler started outlives it. The module
+ * kills the waiter; what the handler left behind (a daemon that forked
+ * away) is still in the waiter's cgroup, which the hook's split made for
+ * it alone, and is killed from here (the container mounts its cgroups
+ * read-only, so cgroup.kill cannot be written; each pid is signalled).
+ * Bounded: a few passes, for what forks while it is being killed.
+ */
+static void sweep_handler_cgroup(void)
+{
+	char line[32];
+	int pass, left = 1;
+	FILE *f;
+
+	for (pass = 0; pass < SWEEP_PASSES && left; pass++) {
+		f = fopen(HANDLER_PROCS, "re");
+		if (!f)
+			return;
+		left = 0;
+		while (fgets(line, sizeof(line), f)) {
+			pid_t pid = (pid_t)atoi(line);
+
+			if (pid > 1 && pid != getpid() && !kill(pid, SIGKILL))
+				left = 1;
+		}
+		fclose(f);
+		if (left)
+			usleep(10000);
+	}
+}
+
 static int exit_status(int status)
 {
 	if (WIFEXITED(status))
@@ -212,7 +159,7 @@ static int exit_status(int status)
 
 int main(int argc, char **argv)
 {
-	int release[2], fd, cgroup_fd, status, sig, sep;
+	int release[2], fd, status, sig, sep;
 	pid_t program, waiter = -1, pid;
 	char line[64], go = 0;
 	sigset_t all, old;
@@ -243,9 +190,7 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		note("%s runs unprotected: " GS_PROC_PATH ": %s (is the gs-kit module loaded on the host?)",
 		     argv[sep + 1], strerror(errno));
-	cgroup_fd = workload_cgroup();
-
-	program = start_child(cgroup_fd);
+	program = fork();
 	if (program < 0) {
 		perror("gs-init: fork");
 		return 1;
@@ -262,8 +207,6 @@ int main(int argc, char **argv)
 		note("%s: %s", argv[sep + 1], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
-	if (cgroup_fd >= 0)
-		close(cgroup_fd);
 	close(release[0]);
 
 	if (fd >= 0) {
@@ -301,8 +244,10 @@ int main(int argc, char **argv)
 			continue;
 		}
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			if (pid == waiter)
+			if (pid == waiter) {
 				waiter = -1;
+				sweep_handler_cgroup();
+			}
 			if (pid != program)
 				continue;
 			/* The registration ends with its descriptor; then the waiter. */

@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { GuestReport } from '../src/lib/guest-protocol.js';
-import { containersChecks, ENGINE_RUNS, engineChecks, runWindow } from '../src/lib/containers-test.js';
+import { containersChecks, containerTimings, ENGINE_RUNS, engineChecks, runWindow } from '../src/lib/containers-test.js';
 
 function report(facts: Record<string, string[] | string>, dmesg: string): GuestReport {
   return { facts: new Map(Object.entries(facts).map(([k, v]) => [k, Array.isArray(v) ? v : [v]])), dmesg, console: '', done: true };
@@ -52,4 +52,15 @@ test('the stage fails as a whole when nothing ran', (t) => {
   const checks = containersChecks(report({}, ''));
   t.true(checks.length > ENGINE_RUNS.length * 5);
   t.true(checks.every((c) => !c.ok));
+});
+
+test('the timings: each engine\'s start without and with the hook, and each handler\'s run as the module logged it', (t) => {
+  const r = report({ start_ms: ['podman plain 900', 'docker plain 700', 'podman hook 1100', 'podman plain 1000', 'podman hook 1300', 'docker hook 1000', 'junk'] },
+    DMESG.replace('status=0 ms=200', 'status=0 duration_ms=203'));
+  const timings = containerTimings(r);
+  t.deepEqual(timings.startMs.podman, { plain: [900, 1000], hook: [1100, 1300] });
+  t.deepEqual(timings.startMedianMs.podman, { plain: 950, hook: 1200, added: 250 });
+  t.deepEqual(timings.startMedianMs.docker, { plain: 700, hook: 1000, added: 300 });
+  t.is(timings.handlerMs.docker, 203);
+  t.is(timings.handlerMs.podman, undefined);
 });

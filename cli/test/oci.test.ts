@@ -9,7 +9,7 @@ import { configure } from '../src/commands/configure.js';
 import { parseArgs } from '../src/lib/cli-args.js';
 import { GsError } from '../src/lib/errors.js';
 import {
-  cgroupSplit, CONTAINERD_CONFIG, handlerOf, CONTAINERD_DROPIN, containerdConfigImporting, createdBundle, renderContainerdDropIn, DOCKER_DAEMON_JSON, dockerDaemonJson, HANDLER_ANNOTATION, INIT_IN_CONTAINER, OCI_HOOK, OCI_INIT, OCI_RUNTIME,
+  cgroupSplit, CONTAINERD_CONFIG, handlerOf, parseProcStat, reserveSteps, splitRoot, waiterOf, CONTAINERD_DROPIN, containerdConfigImporting, createdBundle, renderContainerdDropIn, DOCKER_DAEMON_JSON, dockerDaemonJson, HANDLER_ANNOTATION, INIT_IN_CONTAINER, OCI_HOOK, OCI_INIT, OCI_RUNTIME,
   ociPlan, PODMAN_HOOK, protectSpec, renderPodmanHook, renderRuntimeWrapper, reserveOf, type OciSpec,
 } from '../src/lib/oci.js';
 import { containerHookLine } from '../src/lib/status.js';
@@ -38,6 +38,7 @@ test('a spec with the annotation gets gs-init in front of its command, mounted r
   t.deepEqual(out.mounts?.at(-1), { destination: INIT_IN_CONTAINER, type: 'bind', source: install.init, options: ['bind', 'ro', 'nosuid', 'nodev'] });
   t.deepEqual(out.mounts?.[0], { destination: '/proc', type: 'proc', source: 'proc' });
   t.deepEqual(out.hooks?.createRuntime, [{ path: install.hook, args: ['gs-kit-oci', 'create-runtime'] }]);
+  t.deepEqual(out.hooks?.poststart, [{ path: install.hook, args: ['gs-kit-oci', 'poststart'] }]);
   t.deepEqual(out.linux, { namespaces: [{ type: 'pid' }] }, 'the rest of the spec as it was');
   // Podman's precreate and the runtime wrapper may both see it: once is enough.
   t.is(protectSpec(out, install), out);
@@ -78,23 +79,48 @@ test('the runtime wrapper finds the bundle of create and run, and nothing else',
   t.is(createdBundle(['--debug'], '/'), undefined);
 });
 
-test('the cgroup split: the init to gs-handler, the limit to gs-workload, the reserve on top', (t) => {
-  const MiB = 1024 * 1024;
-  t.deepEqual(cgroupSplit({ controllers: 'cpuset cpu io memory pids\n', memoryMax: `${64 * MiB}\n`, swapMax: '0\n' }, 4242, 16 * MiB), [
+test('the cgroup split: the init to gs-workload, the memory controller for both sides', (t) => {
+  t.deepEqual(cgroupSplit('cpuset cpu io memory pids\n', 4242), [
     { kind: 'mkdir', path: 'gs-workload' },
     { kind: 'mkdir', path: 'gs-handler' },
-    { kind: 'write', path: 'gs-handler/cgroup.procs', content: '4242' },
+    { kind: 'write', path: 'gs-workload/cgroup.procs', content: '4242' },
     { kind: 'write', path: 'cgroup.subtree_control', content: '+memory' },
-    { kind: 'write', path: 'gs-workload/memory.max', content: String(64 * MiB) },
+  ]);
+  t.deepEqual(cgroupSplit('pids', 7).map((s) => s.path), ['gs-workload', 'gs-handler', 'gs-workload/cgroup.procs']);
+});
+
+test('the reserve: gs-workload at the container\'s limit, the container\'s cgroup that much more, whenever the runtime wrote its limit', (t) => {
+  const MiB = 1024 * 1024;
+  const L = String(64 * MiB);
+  // The runtime wrote C's limit after the split (runc, crun): gs-workload takes it.
+  t.deepEqual(reserveSteps({ memoryMax: `${L}\n`, swapMax: '0\n', workloadMax: 'max\n' }, 16 * MiB), [
+    { kind: 'write', path: 'gs-workload/memory.max', content: L },
     { kind: 'write', path: 'gs-workload/memory.swap.max', content: '0' },
     { kind: 'write', path: 'memory.max', content: String(80 * MiB) },
   ]);
-  // No limit: nothing to keep back; without the memory controller, no limits at all.
-  t.deepEqual(cgroupSplit({ controllers: 'memory pids', memoryMax: 'max\n', swapMax: 'max' }, 7, MiB).map((s) => s.path),
-    ['gs-workload', 'gs-handler', 'gs-handler/cgroup.procs', 'cgroup.subtree_control']);
-  t.deepEqual(cgroupSplit({ controllers: 'pids', memoryMax: undefined, swapMax: undefined }, 7, MiB).map((s) => s.path),
-    ['gs-workload', 'gs-handler', 'gs-handler/cgroup.procs']);
-  t.throws(() => cgroupSplit({ controllers: 'memory', memoryMax: 'lots', swapMax: undefined }, 7, MiB), { instanceOf: GsError });
+  // Done already: nothing. Run twice, the reserve is not added twice.
+  t.deepEqual(reserveSteps({ memoryMax: String(80 * MiB), swapMax: '0', workloadMax: L }, 16 * MiB), []);
+  // The runtime wrote C's limit again over the reserve: only C's grows back.
+  t.deepEqual(reserveSteps({ memoryMax: L, swapMax: '0', workloadMax: L }, 16 * MiB), [{ kind: 'write', path: 'memory.max', content: String(80 * MiB) }]);
+  // No limit, or no memory controller: nothing to keep back.
+  t.deepEqual(reserveSteps({ memoryMax: 'max', swapMax: 'max', workloadMax: 'max' }, MiB), []);
+  t.deepEqual(reserveSteps({ memoryMax: undefined, swapMax: undefined, workloadMax: undefined }, MiB), []);
+  t.throws(() => reserveSteps({ memoryMax: 'lots', swapMax: undefined, workloadMax: 'max' }, MiB), { instanceOf: GsError });
+});
+
+test('the poststart stage finds init\'s own child named gs-waiter, in the cgroup the split made', (t) => {
+  t.deepEqual(parseProcStat('812 (gs-waiter) S 800 812 812 0 -1 4194560 100'), { pid: 812, ppid: 800, comm: 'gs-waiter' });
+  t.deepEqual(parseProcStat('9 (a) b (c)) R 1 9'), { pid: 9, ppid: 1, comm: 'a) b (c)' });
+  t.is(parseProcStat('garbage'), undefined);
+  const procs = [
+    { pid: 900, ppid: 812, comm: 'gs-waiter' }, // a process of the container that took the name: not init's child
+    { pid: 813, ppid: 800, comm: 'server' },
+    { pid: 812, ppid: 800, comm: 'gs-waiter' },
+  ];
+  t.is(waiterOf(procs, 800), 812);
+  t.is(waiterOf(procs, 813), undefined);
+  t.is(splitRoot('/system.slice/docker-abc.scope/gs-workload'), '/system.slice/docker-abc.scope');
+  t.is(splitRoot('/system.slice/docker-abc.scope'), undefined, 'no split, no move');
 });
 
 test('Docker\'s daemon.json keeps every setting and runtime it had, and is refused when it is not JSON', (t) => {
@@ -189,7 +215,7 @@ test('configure installs the hook where an engine is installed, and a second run
     await writeFile(join(root, 'etc/docker/daemon.json'), '{"log-driver": "journald"}');
     const env = recordingEnv();
     t.is(await configure.run(parseArgs(['--root', root, '--no-grub'], configure.spec), env), 0);
-    t.regex(env.ui.out, /container hook for podman, docker: annotation io\.gs-kit\.handler; Podman: \/etc\/containers\/oci\/hooks\.d\/gs-kit\.json; Docker: --runtime gs-kit/);
+    t.regex(env.ui.out, /container hook for podman, docker: annotation io\.gs-kit\.handler; Podman: \/usr\/share\/containers\/oci\/hooks\.d\/gs-kit\.json; Docker: --runtime gs-kit/);
     t.is(await readFile(join(root, PODMAN_HOOK), 'utf8'), renderPodmanHook(OCI_HOOK));
     t.deepEqual(JSON.parse(await readFile(join(root, DOCKER_DAEMON_JSON), 'utf8')), { 'log-driver': 'journald', runtimes: { 'gs-kit': { path: OCI_RUNTIME } } });
     t.deepEqual(await readFile(join(root, OCI_INIT)), await readFile(await buildInit()));

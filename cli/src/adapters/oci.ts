@@ -4,11 +4,15 @@
  * is decided in lib/oci.ts.
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { cacheKey } from '../lib/cache-key.js';
 import { GsError } from '../lib/errors.js';
-import { cgroupSplit, type CgroupStep, type OciInstall, type OciSpec, protectSpec, reserveOf, unifiedCgroup } from '../lib/oci.js';
+import {
+  cgroupSplit, HANDLER_CGROUP, parseProcStat, reserveSteps, type CgroupStep, type OciInstall, type OciSpec, type ProcStat, protectSpec, reserveOf,
+  splitRoot, unifiedCgroup, waiterOf, WORKLOAD_CGROUP,
+} from '../lib/oci.js';
 import { run } from './exec.js';
 import { cacheRoot, repoRoot } from './paths.js';
 
@@ -51,28 +55,33 @@ async function readControl(path: string): Promise<string | undefined> {
   }
 }
 
-/**
- * Split the cgroup of the container whose init is @pid (the createRuntime
- * hook: its init waits to exec, alone in the cgroup). Every process there
- * moves to the handler side; the limits follow lib/oci.ts's cgroupSplit.
- */
-export async function splitContainerCgroup(pid: number, annotations: Record<string, string> | undefined): Promise<CgroupStep[]> {
-  const reserve = reserveOf(annotations);
+/** The container's cgroup directory from its init @pid's /proc/PID/cgroup; @inSplit: the init is in C/gs-workload. */
+async function containerCgroupDir(pid: number, inSplit: boolean): Promise<string | undefined> {
   const own = unifiedCgroup(await readControl(`/proc/${pid}/cgroup`) ?? '');
   if (own === undefined) {
     throw new GsError(`The container's init (pid ${pid}) is in no cgroup v2 hierarchy.`, 'gs-kit protects containers on cgroup v2 only: boot with systemd.unified_cgroup_hierarchy=1 (gs-kit configure --cgroup v2).', 'failure');
   }
-  const dir = join(CGROUP_ROOT, own);
-  const steps = cgroupSplit({
-    controllers: await readControl(join(dir, 'cgroup.controllers')) ?? '',
-    memoryMax: await readControl(join(dir, 'memory.max')),
-    swapMax: await readControl(join(dir, 'memory.swap.max')),
-  }, pid, reserve);
-  // Anything else already in the cgroup moves with the init, or the controllers cannot be enabled.
+  const root = inSplit ? splitRoot(own) : own;
+  return root === undefined ? undefined : join(CGROUP_ROOT, root);
+}
+
+/**
+ * The createRuntime stage: split the cgroup of the container whose init is
+ * @pid (it waits to exec, alone there). Anything else already in it moves
+ * with the init, or the controllers could not be enabled.
+ */
+export async function splitContainerCgroup(pid: number): Promise<CgroupStep[]> {
+  const dir = (await containerCgroupDir(pid, false))!;
+  const steps = cgroupSplit(await readControl(join(dir, 'cgroup.controllers')) ?? '', pid);
   const others = (await readControl(join(dir, 'cgroup.procs')) ?? '').split('\n').map((l) => l.trim()).filter((l) => l && l !== String(pid));
   const all = steps.flatMap((s) => (s.kind === 'write' && s.path.endsWith('/cgroup.procs')
     ? [s, ...others.map((p) => ({ ...s, content: p }))] : [s]));
-  for (const step of all) {
+  await applySteps(dir, all);
+  return all;
+}
+
+async function applySteps(dir: string, steps: readonly CgroupStep[]): Promise<void> {
+  for (const step of steps) {
     const path = join(dir, step.path);
     try {
       if (step.kind === 'mkdir') await mkdir(path, { recursive: true });
@@ -82,7 +91,48 @@ export async function splitContainerCgroup(pid: number, annotations: Record<stri
         'The container\'s cgroup must be delegated to its runtime (systemd\'s Delegate=yes, as runc and crun ask for).', 'permission');
     }
   }
-  return all;
+}
+
+/** Every process's /proc/PID/stat that can be read now. */
+async function processes(): Promise<ProcStat[]> {
+  const out: ProcStat[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = parseProcStat(await readControl(`/proc/${name}/stat`) ?? '');
+    if (stat) out.push(stat);
+  }
+  return out;
+}
+
+const WAITER_WAIT_MS = 3000;
+
+/**
+ * The poststart stage, for the container whose init is @pid: the reserve
+ * (reserveSteps: the runtime has applied the container's limit by now),
+ * then gs-init's waiter, a child of the init, moved into the handler's side
+ * of the split. gs-init starts it at once; it is looked for a bounded
+ * while, and a container whose init did not start one (registration
+ * refused: gs-init said why) is left with the reserve unused. The pid
+ * moved, or undefined.
+ */
+export async function finishSplit(pid: number, annotations: Record<string, string> | undefined): Promise<number | undefined> {
+  const dir = await containerCgroupDir(pid, true);
+  if (dir === undefined) return undefined;
+  await applySteps(dir, reserveSteps({
+    memoryMax: await readControl(join(dir, 'memory.max')),
+    swapMax: await readControl(join(dir, 'memory.swap.max')),
+    workloadMax: await readControl(join(dir, WORKLOAD_CGROUP, 'memory.max')),
+  }, reserveOf(annotations)));
+  const deadline = Date.now() + WAITER_WAIT_MS;
+  for (;;) {
+    const waiter = waiterOf(await processes(), pid);
+    if (waiter !== undefined) {
+      await applySteps(dir, [{ kind: 'write', path: `${HANDLER_CGROUP}/cgroup.procs`, content: String(waiter) }]);
+      return waiter;
+    }
+    if (Date.now() > deadline) return undefined;
+    await sleep(20);
+  }
 }
 
 /**
@@ -100,10 +150,17 @@ export async function buildInit(): Promise<string> {
   const out = join(dir, 'gs-init');
   if (existsSync(out)) return out;
   await mkdir(dir, { recursive: true });
-  const r = await run(['make', '-s', '-C', join(repoRoot(), 'oci'), `OUT=${dir}`]);
-  if (r.exitCode !== 0) {
-    throw new GsError(`Building gs-init failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`,
-      'It needs a C compiler and the static C library: sudo apt-get install build-essential.', 'dependency');
+  // Built aside and renamed: a concurrent build or reader never sees half a binary.
+  const scratch = await mkdtemp(join(dir, 'build-'));
+  try {
+    const r = await run(['make', '-s', '-C', join(repoRoot(), 'oci'), `OUT=${scratch}`]);
+    if (r.exitCode !== 0) {
+      throw new GsError(`Building gs-init failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`,
+        'It needs a C compiler and the static C library: sudo apt-get install build-essential.', 'dependency');
+    }
+    await rename(join(scratch, 'gs-init'), out);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
   return out;
 }

@@ -1,13 +1,13 @@
-import { parseJson, protectBundle, readStdin, splitContainerCgroup } from '../adapters/oci.js';
+import { finishSplit, parseJson, protectBundle, readStdin, splitContainerCgroup } from '../adapters/oci.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
-import { createdBundle, OCI_HOOK, OCI_INIT, protectSpec, type OciSpec, type OciState } from '../lib/oci.js';
+import { createdBundle, OCI_HOOK, OCI_INIT, protectSpec, reserveOf, type OciSpec, type OciState } from '../lib/oci.js';
 import type { Command } from './types.js';
 
 const spec: CommandSpec = {
   name: 'oci-hook',
-  summary: 'What container runtimes run (installed by gs-kit configure): protect a container that has the io.gs-kit.handler annotation. precreate: Podman\'s hook, spec on stdin, the protected spec on stdout; prepare-bundle: the runtime wrapper\'s, protects BUNDLE/config.json in place before runc creates the container; create-runtime: the createRuntime hook, state on stdin, splits the container\'s cgroup so that its handler has memory when its workload has none.',
-  usage: 'gs-kit oci-hook precreate | create-runtime | prepare-bundle -- RUNC-ARGS...',
+  summary: 'What container runtimes run (installed by gs-kit configure): protect a container that has the io.gs-kit.handler annotation. precreate: Podman\'s hook, spec on stdin, the protected spec on stdout; prepare-bundle: the runtime wrapper\'s, protects BUNDLE/config.json in place before runc creates the container; create-runtime: the createRuntime hook, state on stdin, splits the container\'s cgroup so that its handler has memory when its workload has none; poststart: sets the handler\'s reserve beside the container\'s limit and moves the container\'s waiter to the handler\'s side.',
+  usage: 'gs-kit oci-hook precreate | create-runtime | poststart | prepare-bundle -- RUNC-ARGS...',
   options: [],
   examples: [
     'gs-kit oci-hook precreate < config.json > protected.json',
@@ -26,12 +26,15 @@ export const ociHook: Command = {
       ui.print(JSON.stringify(protectSpec(config, install)));
       return 0;
     }
-    if (stage === 'create-runtime') {
+    if (stage === 'create-runtime' || stage === 'poststart') {
       const state = parseJson<OciState>(readStdin(), 'The state on stdin');
       if (!Number.isInteger(state.pid) || state.pid! <= 0) {
-        throw new GsError('The state on stdin names no container process (pid).', 'Run this as a createRuntime hook, which gets the container\'s state.', 'usage');
+        throw new GsError('The state on stdin names no container process (pid).', `Run this as a ${stage} hook, which gets the container\'s state.`, 'usage');
       }
-      await splitContainerCgroup(state.pid!, state.annotations);
+      // The annotations are checked before the runtime starts anything: a bad reserve fails the create.
+      reserveOf(state.annotations);
+      if (stage === 'create-runtime') await splitContainerCgroup(state.pid!);
+      else await finishSplit(state.pid!, state.annotations);
       return 0;
     }
     if (stage === 'prepare-bundle') {
@@ -39,6 +42,6 @@ export const ociHook: Command = {
       if (bundle) await protectBundle(bundle, install);
       return 0;
     }
-    throw new GsError(`oci-hook needs a stage: precreate, create-runtime or prepare-bundle${stage ? `, not "${stage}"` : ''}.`, `Usage: ${spec.usage}`, 'usage');
+    throw new GsError(`oci-hook needs a stage: precreate, create-runtime, poststart or prepare-bundle${stage ? `, not "${stage}"` : ''}.`, `Usage: ${spec.usage}`, 'usage');
   },
 };

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { CommandSpec, ParsedArgs } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import type { Profile } from '../lib/kconfig.js';
@@ -8,7 +9,7 @@ import { SUITE, scenarioNamed } from '../lib/catalogue.js';
 import { runContainersTest } from '../services/containers-test.js';
 import { runSystemTest } from '../services/system-test.js';
 import { runVmTest } from '../services/vm-test.js';
-import type { Command } from './types.js';
+import type { Command, CommandEnv } from './types.js';
 import { passed } from '../lib/checks.js';
 import { SYSTEM_RELEASES, systemRelease } from '../lib/system-test.js';
 
@@ -18,10 +19,11 @@ const SYSTEM_DEFAULT_SERIES = distroSeries(undefined).series;
 const spec: CommandSpec = {
   name: 'vm',
   summary: 'vm test: boot the patched kernel in QEMU (TCG) with a busybox initramfs holding the module and test programs, run the OOM scenarios, and print each verdict. vm system: run the host workflow on a real Debian 13 (--debian 12: Debian 12) system in QEMU (install-kernel --deb, configure, reboot into what grub.cfg names, run-with-gs as a user). vm containers: on such a system with Podman, Docker and containerd, protect a container with no change to its image (the io.gs-kit.handler annotation) on each engine, rootless Podman included.',
-  usage: `gs-kit vm test [--series ${[...SERIES_NAMES, 'all'].join('|')}] [--scenario NAME[,NAME...]] [--profile qemu|debug] [--stock [--flavour generic|cloud|rt]]\n       gs-kit vm system [--series ${SERIES_NAMES.join('|')}] [--stock] [--debian ${SYSTEM_RELEASES.map((r) => r.number).join('|')}]\n       gs-kit vm containers [--debian ${SYSTEM_RELEASES.map((r) => r.number).join('|')}]`,
+  usage: `gs-kit vm test [--series ${[...SERIES_NAMES, 'all'].join('|')}] [--scenario NAME[,NAME...]] [--profile qemu|debug] [--stock [--flavour generic|cloud|rt]]\n       gs-kit vm system [--series ${SERIES_NAMES.join('|')}] [--stock] [--debian ${SYSTEM_RELEASES.map((r) => r.number).join('|')}]\n       gs-kit vm containers [--out FILE] [--debian ${SYSTEM_RELEASES.map((r) => r.number).join('|')}]`,
   options: [
     { name: 'series', type: 'string', value: 'SERIES', description: `Kernel series to test (5.4: the ${sourceEnvVar('5.4')} tarball, or Linux 5.4.1 from gs-kit setup-vm --kernel 5.4.1); vm system: the patched series whose kernel packages it installs [default: ${SYSTEM_DEFAULT_SERIES}]; with --stock, the image's own kernel. With --stock, a Debian kernel: ${stockNames()}.`, choices: [...new Set([...SERIES_NAMES, ...STOCK_KERNELS.map((s) => s.name)]), 'all'], default: 'all' },
     { name: 'debian', type: 'string', value: 'N', description: `vm system, vm containers: the Debian release of the image (${SYSTEM_RELEASES.map((r) => `${r.number}, ${r.suite}`).join('; ')}).`, choices: SYSTEM_RELEASES.map((r) => r.number), default: SYSTEM_RELEASES[0]!.number },
+    { name: 'out', type: 'string', value: 'FILE', description: 'vm containers: write what it measured (container start without and with the hook, each handler\'s run) to FILE (bench/containers.json).' },
     { name: 'scenario', type: 'string', value: 'NAMES', description: `Scenarios to run (${SUITE.map((s) => s.name).join(', ')}).` },
     { name: 'profile', type: 'string', value: 'PROFILE', description: 'Kernel build profile.', choices: ['qemu', 'debug'], default: 'qemu' },
     { name: 'flavour', type: 'string', value: 'FLAVOUR', description: 'With --stock: which of Debian\'s kernels of the series (generic; cloud, what cloud VMs boot; rt, PREEMPT_RT).', choices: [...FLAVOURS], default: 'generic' },
@@ -54,12 +56,20 @@ async function systemTest(options: ParsedArgs['options'], ui: Ui): Promise<numbe
   return 0;
 }
 
-async function containersTest(options: ParsedArgs['options'], ui: Ui): Promise<number> {
+async function containersTest(options: ParsedArgs['options'], ui: Ui, host: CommandEnv['host']): Promise<number> {
   const debian = systemRelease(String(options.debian))!;
   const started = Date.now();
   const judged = await runContainersTest(ui, debian);
   const failed = judged.checks.filter((c) => !c.ok).length;
   const { red, green } = ui.style;
+  for (const [engine, m] of Object.entries(judged.timings.startMedianMs)) {
+    ui.print(`${engine} run of a container that exits at once: ${m.plain} ms without the hook, ${m.hook} ms with it (median)`);
+  }
+  if (typeof options.out === 'string') {
+    const result = { debian: debian.number, kernel: judged.kernel, passed: failed === 0, ...judged.timings };
+    await host('/', false).writeFile(resolve(options.out), `${JSON.stringify(result, null, 2)}\n`);
+    ui.print(`wrote ${options.out}`);
+  }
   ui.print(`container test, Debian ${debian.number}: ${failed ? red(`${failed} check(s) failed`) : green('passed')} in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
   if (failed) throw new GsError(`${failed} container-test check(s) failed.`, 'Read the console above.', 'vm');
   return 0;
@@ -67,9 +77,9 @@ async function containersTest(options: ParsedArgs['options'], ui: Ui): Promise<n
 
 export const vm: Command = {
   spec,
-  async run({ positional, options }, { ui }) {
+  async run({ positional, options }, { ui, host }) {
     if (positional[0] === 'system') return systemTest(options, ui);
-    if (positional[0] === 'containers') return containersTest(options, ui);
+    if (positional[0] === 'containers') return containersTest(options, ui, host);
     if (positional[0] !== 'test') {
       throw new GsError(`Unknown vm action "${positional[0] ?? ''}".`, 'Run "gs-kit vm test", "gs-kit vm system" or "gs-kit vm containers".', 'usage');
     }

@@ -5,6 +5,7 @@
  * and what each engine's run must show. Pure: no I/O.
  */
 import { check, equal, type Check } from './checks.js';
+import { median } from './stats.js';
 import { fact, facts, moduleEvents, oomKills, parseRecord, printkTime, type GuestReport, type ModuleEvent } from './guest-protocol.js';
 
 /**
@@ -32,7 +33,8 @@ export const ENGINE_RUNS: readonly EngineRun[] = [
   { key: 'rootless', title: 'rootless Podman as a normal user', hostUid: '1000', constraint: 'memcg' },
   { key: 'docker', title: 'Docker (--runtime gs-kit)', hostUid: '0', constraint: 'memcg' },
   { key: 'ctr', title: 'containerd (ctr run, the runc wrapper)', hostUid: '0', constraint: 'memcg' },
-  { key: 'global', title: 'rootful Podman in a global OOM (no limit of its own)', hostUid: '0', constraint: 'global' },
+  { key: 'cri', title: 'a Kubernetes pod through containerd\'s CRI (RuntimeClass handler gs-kit, a pod annotation)', hostUid: '0', constraint: 'memcg' },
+  { key: 'global', title: 'rootless Podman in a global OOM (no limit of its own)', hostUid: '1000', constraint: 'global' },
 ];
 
 /** The module's events and the OOM kills between the stage's "gs-test: run=KEY" mark and the next. */
@@ -73,6 +75,19 @@ export function engineChecks(r: GuestReport, run: EngineRun): Check[] {
   ];
 }
 
+/**
+ * A container that outlives its victim (its program starts the workload
+ * and lists what runs 3 s after the kill): the handler's daemon is gone.
+ */
+export function escapeChecks(r: GuestReport): Check[] {
+  const rec = parseRecord((fact(r, 'escape_rec') ?? '').trim().split(/\s+/).join('\n'));
+  const after = fact(r, 'escape_after') ?? '';
+  return [
+    equal('a container that outlives its victim: the handler ran while the victim lived', rec.victim_alive, '1'),
+    check('and the daemon its handler started did not outlive the run', /^0 .*PID/.test(after), after),
+  ];
+}
+
 /** The whole stage: gs-kit installed, the hook in place, each engine's run, the host-only handler. */
 export function containersChecks(r: GuestReport): Check[] {
   const hostpath = runWindow(r.dmesg, 'hostpath');
@@ -94,6 +109,10 @@ export function containersChecks(r: GuestReport): Check[] {
       !!hostpathKill && (facts(r, 'hostpath').some((l) => /\/srv\/host-only\/save: No such file or directory/.test(l))),
       `${facts(r, 'hostpath').slice(-3).join(' | ')}; exit ${JSON.stringify(hostpathExit?.fields)}`),
     equal('the host\'s file of that name never ran', fact(r, 'hostpath_host_ran'), 'no'),
+    ...escapeChecks(r),
+    check('a bad annotation (a relative handler path) refuses the container, with the reason',
+      fact(r, 'badannotation_rc') !== '0' && facts(r, 'badannotation').some((l) => /does not name a handler by its absolute path/.test(l)),
+      `rc ${fact(r, 'badannotation_rc')}: ${facts(r, 'badannotation').slice(-2).join(' | ')}`),
     equal('the stage ran to its end', fact(r, 'stage_status'), '0'),
   ];
 }
@@ -106,4 +125,37 @@ export function runTimes(dmesg: string): Record<string, number> {
     if (m) out[m[1]!] = printkTime(line);
   }
   return out;
+}
+
+/** What the run measured: each engine's container start without and with the hook, and each handler's run. */
+export interface ContainerTimings {
+  /** Milliseconds of `podman run --rm IMAGE true` (and docker's), per engine, without ("plain") and with the hook. */
+  startMs: Record<string, { plain: number[]; hook: number[] }>;
+  /** Medians of the above. */
+  startMedianMs: Record<string, { plain: number; hook: number; added: number }>;
+  /** Each engine run's handler, as the module logged it: woken to exit, in ms. */
+  handlerMs: Record<string, number | undefined>;
+}
+
+/** The timings the stage said ("start_ms ENGINE plain|hook MS") and the module logged. */
+export function containerTimings(r: GuestReport): ContainerTimings {
+  const startMs: ContainerTimings['startMs'] = {};
+  for (const line of facts(r, 'start_ms')) {
+    const [engine, how, ms] = line.trim().split(/\s+/);
+    if (!engine || (how !== 'plain' && how !== 'hook') || !/^\d+$/.test(ms ?? '')) continue;
+    (startMs[engine] ??= { plain: [], hook: [] })[how].push(Number(ms));
+  }
+  const startMedianMs: ContainerTimings['startMedianMs'] = {};
+  for (const [engine, t] of Object.entries(startMs)) {
+    if (!t.plain.length || !t.hook.length) continue;
+    const plain = median(t.plain);
+    const hook = median(t.hook);
+    startMedianMs[engine] = { plain, hook, added: hook - plain };
+  }
+  const handlerMs: ContainerTimings['handlerMs'] = {};
+  for (const run of ENGINE_RUNS) {
+    const exit = runWindow(r.dmesg, run.key).events.find((e) => e.event === 'exit');
+    handlerMs[run.key] = exit?.fields.duration_ms === undefined ? undefined : Number(exit.fields.duration_ms);
+  }
+  return { startMs, startMedianMs, handlerMs };
 }

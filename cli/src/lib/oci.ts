@@ -20,9 +20,11 @@ export const DEFAULT_RESERVE_BYTES = 16 * MiB;
 
 /** Where gs-init appears inside a protected container (read-only, bind-mounted). */
 export const INIT_IN_CONTAINER = '/.gs-kit/gs-init';
-/** The two cgroups the hook splits a protected container's cgroup into (oci/gs-init.c knows them). */
+/** The two cgroups the hook splits a protected container's cgroup into. */
 export const WORKLOAD_CGROUP = 'gs-workload';
 export const HANDLER_CGROUP = 'gs-handler';
+/** The name gs-init gives its waiter, for the poststart stage to find it among its children (oci/gs-init.c). */
+export const WAITER_NAME = 'gs-waiter';
 
 /** Where `gs-kit configure` installs the pieces runtimes call. */
 export const OCI_DIR = '/usr/local/lib/gs-kit';
@@ -31,8 +33,8 @@ export const OCI_INIT = `${OCI_DIR}/gs-init`;
 export const OCI_HOOK = `${OCI_DIR}/gs-kit-oci`;
 /** runc with a protected container's spec completed first (Docker, containerd, Kubernetes). */
 export const OCI_RUNTIME = `${OCI_DIR}/gs-kit-runc`;
-/** Podman's (and CRI-O's) hooks directory for the administrator's hooks. */
-export const PODMAN_HOOK = '/etc/containers/oci/hooks.d/gs-kit.json';
+/** Podman's (and CRI-O's) hooks directory: the one they read by default (containers.conf hooks_dir). */
+export const PODMAN_HOOK = '/usr/share/containers/oci/hooks.d/gs-kit.json';
 export const DOCKER_DAEMON_JSON = '/etc/docker/daemon.json';
 /** containerd's drop-in for the Kubernetes runtime (CRI) "gs-kit", and the file that must import it. */
 export const CONTAINERD_DROPIN_DIR = '/etc/containerd/conf.d';
@@ -127,7 +129,8 @@ export function isProtected(spec: OciSpec): boolean {
 
 /**
  * @spec with gs-init in front of its command, mounted read-only from the
- * host, and the createRuntime hook that splits its cgroup; @spec itself
+ * host, the createRuntime hook that splits its cgroup and the poststart
+ * hook that moves its waiter into the handler's side; @spec itself
  * when it does not ask for a handler or already has one. A spec that asks
  * and cannot have one (no command) is an error: starting it unprotected
  * would break the promise its annotation makes.
@@ -143,7 +146,9 @@ export function protectSpec(spec: OciSpec, install: OciInstall): OciSpec {
   }
   const hooks = { ...(spec.hooks ?? {}) };
   const own = (h: OciHook) => h.path === install.hook;
-  hooks.createRuntime = [...(hooks.createRuntime ?? []).filter((h) => !own(h)), { path: install.hook, args: [posix.basename(install.hook), 'create-runtime'] }];
+  for (const [stage, arg] of [['createRuntime', 'create-runtime'], ['poststart', 'poststart']] as const) {
+    hooks[stage] = [...(hooks[stage] ?? []).filter((h) => !own(h)), { path: install.hook, args: [posix.basename(install.hook), arg] }];
+  }
   return {
     ...spec,
     process: { ...spec.process, args: [INIT_IN_CONTAINER, ...handler, '--', ...args] },
@@ -190,49 +195,102 @@ export function unifiedCgroup(procCgroup: string): string | undefined {
   return line ? line.slice(3).trim() : undefined;
 }
 
-/** What the split reads of the container's cgroup. */
+/** What the reserve reads of the container's cgroup C after the split. */
 export interface ContainerCgroup {
-  /** cgroup.controllers */
-  controllers: string;
-  /** memory.max ("max" or bytes), undefined without the memory controller. */
+  /** C's memory.max ("max" or bytes), undefined without the memory controller. */
   memoryMax: string | undefined;
-  /** memory.swap.max, undefined where there is none. */
+  /** C's memory.swap.max, undefined where there is none. */
   swapMax: string | undefined;
+  /** C/gs-workload's memory.max, undefined where there is none. */
+  workloadMax: string | undefined;
 }
 
 /** One step of the split: make a directory or write a control file, relative to the container's cgroup. */
 export type CgroupStep = { kind: 'mkdir'; path: string } | { kind: 'write'; path: string; content: string };
 
 /**
- * The split of a protected container's cgroup C: its init (gs-init) moves
- * to C/gs-handler, the workload gs-init starts goes to C/gs-workload,
- * which takes over C's memory limit, and C's limit grows by @reserveBytes:
- * when the workload runs out of memory, what is left in C is its
- * handler's. Everything stays under C, so that the container's other
- * cgroup rules (its device program, its pids limit) hold for the handler
- * too. Without a memory limit there is nothing to keep for the handler;
- * the split still happens, so that gs-init's layout is one.
+ * The split of a protected container's cgroup C, made by the createRuntime
+ * hook while the container's init waits to exec, alone in C: the init (and
+ * so the workload it starts) goes to C/gs-workload, and C/gs-handler waits
+ * for the waiter, which the poststart stage moves there (waiterOf); the
+ * memory controller is enabled for both. Everything stays under C, so that
+ * the container's other cgroup rules (its device program, its pids limit)
+ * hold for the handler too.
  */
-export function cgroupSplit(cg: ContainerCgroup, initPid: number, reserveBytes: number): CgroupStep[] {
+export function cgroupSplit(controllers: string, initPid: number): CgroupStep[] {
   const steps: CgroupStep[] = [
     { kind: 'mkdir', path: WORKLOAD_CGROUP },
     { kind: 'mkdir', path: HANDLER_CGROUP },
     // C may hold no process once its controllers are enabled for its children.
-    { kind: 'write', path: `${HANDLER_CGROUP}/cgroup.procs`, content: String(initPid) },
+    { kind: 'write', path: `${WORKLOAD_CGROUP}/cgroup.procs`, content: String(initPid) },
   ];
-  const controllers = cg.controllers.split(/\s+/).filter(Boolean);
-  if (!controllers.includes('memory')) return steps;
-  steps.push({ kind: 'write', path: 'cgroup.subtree_control', content: '+memory' });
-  const limit = cg.memoryMax?.trim();
-  if (!limit || limit === 'max') return steps;
-  if (!/^\d+$/.test(limit)) {
-    throw new GsError(`The container's memory.max reads "${limit}".`, 'Report it: a cgroup v2 memory.max is "max" or a number.', 'failure');
-  }
-  steps.push({ kind: 'write', path: `${WORKLOAD_CGROUP}/memory.max`, content: limit });
-  const swap = cg.swapMax?.trim();
-  if (swap) steps.push({ kind: 'write', path: `${WORKLOAD_CGROUP}/memory.swap.max`, content: swap });
-  steps.push({ kind: 'write', path: 'memory.max', content: String(BigInt(limit) + BigInt(reserveBytes)) });
+  if (controllers.split(/\s+/).includes('memory')) steps.push({ kind: 'write', path: 'cgroup.subtree_control', content: '+memory' });
   return steps;
+}
+
+/**
+ * The reserve, set by the poststart stage, once the runtime has applied
+ * the container's own limit to C (runc and crun do so after the
+ * createRuntime hooks): gs-workload takes C's limit, and C's grows by
+ * @reserveBytes, so that when the workload runs out of memory what is left
+ * in C is the handler's. Whatever the order the runtime wrote C's limit in,
+ * the result is the same: gs-workload at the container's limit L, C at
+ * L + reserve; nothing to do when that holds already, or without a limit.
+ */
+export function reserveSteps(cg: ContainerCgroup, reserveBytes: number): CgroupStep[] {
+  const c = cg.memoryMax?.trim();
+  const w = cg.workloadMax?.trim();
+  if (!c || w === undefined || (c === 'max' && (w === 'max' || w === ''))) return [];
+  for (const v of [c, w]) {
+    if (v !== 'max' && !/^\d+$/.test(v)) {
+      throw new GsError(`The container's memory.max reads "${v}".`, 'Report it: a cgroup v2 memory.max is "max" or a number.', 'failure');
+    }
+  }
+  const steps: CgroupStep[] = [];
+  let limit: bigint;
+  if (w === 'max') {
+    limit = BigInt(c);
+    steps.push({ kind: 'write', path: `${WORKLOAD_CGROUP}/memory.max`, content: String(limit) });
+    const swap = cg.swapMax?.trim();
+    if (swap) steps.push({ kind: 'write', path: `${WORKLOAD_CGROUP}/memory.swap.max`, content: swap });
+  } else {
+    limit = BigInt(w);
+  }
+  const want = limit + BigInt(reserveBytes);
+  if (c === 'max' || BigInt(c) < want) steps.push({ kind: 'write', path: 'memory.max', content: String(want) });
+  return steps;
+}
+
+/** A process as /proc/PID/stat gives it: its parent and its name. */
+export interface ProcStat {
+  pid: number;
+  ppid: number;
+  comm: string;
+}
+
+/** /proc/PID/stat's pid, comm and ppid (comm may hold spaces and parentheses: it ends at the last ")"). */
+export function parseProcStat(text: string): ProcStat | undefined {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  const rest = text.slice(close + 2).split(' ');
+  const pid = Number(text.slice(0, open).trim());
+  const ppid = Number(rest[1]);
+  return Number.isInteger(pid) && Number.isInteger(ppid) ? { pid, ppid, comm: text.slice(open + 1, close) } : undefined;
+}
+
+/**
+ * The waiter to move: the child of the container's init that gs-init
+ * named for it. Only init's own children count: a process elsewhere in
+ * the container that took the name gains nothing.
+ */
+export function waiterOf(procs: readonly ProcStat[], initPid: number): number | undefined {
+  return procs.find((p) => p.ppid === initPid && p.comm === WAITER_NAME)?.pid;
+}
+
+/** The container's cgroup C from its init's, which the split put in C/gs-workload. */
+export function splitRoot(initCgroup: string): string | undefined {
+  return posix.basename(initCgroup) === WORKLOAD_CGROUP ? posix.dirname(initCgroup) : undefined;
 }
 
 /** Podman's hooks.d entry: the precreate stage for every container that has the annotation. */

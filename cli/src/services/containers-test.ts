@@ -9,7 +9,7 @@ import { buildTestPrograms } from '../adapters/initramfs.js';
 import { repoRoot } from '../adapters/paths.js';
 import { boot } from '../adapters/qemu.js';
 import { ensureSystemImage, openSystemRun } from '../adapters/system-image.js';
-import { containersChecks } from '../lib/containers-test.js';
+import { containersChecks, containerTimings, type ContainerTimings } from '../lib/containers-test.js';
 import { judgeBoot, type Judged } from '../lib/judge.js';
 import type { Reporter } from '../lib/reporter.js';
 import { CONTAINER_PACKAGES } from '../lib/containers-test.js';
@@ -19,7 +19,7 @@ const MEMORY_MB = 2048;
 const TIMEOUT_MS = 40 * 60_000;
 
 /** Build or reuse the image, boot it once, judge what the stage said. */
-export async function runContainersTest(reporter: Reporter, debian: SystemRelease = SYSTEM_RELEASES[0]!): Promise<Judged> {
+export async function runContainersTest(reporter: Reporter, debian: SystemRelease = SYSTEM_RELEASES[0]!): Promise<Judged & { timings: ContainerTimings; kernel: string }> {
   const progs = await buildTestPrograms();
   reporter.step(`Build or reuse the Debian ${debian.number} image with Podman, Docker and containerd`);
   const image = await ensureSystemImage(debian, (s) => reporter.step(s), CONTAINER_PACKAGES);
@@ -36,7 +36,7 @@ export async function runContainersTest(reporter: Reporter, debian: SystemReleas
     reporter.verdict({
       label: debian.suite, name: 'containers', checks: judged.checks, durationMs: result.durationMs, ...(ok ? {} : { console: result.console }),
     });
-    return judged;
+    return { ...judged, timings: containerTimings(judged.report), kernel: image.debianRelease };
   } finally {
     await run.close();
   }
