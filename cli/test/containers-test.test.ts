@@ -1,4 +1,7 @@
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from '../src/adapters/paths.js';
 import type { GuestReport } from '../src/lib/guest-protocol.js';
 import { containersChecks, containerTimings, ENGINE_RUNS, engineChecks, runWindow } from '../src/lib/containers-test.js';
 
@@ -63,4 +66,10 @@ test('the timings: each engine\'s start without and with the hook, and each hand
   t.deepEqual(timings.startMedianMs.docker, { plain: 700, hook: 1000, added: 300 });
   t.is(timings.handlerMs.docker, 203);
   t.is(timings.handlerMs.podman, undefined);
+});
+
+test('the container test\'s CRI client encodes and decodes its messages, and speaks gRPC to a server on a unix socket', (t) => {
+  const r = spawnSync(process.execPath, [join(repoRoot(), 'vm', 'system', 'cri-pod.mjs'), 'selftest'], { encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  t.deepEqual(JSON.parse(r.stdout), { selftest: 'ok' });
 });

@@ -9,7 +9,7 @@ import { configure } from '../src/commands/configure.js';
 import { parseArgs } from '../src/lib/cli-args.js';
 import { GsError } from '../src/lib/errors.js';
 import {
-  cgroupSplit, CONTAINERD_CONFIG, handlerOf, parseProcStat, reserveSteps, splitRoot, waiterOf, CONTAINERD_DROPIN, containerdConfigImporting, createdBundle, renderContainerdDropIn, DOCKER_DAEMON_JSON, dockerDaemonJson, HANDLER_ANNOTATION, INIT_IN_CONTAINER, OCI_HOOK, OCI_INIT, OCI_RUNTIME,
+  cgroupSplit, CONTAINERD_CONFIG, handlerOf, parseProcStat, reserveSteps, splitRoot, waiterOf, CONTAINERD_DROPIN, containerdConfigImporting, createdBundle, renderContainerdDropIn, startedContainer, DOCKER_DAEMON_JSON, dockerDaemonJson, HANDLER_ANNOTATION, INIT_IN_CONTAINER, OCI_HOOK, OCI_INIT, OCI_RUNTIME,
   ociPlan, PODMAN_HOOK, protectSpec, renderPodmanHook, renderRuntimeWrapper, reserveOf, type OciSpec,
 } from '../src/lib/oci.js';
 import { containerHookLine } from '../src/lib/status.js';
@@ -77,6 +77,10 @@ test('the runtime wrapper finds the bundle of create and run, and nothing else',
   t.is(createdBundle(['--root', 'create', 'start', 'create'], '/'), undefined, 'a container named "create" is started, not created');
   t.is(createdBundle(['kill', 'create', 'KILL'], '/'), undefined);
   t.is(createdBundle(['--debug'], '/'), undefined);
+  t.deepEqual(startedContainer(['--root', '/run/docker/runtime-runc/moby', '--log', '/l.json', '--systemd-cgroup', 'start', 'c1']),
+    { id: 'c1', globals: ['--root', '/run/docker/runtime-runc/moby', '--log', '/l.json', '--systemd-cgroup'] });
+  t.is(startedContainer(['kill', 'start', 'KILL']), undefined, 'a container named "start" is killed, not started');
+  t.is(startedContainer(['start']), undefined);
 });
 
 test('the cgroup split: the init to gs-workload, the memory controller for both sides', (t) => {
@@ -152,17 +156,26 @@ test('the plan installs for the engines there are: none, Podman alone, Docker an
   t.false(when.test(`${HANDLER_ANNOTATION}x`));
 });
 
-test('the runtime wrapper runs node only for create and run, and runc with every argument', async (t) => {
+test('the runtime wrapper runs node only for create, run and start, and runc with every argument', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'gs-wrapper-'));
   try {
     const log = join(dir, 'log');
     await writeFile(join(dir, 'node'), `#!/bin/sh\necho "node $*" >> ${log}\n`);
-    await writeFile(join(dir, 'runc'), `#!/bin/sh\necho "runc $*" >> ${log}\nexit 3\n`);
+    await writeFile(join(dir, 'runc'), `#!/bin/sh\necho "runc $*" >> ${log}\n[ "$1" = start ] && exit 0\nexit 3\n`);
     await writeFile(join(dir, 'wrapper'), renderRuntimeWrapper(join(dir, 'node'), '/cli.js', join(dir, 'runc')));
     for (const f of ['node', 'runc', 'wrapper']) await chmod(join(dir, f), 0o755);
+    const runc = join(dir, 'runc');
     t.is(spawnSync(join(dir, 'wrapper'), ['--root', '/r', 'state', 'c1']).status, 3);
     t.is(spawnSync(join(dir, 'wrapper'), ['create', '--bundle', '/b c', 'c1']).status, 3);
-    t.is(await readFile(log, 'utf8'), 'runc --root /r state c1\nnode /cli.js oci-hook prepare-bundle -- create --bundle /b c c1\nruncreate --bundle /b c c1\n'.replace('runcreate', 'runc create'));
+    t.is(spawnSync(join(dir, 'wrapper'), ['start', 'c1']).status, 0);
+    t.is(await readFile(log, 'utf8'), [
+      'runc --root /r state c1',
+      'node /cli.js oci-hook prepare-bundle -- create --bundle /b c c1',
+      'runc create --bundle /b c c1',
+      'runc start c1',
+      `node /cli.js oci-hook started --runc ${runc} -- start c1`,
+      '',
+    ].join('\n'));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

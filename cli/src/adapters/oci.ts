@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { cacheKey } from '../lib/cache-key.js';
 import { GsError } from '../lib/errors.js';
 import {
-  cgroupSplit, HANDLER_CGROUP, parseProcStat, reserveSteps, type CgroupStep, type OciInstall, type OciSpec, type ProcStat, protectSpec, reserveOf,
+  cgroupSplit, HANDLER_CGROUP, handlerOf, INIT_NAME, type OciState, parseProcStat, reserveSteps, type CgroupStep, type OciInstall, type OciSpec, type ProcStat, protectSpec, reserveOf,
   splitRoot, unifiedCgroup, waiterOf, WORKLOAD_CGROUP,
 } from '../lib/oci.js';
 import { run } from './exec.js';
@@ -116,6 +116,8 @@ const WAITER_WAIT_MS = 3000;
  * moved, or undefined.
  */
 export async function finishSplit(pid: number, annotations: Record<string, string> | undefined): Promise<number | undefined> {
+  // runc before 1.2 runs poststart hooks before the init execs gs-init: the wrapper's "started" comes later.
+  if ((await readControl(`/proc/${pid}/comm`))?.trim() !== INIT_NAME) return undefined;
   const dir = await containerCgroupDir(pid, true);
   if (dir === undefined) return undefined;
   await applySteps(dir, reserveSteps({
@@ -178,4 +180,22 @@ export function readStdin(): string {
 /** node and the CLI entry point this process runs, as the launchers configure writes must name them. */
 export function runningCli(): { node: string; cli: string } {
   return { node: process.execPath, cli: realpathSync(process.argv[1]!) };
+}
+
+/**
+ * After `runc [globals] start ID` (the runtime wrapper): the container's
+ * state from runc, and the split finished if it is protected. Never fails
+ * the start, which has happened: a problem is said on stderr.
+ */
+export async function finishStarted(runc: string, id: string, globals: readonly string[]): Promise<string | undefined> {
+  const r = await run([runc, ...globals, 'state', id]);
+  if (r.exitCode !== 0) return `runc state ${id}: ${r.stderr.trim()}`;
+  try {
+    const state = JSON.parse(r.stdout) as OciState;
+    if (!handlerOf(state.annotations) || !Number.isInteger(state.pid)) return undefined;
+    await finishSplit(state.pid!, state.annotations);
+    return undefined;
+  } catch (err) {
+    return err instanceof GsError ? `${err.message} ${err.hint}` : String(err);
+  }
 }

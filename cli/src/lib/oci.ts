@@ -23,6 +23,8 @@ export const INIT_IN_CONTAINER = '/.gs-kit/gs-init';
 /** The two cgroups the hook splits a protected container's cgroup into. */
 export const WORKLOAD_CGROUP = 'gs-workload';
 export const HANDLER_CGROUP = 'gs-handler';
+/** The container's init once it has exec'd gs-init (its comm). */
+export const INIT_NAME = 'gs-init';
 /** The name gs-init gives its waiter, for the poststart stage to find it among its children (oci/gs-init.c). */
 export const WAITER_NAME = 'gs-waiter';
 
@@ -163,30 +165,55 @@ export function protectSpec(spec: OciSpec, install: OciInstall): OciSpec {
 /** runc's (and crun's) global options and create options that take a value. */
 const VALUE_OPTIONS = new Set(['root', 'log', 'log-format', 'criu', 'rootless', 'bundle', 'b', 'console-socket', 'pid-file', 'preserve-fds']);
 
-/**
- * The bundle a runtime command line creates a container from (`runc
- * [global options] create|run [options] ID`), or undefined for any other
- * command. A relative bundle is relative to @cwd, runc's default.
- */
-export function createdBundle(argv: readonly string[], cwd: string): string | undefined {
+/** What the runtime wrapper sees of a runc command line (`runc [global options] COMMAND [options] ARGS`). */
+export interface RuntimeCommand {
+  command: string;
+  /** The global options, before the command. */
+  globals: string[];
+  /** The arguments after the command, options removed. */
+  args: string[];
+  /** --bundle/-b, when given. */
+  bundle: string | undefined;
+}
+
+/** Parse a runc command line; undefined when it names no command. */
+export function runtimeCommand(argv: readonly string[]): RuntimeCommand | undefined {
   let command: string | undefined;
+  const globals: string[] = [];
+  const args: string[] = [];
   let bundle: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const opt = /^--?([^=]+)(=(.*))?$/.exec(a);
     if (opt) {
       const name = opt[1]!;
-      const value = opt[2] !== undefined ? opt[3]! : (VALUE_OPTIONS.has(name) ? argv[++i] : undefined);
-      if (command && (name === 'bundle' || name === 'b')) bundle = value;
+      const takesValue = opt[2] === undefined && VALUE_OPTIONS.has(name);
+      const value = opt[2] !== undefined ? opt[3]! : (takesValue ? argv[++i] : undefined);
+      if (!command) globals.push(a, ...(takesValue && value !== undefined ? [value] : []));
+      else if (name === 'bundle' || name === 'b') bundle = value;
       continue;
     }
-    if (!command) {
-      command = a;
-      if (command !== 'create' && command !== 'run') return undefined;
-    }
+    if (!command) command = a;
+    else args.push(a);
   }
-  if (!command) return undefined;
-  return posix.resolve(cwd, bundle ?? '.');
+  return command ? { command, globals, args, bundle } : undefined;
+}
+
+/**
+ * The bundle a runtime command line creates a container from (`runc
+ * [global options] create|run [options] ID`), or undefined for any other
+ * command. A relative bundle is relative to @cwd, runc's default.
+ */
+export function createdBundle(argv: readonly string[], cwd: string): string | undefined {
+  const c = runtimeCommand(argv);
+  if (c?.command !== 'create' && c?.command !== 'run') return undefined;
+  return posix.resolve(cwd, c.bundle ?? '.');
+}
+
+/** The container a runtime command line starts (`runc [global options] start ID`), with the global options to ask runc about it. */
+export function startedContainer(argv: readonly string[]): { id: string; globals: string[] } | undefined {
+  const c = runtimeCommand(argv);
+  return c?.command === 'start' && c.args[0] ? { id: c.args[0], globals: c.globals } : undefined;
 }
 
 /** The container's cgroup v2 path from its init's /proc/PID/cgroup, or undefined (cgroup v1 only). */
@@ -304,9 +331,11 @@ export function renderPodmanHook(hook: string): string {
 }
 
 /**
- * The runtime wrapper: a shell script, so that only `create` and `run`
- * pay for node; everything else is runc itself (exec keeps its
- * descriptors and signals).
+ * The runtime wrapper: a shell script, so that only `create`, `run` and
+ * `start` pay for node; everything else is runc itself (exec keeps its
+ * descriptors and signals). After `start` it finishes the split, as a
+ * poststart hook would: runc before 1.2 runs poststart hooks at create,
+ * before the container's init has started anything.
  */
 export function renderRuntimeWrapper(node: string, cli: string, runc: string): string {
   return [
@@ -317,6 +346,7 @@ export function renderRuntimeWrapper(node: string, cli: string, runc: string): s
     'for a in "$@"; do',
     '\tcase $a in',
     `\tcreate | run) '${node}' '${cli}' oci-hook prepare-bundle -- "$@" || exit ;;`,
+    `\tstart) '${runc}' "$@" || exit; exec '${node}' '${cli}' oci-hook started --runc '${runc}' -- "$@" ;;`,
     '\tesac',
     'done',
     `exec '${runc}' "$@"`,
