@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "graceful_shutdown.h"
+#include "gs_wake.h"
 
 /* What the hook's poststart stage looks for among this process's children. */
 #define WAITER_NAME	"gs-waiter"
@@ -65,32 +66,10 @@ static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* "NAME=value" with \xHH escapes: set it in the environment. */
-static void set_env_line(char *line)
-{
-	char *eq = strchr(line, '='), *in, *out;
-
-	if (!eq)
-		return;
-	*eq = '\0';
-	for (in = out = eq + 1; *in; out++) {
-		if (in[0] == '\\' && in[1] == 'x' && in[2] && in[3]) {
-			char hex[3] = { in[2], in[3], 0 };
-
-			*out = (char)strtol(hex, NULL, 16);
-			in += 4;
-		} else {
-			*out = *in++;
-		}
-	}
-	*out = '\0';
-	setenv(line, eq + 1, 1);
-}
-
 /* The waiter: block until the victim is chosen, then become the handler. */
 static void run_waiter(int fd, char **handler, const sigset_t *old)
 {
-	char text[4096], *cursor, *next;
+	char text[4096];
 	size_t used = 0;
 	ssize_t n;
 
@@ -105,12 +84,7 @@ static void run_waiter(int fd, char **handler, const sigset_t *old)
 	if (!used)
 		_exit(0);	/* the registration ended without an OOM */
 	text[used] = '\0';
-	for (cursor = text; cursor && *cursor; cursor = next) {
-		next = strchr(cursor, '\n');
-		if (next)
-			*next++ = '\0';
-		set_env_line(cursor);
-	}
+	gs_set_env(text);
 	/* The descriptor stays open: the handler's exit ends the run. */
 	execvp(handler[0], handler);
 	note("%s: %s", handler[0], strerror(errno));

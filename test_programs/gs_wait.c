@@ -23,32 +23,11 @@
 #include <unistd.h>
 
 #include "graceful_shutdown.h"
-
-/* "NAME=value" with \xHH escapes: set it in the environment. */
-static void set_env_line(char *line)
-{
-	char *eq = strchr(line, '='), *in, *out;
-
-	if (!eq)
-		return;
-	*eq = '\0';
-	for (in = out = eq + 1; *in; out++) {
-		if (in[0] == '\\' && in[1] == 'x' && in[2] && in[3]) {
-			char hex[3] = { in[2], in[3], 0 };
-
-			*out = (char)strtol(hex, NULL, 16);
-			in += 4;
-		} else {
-			*out = *in++;
-		}
-	}
-	*out = '\0';
-	setenv(line, eq + 1, 1);
-}
+#include "gs_wake.h"
 
 int main(int argc, char **argv)
 {
-	char line[64], text[4096], *cursor, *next;
+	char line[64], text[4096];
 	int argi = 1, done_mode = 0, fd, status;
 	size_t used = 0;
 	ssize_t n;
@@ -84,12 +63,7 @@ int main(int argc, char **argv)
 	if (!used)
 		return 0;	/* the registration ended without an OOM */
 	text[used] = '\0';
-	for (cursor = text; cursor && *cursor; cursor = next) {
-		next = strchr(cursor, '\n');
-		if (next)
-			*next++ = '\0';
-		set_env_line(cursor);
-	}
+	gs_set_env(text);
 
 	if (!done_mode) {
 		execv(argv[argi + 1], argv + argi + 1);

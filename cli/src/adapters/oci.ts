@@ -146,6 +146,7 @@ export async function buildInit(): Promise<string> {
   const header = join(repoRoot(), 'lkm', 'graceful_shutdown.h');
   const key = await cacheKey([
     { name: 'gs-init.c', content: await readFile(source) },
+    { name: 'gs_wake.h', content: await readFile(join(repoRoot(), 'oci', 'gs_wake.h')) },
     { name: 'graceful_shutdown.h', content: await readFile(header) },
   ]);
   const dir = join(cacheRoot(), 'oci', key);
