@@ -49,6 +49,11 @@
 /* Where the hook's split put the waiter, as the container sees its cgroup. */
 #define HANDLER_PROCS	"/sys/fs/cgroup/gs-handler/cgroup.procs"
 #define SWEEP_PASSES	10
+/* The split's two sides (the hook's createRuntime and poststart stages). */
+#define WORKLOAD_CGROUP	"gs-workload"
+#define HANDLER_CGROUP	"gs-handler"
+/* How long the program waits for the hook to finish the split: 10 ms polls. */
+#define SPLIT_POLLS	1000
 
 /* The signals passed on to the program. */
 static const int forwarded[] = {
@@ -64,6 +69,51 @@ static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+/* Whether @pid's cgroup v2 path ends in /@name. */
+static int in_cgroup(pid_t pid, const char *name)
+{
+	char path[64], line[4096];
+	size_t n = strlen(name), len;
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		len = strlen(line);
+		found = !strncmp(line, "0::", 3) && len > n && line[len - n - 1] == '/' &&
+			!strcmp(line + len - n, name);
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * Where the hook split the container's cgroup (this process is in
+ * gs-workload), its last stage moves the waiter to gs-handler and sets the
+ * handler's reserve beside the container's limit, from the host after the
+ * container starts. The program waits for that: started at once, it could
+ * fill its limit first, and leave its handler nothing. Bounded: past it,
+ * the program starts without the reserve, and says so.
+ */
+static void await_split(pid_t waiter, const char *program)
+{
+	int i;
+
+	if (!in_cgroup(getpid(), WORKLOAD_CGROUP))
+		return;
+	for (i = 0; i < SPLIT_POLLS; i++) {
+		if (in_cgroup(waiter, HANDLER_CGROUP) || kill(waiter, 0))
+			return;
+		usleep(10000);
+	}
+	note("%s starts without its handler's reserve: the hook did not move the waiter within %d s",
+	     program, SPLIT_POLLS / 100);
 }
 
 /* The waiter: block until the victim is chosen, then become the handler. */
@@ -200,6 +250,8 @@ int main(int argc, char **argv)
 		} else if (!waiter) {
 			close(release[1]);
 			run_waiter(fd, argv + 1, &old);
+		} else {
+			await_split(waiter, argv[sep + 1]);
 		}
 	}
 	go = 1;

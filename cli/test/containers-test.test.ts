@@ -21,7 +21,8 @@ const DMESG = [
 const docker = ENGINE_RUNS.find((r) => r.key === 'docker')!;
 const good = {
   docker_rec: 'GS_PID=2 victim_alive=1 uid=0 GS_CONSTRAINT=memcg', docker_rec_owner: '0', docker_workload_pid: '2',
-  docker_probe: 'host_root=cat: can\'t open \'/proc/1/root/etc/gs-host-marker\': No such file or directory host_path=absent host_net=refused',
+  docker_probe: 'host_root=cat: can\'t open \'/proc/1/root/etc/gs-host-marker\': No such file or directory host_path=absent host_net=refused ' +
+    'victim_capbnd=00000000a80425fb self_capbnd=00000000a80425fb victim_seccomp=2 self_seccomp=2 victim_nofile=1048576 self_nofile=1048576',
 };
 
 test('an engine\'s run passes when its handler ran in the container, as its root, for its workload, before the kill, and reached nothing of the host', (t) => {
@@ -36,8 +37,11 @@ test('each broken promise fails its own check', (t) => {
   t.deepEqual(failing({ docker_rec: 'GS_PID=2 victim_alive=0 uid=0 GS_CONSTRAINT=memcg' }), ['while its victim lived']);
   t.deepEqual(failing({ docker_rec: 'GS_PID=812 victim_alive=1 uid=0 GS_CONSTRAINT=memcg' }), ['its victim is the workload, by the pid the container sees']);
   t.deepEqual(failing({ docker_rec_owner: '1000' }), ['which is uid 0 on the host']);
-  t.deepEqual(failing({ docker_probe: 'host_root=host-only host_path=absent host_net=refused' }), ['the handler cannot read the host\'s files through /proc/1/root']);
-  t.deepEqual(failing({ docker_probe: 'host_root=x host_path=seen host_net=reached' }), ['nor find them by their path', 'nor reach the host\'s loopback']);
+  const confined = ' victim_capbnd=1 self_capbnd=1 victim_seccomp=2 self_seccomp=2 victim_nofile=9 self_nofile=9';
+  t.deepEqual(failing({ docker_probe: `host_root=host-only host_path=absent host_net=refused${confined}` }), ['the handler cannot read the host\'s files through /proc/1/root']);
+  t.deepEqual(failing({ docker_probe: `host_root=x host_path=seen host_net=reached${confined}` }), ['nor find them by their path', 'nor reach the host\'s loopback']);
+  t.deepEqual(failing({ docker_probe: 'host_root=x host_path=absent host_net=refused victim_capbnd=1 self_capbnd=3 victim_seccomp=2 self_seccomp=2 victim_nofile=9 self_nofile=9' }),
+    ['with its victim\'s confinement: the same capability bounding set, seccomp mode and open-files limit']);
   // The kill before the handler's exit: not a graceful shutdown.
   t.deepEqual(failing({}, DMESG.replace('[  101.300000] Memory', '[  101.100000] Memory')), ['the module ran it from the container\'s waiter, start and exit before the kill']);
   // Another run's events do not count for this one.

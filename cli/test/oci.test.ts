@@ -9,7 +9,7 @@ import { configure } from '../src/commands/configure.js';
 import { parseArgs } from '../src/lib/cli-args.js';
 import { GsError } from '../src/lib/errors.js';
 import {
-  cgroupSplit, CONTAINERD_CONFIG, handlerOf, parseProcStat, reserveSteps, splitRoot, waiterOf, CONTAINERD_DROPIN, containerdConfigImporting, createdBundle, renderContainerdDropIn, startedContainer, DOCKER_DAEMON_JSON, dockerDaemonJson, HANDLER_ANNOTATION, INIT_IN_CONTAINER, OCI_HOOK, OCI_INIT, OCI_RUNTIME,
+  cgroupSplit, CONTAINERD_CONFIG, handlerOf, parseProcStat, reserveSteps, splitRoot, waiterOf, containerdConfigWithRuntime, containerdHasRuntime, createdBundle, runtimeLog, runtimeLogLine, startedContainer, DOCKER_DAEMON_JSON, dockerDaemonJson, HANDLER_ANNOTATION, INIT_IN_CONTAINER, OCI_HOOK, OCI_INIT, OCI_RUNTIME,
   ociPlan, PODMAN_HOOK, protectSpec, renderPodmanHook, renderRuntimeWrapper, reserveOf, type OciSpec,
 } from '../src/lib/oci.js';
 import { containerHookLine } from '../src/lib/status.js';
@@ -144,7 +144,7 @@ test('the plan installs for the engines there are: none, Podman alone, Docker an
   t.deepEqual(podman.flatMap((c) => (c.kind === 'file' ? [c.path] : [])), [OCI_INIT, OCI_HOOK, PODMAN_HOOK]);
   const docker = ociPlan({ ...base, engines: { podman: false, docker: true, containerd: true } });
   t.deepEqual(docker.flatMap((c) => (c.kind === 'file' ? [c.path] : [])),
-    [OCI_INIT, OCI_HOOK, OCI_RUNTIME, CONTAINERD_DROPIN, CONTAINERD_CONFIG, DOCKER_DAEMON_JSON]);
+    [OCI_INIT, OCI_HOOK, OCI_RUNTIME, CONTAINERD_CONFIG, DOCKER_DAEMON_JSON]);
   t.true(docker.some((c) => c.kind === 'command' && c.argv.join(' ') === 'systemctl try-restart containerd.service'));
   t.true(docker.some((c) => c.kind === 'command' && c.argv.join(' ') === 'systemctl try-reload-or-restart docker.service'));
   const hook = JSON.parse(renderPodmanHook(OCI_HOOK));
@@ -244,19 +244,27 @@ test('configure installs the hook where an engine is installed, and a second run
   }
 });
 
-test('containerd: the CRI runtime gs-kit, and a config.toml that imports it, with what it held kept', (t) => {
-  const dropin = renderContainerdDropIn(OCI_RUNTIME, true);
-  t.regex(dropin, /^\[plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.gs-kit\]$/m);
-  t.regex(dropin, /^ {2}pod_annotations = \["io\.gs-kit\.\*"\]$/m);
-  t.regex(dropin, new RegExp(`^  BinaryName = "${OCI_RUNTIME}"$`, 'm'));
-  t.regex(dropin, /^ {2}SystemdCgroup = true$/m);
-  t.is(containerdConfigImporting(undefined), 'version = 2\nimports = ["/etc/containerd/conf.d/*.toml"]\n');
-  const own = 'version = 2\n\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "pause:3.10"\n';
-  t.is(containerdConfigImporting(own), `imports = ["/etc/containerd/conf.d/*.toml"]\n${own}`);
-  t.is(containerdConfigImporting('version = 2\nimports = ["/etc/containerd/runtime_*.toml"]\n'),
-    'version = 2\nimports = ["/etc/containerd/runtime_*.toml", "/etc/containerd/conf.d/*.toml"]\n');
-  t.is(containerdConfigImporting('imports = []\n'), 'imports = ["/etc/containerd/conf.d/*.toml"]\n');
-  t.is(containerdConfigImporting(containerdConfigImporting(own)), undefined, 'once is enough');
+test('containerd: the CRI runtime gs-kit in config.toml, by its config version, once, with what it held kept', (t) => {
+  const fresh = containerdConfigWithRuntime(undefined, OCI_RUNTIME, true);
+  t.regex(fresh, /^version = 2\n/);
+  t.regex(fresh, /^\[plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.gs-kit\]$/m);
+  t.regex(fresh, /^ {2}pod_annotations = \["io\.gs-kit\.\*"\]$/m);
+  t.regex(fresh, new RegExp(`^  BinaryName = "${OCI_RUNTIME}"$`, 'm'));
+  t.regex(fresh, /^ {2}SystemdCgroup = true$/m);
+  t.true(containerdHasRuntime(fresh));
+  // Debian's own config.toml: kept, the block after it; a second run changes nothing.
+  const debian = 'version = 2\n\n[plugins]\n  [plugins."io.containerd.grpc.v1.cri"]\n    [plugins."io.containerd.grpc.v1.cri".cni]\n      bin_dir = "/usr/lib/cni"\n';
+  const once = containerdConfigWithRuntime(debian, OCI_RUNTIME, false);
+  t.true(once.startsWith(debian));
+  t.regex(once, /^ {2}SystemdCgroup = false$/m);
+  t.is(containerdConfigWithRuntime(once, OCI_RUNTIME, false), once);
+  t.is(containerdConfigWithRuntime(once, '/other/runc', false).split('BinaryName').length, 2, 'the block is replaced, not added again');
+  // containerd 2's version 3: its plugin's name.
+  t.regex(containerdConfigWithRuntime('version = 3\n', OCI_RUNTIME, true), /^\[plugins\.'io\.containerd\.cri\.v1\.runtime'\.containerd\.runtimes\.gs-kit\]$/m);
+  // Version 1 (no version line): refused, not guessed at.
+  t.throws(() => containerdConfigWithRuntime('[plugins.cri]\n', OCI_RUNTIME, true), { instanceOf: GsError, message: /config version 1/ });
+  t.false(containerdHasRuntime(debian));
+  t.false(containerdHasRuntime(undefined));
 });
 
 test('status says which engines a container is protected on, and which have no hook yet', (t) => {
@@ -268,4 +276,13 @@ test('status says which engines a container is protected on, and which have no h
   t.deepEqual(containerHookLine({ ...all, dockerRuntime: false }),
     { ok: false, value: 'annotation io.gs-kit.handler protects a container on Podman (hooks.d); no hook yet for Docker' });
   t.deepEqual(containerHookLine({ ...all, init: false }), { ok: false, value: 'no hook yet for Podman, Docker' });
+});
+
+test('the wrapper\'s refusal goes where containerd and Docker read a failed create\'s reason: runc\'s log', (t) => {
+  t.deepEqual(runtimeLog(['--root', '/r', '--log', '/run/c/log.json', '--log-format', 'json', 'create', '--bundle', '/b', 'c1']), { path: '/run/c/log.json', json: true });
+  t.deepEqual(runtimeLog(['--log=/l', 'create', 'c1']), { path: '/l', json: false });
+  t.is(runtimeLog(['create', '--bundle', '/b', 'c1']), undefined);
+  const line = runtimeLogLine('gs-kit: bad', true, new Date(0));
+  t.deepEqual(JSON.parse(line), { level: 'error', msg: 'gs-kit: bad', time: '1970-01-01T00:00:00.000Z' });
+  t.is(runtimeLogLine('gs-kit: bad', false, new Date(0)), '1970-01-01T00:00:00.000Z error: gs-kit: bad\n');
 });

@@ -47,6 +47,13 @@ cat > $ROOTFS/app/save <<'EOF'
 	echo "host_path=$([ -e /etc/gs-host-marker ] && echo seen || echo absent)"
 	echo "host_net=$(nc -w 2 127.0.0.1 7777 < /dev/null > /dev/null 2>&1 && echo reached || echo refused)"
 	echo "workload_pid=$(cat /data/workload.pid)"
+	# Its confinement against its victim's: the same bounding set, seccomp mode and open-files limit.
+	echo "victim_capbnd=$(sed -n 's/^CapBnd:[[:space:]]*//p' /proc/$GS_PID/status)"
+	echo "self_capbnd=$(sed -n 's/^CapBnd:[[:space:]]*//p' /proc/self/status)"
+	echo "victim_seccomp=$(sed -n 's/^Seccomp:[[:space:]]*//p' /proc/$GS_PID/status)"
+	echo "self_seccomp=$(sed -n 's/^Seccomp:[[:space:]]*//p' /proc/self/status)"
+	echo "victim_nofile=$(sed -n 's/^Max open files *\([0-9a-z]*\).*/\1/p' /proc/$GS_PID/limits)"
+	echo "self_nofile=$(sed -n 's/^Max open files *\([0-9a-z]*\).*/\1/p' /proc/self/limits)"
 } > /data/probe
 # A daemon of the handler's: the end of the run must take it too.
 sleep 1001 < /dev/null > /dev/null 2>&1 &
@@ -147,6 +154,14 @@ run_step global as_user timeout 600 podman run --rm --annotation "$H=/app/save" 
 report global /home/user/global
 mark end
 
+# What a node start costs here (the hook's stages run gs-kit's CLI), for
+# reading the start times below: under TCG it is tens of times a real
+# machine's.
+for i in 1 2 3; do
+	t0=$(date +%s%N)
+	node -e 0
+	say node_start_ms "$((($(date +%s%N) - t0) / 1000000))"
+done
 # What the hook costs a container's start: podman run and docker run of a
 # container that exits at once, without the hook (Docker: its own runc)
 # and with it.

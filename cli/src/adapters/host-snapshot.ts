@@ -8,7 +8,7 @@ import {
   CGROUP_NAME, HANDLER_CGROUP_NAME, HANDLER_SLICE_NAME, SLICE_NAME, SLICE_PATH,
 } from '../lib/cgroups.js';
 import { MODULE_PARAMS, MODULE_SYSFS, PROC_FILE } from '../lib/module.js';
-import { CONTAINERD_DROPIN, DOCKER_DAEMON_JSON, OCI_INIT, OCI_RUNTIME, PODMAN_HOOK } from '../lib/oci.js';
+import { CONTAINERD_CONFIG, containerdHasRuntime, DOCKER_DAEMON_JSON, OCI_INIT, OCI_RUNTIME, PODMAN_HOOK } from '../lib/oci.js';
 import type { CgroupSnapshot, HostSnapshot, VantageSnapshot } from '../lib/status.js';
 import type { Host } from './host.js';
 
@@ -121,7 +121,7 @@ export async function hostSnapshot(host: Host): Promise<HostSnapshot> {
       init: await has(host, OCI_INIT),
       podmanHook: await has(host, PODMAN_HOOK),
       dockerRuntime: ((await text(host, DOCKER_DAEMON_JSON)) ?? '').includes(OCI_RUNTIME),
-      criRuntime: await has(host, CONTAINERD_DROPIN),
+      criRuntime: containerdHasRuntime(await text(host, CONTAINERD_CONFIG)),
     },
   };
 }

@@ -4,13 +4,13 @@
  * is decided in lib/oci.ts.
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { cacheKey } from '../lib/cache-key.js';
 import { GsError } from '../lib/errors.js';
 import {
-  cgroupSplit, HANDLER_CGROUP, handlerOf, INIT_NAME, type OciState, parseProcStat, reserveSteps, type CgroupStep, type OciInstall, type OciSpec, type ProcStat, protectSpec, reserveOf,
+  cgroupSplit, HANDLER_CGROUP, handlerOf, runtimeLog, runtimeLogLine, INIT_NAME, type OciState, parseProcStat, reserveSteps, type CgroupStep, type OciInstall, type OciSpec, type ProcStat, protectSpec, reserveOf,
   splitRoot, unifiedCgroup, waiterOf, WORKLOAD_CGROUP,
 } from '../lib/oci.js';
 import { run } from './exec.js';
@@ -199,4 +199,10 @@ export async function finishStarted(runc: string, id: string, globals: readonly 
   } catch (err) {
     return err instanceof GsError ? `${err.message} ${err.hint}` : String(err);
   }
+}
+
+/** Append @message to the log runc was told to write (runtimeLog), where containerd and Docker look for a create's failure. */
+export async function logRuntimeError(argv: readonly string[], message: string): Promise<void> {
+  const log = runtimeLog(argv);
+  if (log) await appendFile(log.path, runtimeLogLine(message, log.json, new Date())).catch(() => undefined);
 }

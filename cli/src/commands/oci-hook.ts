@@ -1,4 +1,4 @@
-import { finishSplit, finishStarted, parseJson, protectBundle, readStdin, splitContainerCgroup } from '../adapters/oci.js';
+import { finishSplit, finishStarted, logRuntimeError, parseJson, protectBundle, readStdin, splitContainerCgroup } from '../adapters/oci.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
 import { createdBundle, OCI_HOOK, OCI_INIT, protectSpec, reserveOf, startedContainer, type OciSpec, type OciState } from '../lib/oci.js';
@@ -46,7 +46,12 @@ export const ociHook: Command = {
     }
     if (stage === 'prepare-bundle') {
       const bundle = createdBundle(rest, process.cwd());
-      if (bundle) await protectBundle(bundle, install);
+      try {
+        if (bundle) await protectBundle(bundle, install);
+      } catch (err) {
+        await logRuntimeError(rest, err instanceof GsError ? `gs-kit: ${err.message} ${err.hint}` : `gs-kit: ${String(err)}`);
+        throw err;
+      }
       return 0;
     }
     throw new GsError(`oci-hook needs a stage: precreate, create-runtime, poststart, prepare-bundle or started${stage ? `, not "${stage}"` : ''}.`, `Usage: ${spec.usage}`, 'usage');

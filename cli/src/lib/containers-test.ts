@@ -72,6 +72,10 @@ export function engineChecks(r: GuestReport, run: EngineRun): Check[] {
       probe.host_root !== undefined && probe.host_root !== 'host-only', probe.host_root),
     equal(`${t}: nor find them by their path`, probe.host_path, 'absent'),
     equal(`${t}: nor reach the host's loopback`, probe.host_net, 'refused'),
+    check(`${t}: with its victim's confinement: the same capability bounding set, seccomp mode and open-files limit`,
+      !!probe.victim_capbnd && probe.self_capbnd === probe.victim_capbnd && !!probe.victim_seccomp && probe.self_seccomp === probe.victim_seccomp &&
+        !!probe.victim_nofile && probe.self_nofile === probe.victim_nofile,
+      `bounding ${probe.self_capbnd}/${probe.victim_capbnd} seccomp ${probe.self_seccomp}/${probe.victim_seccomp} nofile ${probe.self_nofile}/${probe.victim_nofile}`),
   ];
 }
 
@@ -135,6 +139,8 @@ export interface ContainerTimings {
   startMedianMs: Record<string, { plain: number; hook: number; added: number }>;
   /** Each engine run's handler, as the module logged it: woken to exit, in ms. */
   handlerMs: Record<string, number | undefined>;
+  /** `node -e 0` in the same machine, ms (the hook's stages each start node). */
+  nodeStartMs: number[];
 }
 
 /** The timings the stage said ("start_ms ENGINE plain|hook MS") and the module logged. */
@@ -157,5 +163,6 @@ export function containerTimings(r: GuestReport): ContainerTimings {
     const exit = runWindow(r.dmesg, run.key).events.find((e) => e.event === 'exit');
     handlerMs[run.key] = exit?.fields.duration_ms === undefined ? undefined : Number(exit.fields.duration_ms);
   }
-  return { startMs, startMedianMs, handlerMs };
+  const nodeStartMs = facts(r, 'node_start_ms').filter((v) => /^\d+$/.test(v.trim())).map(Number);
+  return { startMs, startMedianMs, handlerMs, nodeStartMs };
 }

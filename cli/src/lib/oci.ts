@@ -38,10 +38,10 @@ export const OCI_RUNTIME = `${OCI_DIR}/gs-kit-runc`;
 /** Podman's (and CRI-O's) hooks directory: the one they read by default (containers.conf hooks_dir). */
 export const PODMAN_HOOK = '/usr/share/containers/oci/hooks.d/gs-kit.json';
 export const DOCKER_DAEMON_JSON = '/etc/docker/daemon.json';
-/** containerd's drop-in for the Kubernetes runtime (CRI) "gs-kit", and the file that must import it. */
-export const CONTAINERD_DROPIN_DIR = '/etc/containerd/conf.d';
-export const CONTAINERD_DROPIN = `${CONTAINERD_DROPIN_DIR}/gs-kit.toml`;
+/** containerd's configuration, which gets the Kubernetes runtime (CRI) "gs-kit". */
 export const CONTAINERD_CONFIG = '/etc/containerd/config.toml';
+const CONTAINERD_BEGIN = '# BEGIN gs-kit: the CRI runtime gs-kit (gs-kit configure writes this block)';
+const CONTAINERD_END = '# END gs-kit';
 /** The CRI runtime handler name, which a Kubernetes RuntimeClass names. */
 export const CRI_RUNTIME_NAME = 'gs-kit';
 /** The runtime name Docker is told of: `docker run --runtime gs-kit`. */
@@ -208,6 +208,27 @@ export function createdBundle(argv: readonly string[], cwd: string): string | un
   const c = runtimeCommand(argv);
   if (c?.command !== 'create' && c?.command !== 'run') return undefined;
   return posix.resolve(cwd, c.bundle ?? '.');
+}
+
+/**
+ * Where runc was told to log (`--log FILE`, `--log-format json|text`):
+ * containerd and Docker read a failed create's reason from there, not from
+ * stderr, so the wrapper's own refusal goes there too.
+ */
+export function runtimeLog(argv: readonly string[]): { path: string; json: boolean } | undefined {
+  const globals = runtimeCommand(argv)?.globals ?? [];
+  const value = (name: string) => {
+    const i = globals.findIndex((g) => g === `--${name}` || g.startsWith(`--${name}=`));
+    if (i < 0) return undefined;
+    return globals[i]!.includes('=') ? globals[i]!.slice(globals[i]!.indexOf('=') + 1) : globals[i + 1];
+  };
+  const path = value('log');
+  return path ? { path, json: value('log-format') === 'json' } : undefined;
+}
+
+/** One line of runc's log, as runc writes an error (what containerd shows the user). */
+export function runtimeLogLine(message: string, json: boolean, time: Date): string {
+  return json ? `${JSON.stringify({ level: 'error', msg: message, time: time.toISOString() })}\n` : `${time.toISOString()} error: ${message}\n`;
 }
 
 /** The container a runtime command line starts (`runc [global options] start ID`), with the global options to ask runc about it. */
@@ -411,48 +432,49 @@ export interface OciPlanInput {
 }
 
 /**
- * containerd's drop-in: a CRI runtime "gs-kit" (a Kubernetes RuntimeClass
- * handler) that is runc through the wrapper and passes the io.gs-kit.*
- * annotations of a pod and its containers into the container's spec.
- * Config version 2, which containerd 1.7 reads and 2.x migrates.
+ * containerd's config.toml with the CRI runtime "gs-kit" (a Kubernetes
+ * RuntimeClass handler): runc through the wrapper, passing the io.gs-kit.*
+ * annotations of a pod and its containers into the container's spec. A
+ * block of its own at the end of the file, replaced on every run, rather
+ * than a drop-in: containerd before 2.0 lets an imported file's plugin
+ * section replace the whole of the main file's (seen: the CRI plugin then
+ * lost its default runtime and did not load), and before 2.2 it imports
+ * nothing unless told. Tables by the file's config version (2, or 3 for
+ * containerd 2); a file with no version is version 1, whose plugin names
+ * differ, and is refused rather than guessed at.
  */
-export function renderContainerdDropIn(runtime: string, systemd: boolean): string {
-  const table = `plugins."io.containerd.grpc.v1.cri".containerd.runtimes.${CRI_RUNTIME_NAME}`;
-  return [
-    '# Written by gs-kit configure: the CRI runtime "gs-kit" (RuntimeClass',
-    '# handler gs-kit): runc through gs-kit\'s wrapper, with the io.gs-kit.*',
-    '# annotations of a pod and its containers passed into their spec.',
-    'version = 2',
-    '',
+export function containerdConfigWithRuntime(current: string | undefined, runtime: string, systemd: boolean): string {
+  const before = current ?? '';
+  const start = before.indexOf(CONTAINERD_BEGIN);
+  const end = start < 0 ? -1 : before.indexOf(CONTAINERD_END, start);
+  const text = start < 0 || end < 0 ? before : before.slice(0, start) + before.slice(end + CONTAINERD_END.length);
+  const version = /^version\s*=\s*(\d+)/m.exec(text)?.[1];
+  if (text.trim() !== '' && version !== '2' && version !== '3') {
+    throw new GsError(`${CONTAINERD_CONFIG} is of config version ${version ?? '1 (it says none)'}, whose runtime tables gs-kit does not write.`,
+      `Migrate it (containerd config migrate > config.toml.new, then put it in place), or add the runtime yourself: ${CRI_RUNTIME_NAME}, BinaryName ${runtime}, pod_annotations ["io.gs-kit.*"].`, 'failure');
+  }
+  const table = version === '3'
+    ? `plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.${CRI_RUNTIME_NAME}`
+    : `plugins."io.containerd.grpc.v1.cri".containerd.runtimes.${CRI_RUNTIME_NAME}`;
+  const block = [
+    CONTAINERD_BEGIN,
     `[${table}]`,
     '  runtime_type = "io.containerd.runc.v2"',
     '  pod_annotations = ["io.gs-kit.*"]',
     '  container_annotations = ["io.gs-kit.*"]',
-    '',
     `[${table}.options]`,
     `  BinaryName = "${runtime}"`,
     `  SystemdCgroup = ${systemd}`,
+    CONTAINERD_END,
     '',
   ].join('\n');
+  const body = text.trim() === '' ? 'version = 2\n' : `${text.replace(/\n*$/, '')}\n`;
+  return `${body}\n${block}`;
 }
 
-/**
- * containerd's config.toml made to import the drop-ins (containerd 2.2
- * and later import them with no config at all; older ones only when told),
- * or undefined when it already does. A config with imports of its own
- * gets ours added to them; one without, an imports line at the top (where
- * TOML keeps keys that belong to no table).
- */
-export function containerdConfigImporting(current: string | undefined): string | undefined {
-  const glob = `${CONTAINERD_DROPIN_DIR}/*.toml`;
-  if (current?.includes(glob)) return undefined;
-  if (current === undefined || current.trim() === '') return `version = 2\nimports = ["${glob}"]\n`;
-  const imports = /^imports\s*=\s*\[([^\]]*)\]/m.exec(current);
-  if (imports) {
-    const list = imports[1]!.trim().replace(/,\s*$/, '');
-    return current.replace(imports[0], `imports = [${list ? `${list}, ` : ''}"${glob}"]`);
-  }
-  return `imports = ["${glob}"]\n${current}`;
+/** Whether containerd's config.toml has the CRI runtime gs-kit. */
+export function containerdHasRuntime(current: string | undefined): boolean {
+  return current?.includes(CONTAINERD_BEGIN) ?? false;
 }
 
 /**
@@ -477,13 +499,11 @@ export function ociPlan(input: OciPlanInput): Plan {
     plan.push({ kind: 'file', path: OCI_RUNTIME, content: renderRuntimeWrapper(input.node, input.cli, input.runc), mode: 0o755 });
   }
   if (engines.containerd && input.runc) {
-    const importing = containerdConfigImporting(input.containerdConfig);
     plan.push(
-      { kind: 'dir', path: CONTAINERD_DROPIN_DIR },
-      { kind: 'file', path: CONTAINERD_DROPIN, content: renderContainerdDropIn(OCI_RUNTIME, input.systemd ?? true), mode: 0o644 },
-      ...(importing ? [{ kind: 'file' as const, path: CONTAINERD_CONFIG, content: importing, mode: 0o644 }] : []),
+      { kind: 'dir', path: posix.dirname(CONTAINERD_CONFIG) },
+      { kind: 'file', path: CONTAINERD_CONFIG, content: containerdConfigWithRuntime(input.containerdConfig, OCI_RUNTIME, input.systemd ?? true), mode: 0o644 },
       // A restart: containerd reads its config only at start; running containers (their shims) stay up.
-      { kind: 'command', argv: ['systemctl', 'try-restart', 'containerd.service'], why: 'containerd reads the gs-kit runtime (running containers stay up)', after: [CONTAINERD_DROPIN, CONTAINERD_CONFIG] },
+      { kind: 'command', argv: ['systemctl', 'try-restart', 'containerd.service'], why: 'containerd reads the gs-kit runtime (running containers stay up)', after: [CONTAINERD_CONFIG] },
     );
   }
   if (engines.docker && input.runc) {

@@ -80,7 +80,7 @@ export interface ContainerHookSnapshot {
   podmanHook: boolean;
   /** Docker's daemon.json names the gs-kit runtime. */
   dockerRuntime: boolean;
-  /** containerd's drop-in with the CRI runtime gs-kit. */
+  /** containerd's config.toml has the CRI runtime gs-kit. */
   criRuntime: boolean;
 }
 

@@ -12,7 +12,7 @@ import {
 import { GsError } from '../lib/errors.js';
 import { GRUB_DEFAULTS, GRUB_DROPIN, grubPlan } from '../lib/grub.js';
 import type { Plan } from '../lib/host-plan.js';
-import { CONTAINERD_CONFIG, CONTAINERD_DROPIN, CRI_RUNTIME_NAME, DOCKER_DAEMON_JSON, DOCKER_RUNTIME_NAME, HANDLER_ANNOTATION, OCI_RUNTIME, ociPlan, PODMAN_HOOK, type Engines } from '../lib/oci.js';
+import { CONTAINERD_CONFIG, CRI_RUNTIME_NAME, DOCKER_DAEMON_JSON, DOCKER_RUNTIME_NAME, HANDLER_ANNOTATION, OCI_RUNTIME, ociPlan, PODMAN_HOOK, type Engines } from '../lib/oci.js';
 import type { Reporter } from '../lib/reporter.js';
 
 /** What the user asked of configure. */
@@ -118,6 +118,6 @@ async function containerPlan(host: Host, log: (l: string) => void, warn: (l: str
     systemd: await host.exists('/run/systemd/system'),
   });
   log(`container hook for ${names.join(', ')}: annotation ${HANDLER_ANNOTATION}${engines.podman ? `; Podman: ${PODMAN_HOOK}` : ''}` +
-    `${runc && engines.docker ? `; Docker: --runtime ${DOCKER_RUNTIME_NAME}` : ''}${runc && engines.containerd ? `; containerd: ctr run --runc-binary ${OCI_RUNTIME}, Kubernetes RuntimeClass handler ${CRI_RUNTIME_NAME} (${CONTAINERD_DROPIN})` : ''}`);
+    `${runc && engines.docker ? `; Docker: --runtime ${DOCKER_RUNTIME_NAME}` : ''}${runc && engines.containerd ? `; containerd: ctr run --runc-binary ${OCI_RUNTIME}, Kubernetes RuntimeClass handler ${CRI_RUNTIME_NAME} (${CONTAINERD_CONFIG})` : ''}`);
   return plan;
 }
