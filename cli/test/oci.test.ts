@@ -8,10 +8,9 @@ import { buildInit, protectBundle } from '../src/adapters/oci.js';
 import { configure } from '../src/commands/configure.js';
 import { parseArgs } from '../src/lib/cli-args.js';
 import { GsError } from '../src/lib/errors.js';
-import {
-  cgroupSplit, CONTAINERD_CONFIG, handlerOf, parseProcStat, reserveSteps, splitRoot, waiterOf, containerdConfigWithRuntime, containerdHasRuntime, createdBundle, runtimeLog, runtimeLogLine, startedContainer, DOCKER_DAEMON_JSON, dockerDaemonJson, HANDLER_ANNOTATION, INIT_IN_CONTAINER, OCI_HOOK, OCI_INIT, OCI_RUNTIME,
-  ociPlan, PODMAN_HOOK, protectSpec, renderPodmanHook, renderRuntimeWrapper, reserveOf, type OciSpec,
-} from '../src/lib/oci.js';
+import { handlerOf, createdBundle, runtimeLog, runtimeLogLine, startedContainer, HANDLER_ANNOTATION, INIT_IN_CONTAINER, protectSpec, reserveOf, type OciSpec } from '../src/lib/oci.js';
+import { cgroupSplit, parseProcStat, reserveSteps, splitRoot, waiterOf } from '../src/lib/oci-cgroup.js';
+import { CONTAINERD_CONFIG, containerdConfigWithRuntime, containerdHasRuntime, DOCKER_DAEMON_JSON, dockerDaemonJson, OCI_HOOK, OCI_INIT, OCI_RUNTIME, ociPlan, PODMAN_HOOK, renderPodmanHook, renderRuntimeWrapper } from '../src/lib/oci-install.js';
 import { containerHookLine } from '../src/lib/status.js';
 import { recordingEnv } from './helpers/env.js';
 

@@ -8,7 +8,7 @@ import {
   CGROUP_NAME, HANDLER_CGROUP_NAME, HANDLER_SLICE_NAME, SLICE_NAME, SLICE_PATH,
 } from '../lib/cgroups.js';
 import { MODULE_PARAMS, MODULE_SYSFS, PROC_FILE } from '../lib/module.js';
-import { CONTAINERD_CONFIG, containerdHasRuntime, DOCKER_DAEMON_JSON, OCI_INIT, OCI_RUNTIME, PODMAN_HOOK } from '../lib/oci.js';
+import { CONTAINERD_CONFIG, containerdHasRuntime, DOCKER_DAEMON_JSON, OCI_INIT, OCI_RUNTIME, PODMAN_HOOK } from '../lib/oci-install.js';
 import type { CgroupSnapshot, HostSnapshot, VantageSnapshot } from '../lib/status.js';
 import type { Host } from './host.js';
 

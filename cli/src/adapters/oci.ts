@@ -9,10 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { cacheKey } from '../lib/cache-key.js';
 import { GsError } from '../lib/errors.js';
-import {
-  cgroupSplit, HANDLER_CGROUP, handlerOf, runtimeLog, runtimeLogLine, INIT_NAME, type OciState, parseProcStat, reserveSteps, type CgroupStep, type OciInstall, type OciSpec, type ProcStat, protectSpec, reserveOf,
-  splitRoot, unifiedCgroup, waiterOf, WORKLOAD_CGROUP,
-} from '../lib/oci.js';
+import { handlerOf, runtimeLog, runtimeLogLine, type OciState, type OciInstall, type OciSpec, protectSpec, reserveOf } from '../lib/oci.js';
+import { cgroupSplit, HANDLER_CGROUP, INIT_NAME, parseProcStat, reserveSteps, type CgroupStep, type ProcStat, splitRoot, unifiedCgroup, waiterOf, WORKLOAD_CGROUP } from '../lib/oci-cgroup.js';
 import { run } from './exec.js';
 import { cacheRoot, repoRoot } from './paths.js';
 

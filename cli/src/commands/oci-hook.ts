@@ -1,7 +1,8 @@
 import { finishSplit, finishStarted, logRuntimeError, parseJson, protectBundle, readStdin, splitContainerCgroup } from '../adapters/oci.js';
 import type { CommandSpec } from '../lib/cli-args.js';
 import { GsError } from '../lib/errors.js';
-import { createdBundle, OCI_HOOK, OCI_INIT, protectSpec, reserveOf, startedContainer, type OciSpec, type OciState } from '../lib/oci.js';
+import { createdBundle, protectSpec, reserveOf, startedContainer, type OciSpec, type OciState } from '../lib/oci.js';
+import { OCI_HOOK, OCI_INIT } from '../lib/oci-install.js';
 import type { Command } from './types.js';
 
 const spec: CommandSpec = {

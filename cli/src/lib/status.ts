@@ -1,5 +1,6 @@
 import { MODULE_NAME, PROC_FILE } from './module.js';
-import { HANDLER_ANNOTATION, type Engines } from './oci.js';
+import { HANDLER_ANNOTATION } from './oci.js';
+import { type Engines } from './oci-install.js';
 import { stockRange } from './support.js';
 
 /** A cgroup directory as status found it. */

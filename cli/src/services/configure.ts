@@ -12,7 +12,8 @@ import {
 import { GsError } from '../lib/errors.js';
 import { GRUB_DEFAULTS, GRUB_DROPIN, grubPlan } from '../lib/grub.js';
 import type { Plan } from '../lib/host-plan.js';
-import { CONTAINERD_CONFIG, CRI_RUNTIME_NAME, DOCKER_DAEMON_JSON, DOCKER_RUNTIME_NAME, HANDLER_ANNOTATION, OCI_RUNTIME, ociPlan, PODMAN_HOOK, type Engines } from '../lib/oci.js';
+import { HANDLER_ANNOTATION } from '../lib/oci.js';
+import { CONTAINERD_CONFIG, CRI_RUNTIME_NAME, DOCKER_DAEMON_JSON, DOCKER_RUNTIME_NAME, OCI_RUNTIME, ociPlan, PODMAN_HOOK, type Engines } from '../lib/oci-install.js';
 import type { Reporter } from '../lib/reporter.js';
 
 /** What the user asked of configure. */
