@@ -9,7 +9,7 @@ import { configure } from '../src/commands/configure.js';
 import { parseArgs } from '../src/lib/cli-args.js';
 import { GsError } from '../src/lib/errors.js';
 import { handlerOf, createdBundle, runtimeLog, runtimeLogLine, startedContainer, HANDLER_ANNOTATION, INIT_IN_CONTAINER, protectSpec, reserveOf, type OciSpec } from '../src/lib/oci.js';
-import { cgroupSplit, parseProcStat, reserveSteps, splitRoot, waiterOf } from '../src/lib/oci-cgroup.js';
+import { cgroupSplit, parentReserve, parseProcStat, reserveSteps, splitRoot, waiterOf } from '../src/lib/oci-cgroup.js';
 import { CONTAINERD_CONFIG, containerdConfigWithRuntime, containerdHasRuntime, DOCKER_DAEMON_JSON, dockerDaemonJson, OCI_HOOK, OCI_INIT, OCI_RUNTIME, ociPlan, PODMAN_HOOK, renderPodmanHook, renderRuntimeWrapper } from '../src/lib/oci-install.js';
 import { containerHookLine } from '../src/lib/status.js';
 import { recordingEnv } from './helpers/env.js';
@@ -251,6 +251,10 @@ test('containerd: the CRI runtime gs-kit in config.toml, by its config version, 
   t.regex(fresh, new RegExp(`^  BinaryName = "${OCI_RUNTIME}"$`, 'm'));
   t.regex(fresh, /^ {2}SystemdCgroup = true$/m);
   t.true(containerdHasRuntime(fresh));
+  // The plugin's default runtime, which a runtimes table of the file's own would otherwise drop.
+  t.regex(fresh, /^\[plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.runc\]\n {2}runtime_type = "io\.containerd\.runc\.v2"$/m);
+  const ownRunc = 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n';
+  t.is(containerdConfigWithRuntime(ownRunc, OCI_RUNTIME, true).split('runtimes.runc]').length, 2, 'a runc of the file\'s own is kept, not written again');
   // Debian's own config.toml: kept, the block after it; a second run changes nothing.
   const debian = 'version = 2\n\n[plugins]\n  [plugins."io.containerd.grpc.v1.cri"]\n    [plugins."io.containerd.grpc.v1.cri".cni]\n      bin_dir = "/usr/lib/cni"\n';
   const once = containerdConfigWithRuntime(debian, OCI_RUNTIME, false);
@@ -284,4 +288,13 @@ test('the wrapper\'s refusal goes where containerd and Docker read a failed crea
   const line = runtimeLogLine('gs-kit: bad', true, new Date(0));
   t.deepEqual(JSON.parse(line), { level: 'error', msg: 'gs-kit: bad', time: '1970-01-01T00:00:00.000Z' });
   t.is(runtimeLogLine('gs-kit: bad', false, new Date(0)), '1970-01-01T00:00:00.000Z error: gs-kit: bad\n');
+});
+
+test('the reserve is made in the container\'s own parent too (crun\'s scope), never in a shared one', (t) => {
+  const want = 80n * 1024n * 1024n;
+  t.is(parentReserve({ memoryMax: String(64 * 1024 * 1024), children: ['container'] }, 'container', want), String(want));
+  t.is(parentReserve({ memoryMax: 'max', children: ['container'] }, 'container', want), undefined, 'no limit there: nothing to raise');
+  t.is(parentReserve({ memoryMax: String(want), children: ['container'] }, 'container', want), undefined, 'already enough');
+  t.is(parentReserve({ memoryMax: String(64 * 1024 * 1024), children: ['container', 'sandbox'] }, 'container', want), undefined, 'a pod\'s: shared');
+  t.is(parentReserve({ memoryMax: String(64 * 1024 * 1024), children: ['other'] }, 'container', want), undefined);
 });

@@ -6,11 +6,11 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { cacheKey } from '../lib/cache-key.js';
 import { GsError } from '../lib/errors.js';
 import { handlerOf, runtimeLog, runtimeLogLine, type OciState, type OciInstall, type OciSpec, protectSpec, reserveOf } from '../lib/oci.js';
-import { cgroupSplit, HANDLER_CGROUP, INIT_NAME, parseProcStat, reserveSteps, type CgroupStep, type ProcStat, splitRoot, unifiedCgroup, waiterOf, WORKLOAD_CGROUP } from '../lib/oci-cgroup.js';
+import { cgroupSplit, HANDLER_CGROUP, INIT_NAME, parentReserve, parseProcStat, reserveSteps, type CgroupStep, type ProcStat, splitRoot, unifiedCgroup, waiterOf, WORKLOAD_CGROUP } from '../lib/oci-cgroup.js';
 import { run } from './exec.js';
 import { cacheRoot, repoRoot } from './paths.js';
 
@@ -91,6 +91,16 @@ async function applySteps(dir: string, steps: readonly CgroupStep[]): Promise<vo
   }
 }
 
+/** The container's own parents (parentReserve) get @want as their memory.max too, up to the first that is not its own. */
+async function raiseParents(dir: string, want: bigint): Promise<void> {
+  for (let child = dir, parent = dirname(dir); parent.startsWith(`${CGROUP_ROOT}/`); child = parent, parent = dirname(parent)) {
+    const children = (await readdir(parent, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+    const to = parentReserve({ memoryMax: await readControl(join(parent, 'memory.max')), children }, basename(child), want);
+    if (to === undefined) return;
+    await applySteps(parent, [{ kind: 'write', path: 'memory.max', content: to }]);
+  }
+}
+
 /** Every process's /proc/PID/stat that can be read now. */
 async function processes(): Promise<ProcStat[]> {
   const out: ProcStat[] = [];
@@ -118,11 +128,14 @@ export async function finishSplit(pid: number, annotations: Record<string, strin
   if ((await readControl(`/proc/${pid}/comm`))?.trim() !== INIT_NAME) return undefined;
   const dir = await containerCgroupDir(pid, true);
   if (dir === undefined) return undefined;
-  await applySteps(dir, reserveSteps({
+  const steps = reserveSteps({
     memoryMax: await readControl(join(dir, 'memory.max')),
     swapMax: await readControl(join(dir, 'memory.swap.max')),
     workloadMax: await readControl(join(dir, WORKLOAD_CGROUP, 'memory.max')),
-  }, reserveOf(annotations)));
+  }, reserveOf(annotations));
+  const raised = steps.find((st) => st.kind === 'write' && st.path === 'memory.max');
+  if (raised?.kind === 'write') await raiseParents(dir, BigInt(raised.content));
+  await applySteps(dir, steps);
   const deadline = Date.now() + WAITER_WAIT_MS;
   for (;;) {
     const waiter = waiterOf(await processes(), pid);

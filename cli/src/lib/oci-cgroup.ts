@@ -118,3 +118,18 @@ export function waiterOf(procs: readonly ProcStat[], initPid: number): number | 
 export function splitRoot(initCgroup: string): string | undefined {
   return posix.basename(initCgroup) === WORKLOAD_CGROUP ? posix.dirname(initCgroup) : undefined;
 }
+
+/**
+ * Whether the reserve must be made in the parent of the container's cgroup
+ * too, and to what: a runtime that nests the container's cgroup in one of
+ * its own (crun under systemd: libpod-ID.scope/container) may put the
+ * container's limit on that parent, which would then cap the handler. Only
+ * a parent that holds nothing but the container's cgroup is the
+ * container's; a pod's or a slice's is shared, and left alone (a
+ * Kubernetes RuntimeClass overhead makes the pod's room).
+ */
+export function parentReserve(parent: { memoryMax: string | undefined; children: readonly string[] }, child: string, want: bigint): string | undefined {
+  const max = parent.memoryMax?.trim();
+  if (parent.children.length !== 1 || parent.children[0] !== child || !max || !/^\d+$/.test(max)) return undefined;
+  return BigInt(max) < want ? String(want) : undefined;
+}

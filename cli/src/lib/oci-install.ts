@@ -141,11 +141,18 @@ export function containerdConfigWithRuntime(current: string | undefined, runtime
     throw new GsError(`${CONTAINERD_CONFIG} is of config version ${version ?? '1 (it says none)'}, whose runtime tables gs-kit does not write.`,
       `Migrate it (containerd config migrate > config.toml.new, then put it in place), or add the runtime yourself: ${CRI_RUNTIME_NAME}, BinaryName ${runtime}, pod_annotations ["io.gs-kit.*"].`, 'failure');
   }
-  const table = version === '3'
-    ? `plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.${CRI_RUNTIME_NAME}`
-    : `plugins."io.containerd.grpc.v1.cri".containerd.runtimes.${CRI_RUNTIME_NAME}`;
+  const runtimes = version === '3'
+    ? "plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes"
+    : 'plugins."io.containerd.grpc.v1.cri".containerd.runtimes';
+  const table = `${runtimes}.${CRI_RUNTIME_NAME}`;
+  // A runtimes table in the file replaces the plugin's default one (seen on
+  // containerd 1.7: the CRI plugin then had no "runc", its default, and did
+  // not load): runc is written too, as the plugin would have it, unless the
+  // file has its own.
+  const runc = text.includes(`${runtimes}.runc]`) ? [] : [`[${runtimes}.runc]`, '  runtime_type = "io.containerd.runc.v2"'];
   const block = [
     CONTAINERD_BEGIN,
+    ...runc,
     `[${table}]`,
     '  runtime_type = "io.containerd.runc.v2"',
     '  pod_annotations = ["io.gs-kit.*"]',
