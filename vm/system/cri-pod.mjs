@@ -15,7 +15,7 @@
 //   node cri-pod.mjs [--socket PATH] version
 //   node cri-pod.mjs [--socket PATH] run --name NAME --image IMAGE --runtime-handler HANDLER
 //       [--pod-annotation k=v]... [--annotation k=v]... [--memory-limit BYTES]
-//       [--mount HOSTPATH:CONTAINERPATH]... [--log-dir DIR] [--timeout SECONDS] -- COMMAND [ARG...]
+//       [--mount HOSTPATH:CONTAINERPATH]... [--log-dir DIR] [--cgroup-parent PARENT] [--timeout SECONDS] -- COMMAND [ARG...]
 //   node cri-pod.mjs selftest
 //
 // Output: one JSON object on stdout. Errors: a line on stderr, exit code 1.
@@ -433,6 +433,8 @@ async function run(client, o) {
 		// No hostname: the pod shares the node's UTS namespace with its network, as the kubelet's
 		// hostNetwork pods do, and runc refuses to set a hostname there.
 		logDirectory: o.logDir,
+		// A kubelet always names one; runc with systemd cgroups needs a slice.
+		cgroupParent: o.cgroupParent,
 		annotations: o.podAnnotations,
 	});
 	const sandboxId = decodeId(await client.call('RunPodSandbox', encodeRunPodSandboxRequest(sandboxConfig, o.runtimeHandler)));
@@ -545,6 +547,7 @@ function parseArgs(argv) {
 			case '--image': o.image = value(); break;
 			case '--runtime-handler': o.runtimeHandler = value(); break;
 			case '--log-dir': o.logDir = value(); break;
+			case '--cgroup-parent': o.cgroupParent = value(); break;
 			case '--pod-annotation': { const [k, v] = keyValue(arg, value()); o.podAnnotations[k] = v; break; }
 			case '--annotation': { const [k, v] = keyValue(arg, value()); o.annotations[k] = v; break; }
 			case '--mount': o.mounts.push(parseMount(value())); break;

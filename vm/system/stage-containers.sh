@@ -137,7 +137,7 @@ podman import --change 'CMD ["/bin/sleep","1000000"]' /srv/gs/rootfs.tar localho
 	ctr -n k8s.io images tag --force localhost/gs-cri:latest "$SANDBOX_IMAGE" > /dev/null
 say cri_images "$(ctr -n k8s.io images ls -q | tr '\n' ' ')"
 mkdir -p /srv/gs/cri && mark cri
-run_step cri timeout 600 node "/host$REPO/vm/system/cri-pod.mjs" run --name gs-pod --image localhost/gs-cri:latest --runtime-handler gs-kit \
+run_step cri timeout 600 node "/host$REPO/vm/system/cri-pod.mjs" run --name gs-pod --image localhost/gs-cri:latest --runtime-handler gs-kit --cgroup-parent gs-pods.slice \
 	--pod-annotation "$H=/app/save" --memory-limit 67108864 --mount /srv/gs/cri:/data --timeout 300 -- /app/workload
 report cri /srv/gs/cri
 
