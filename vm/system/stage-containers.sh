@@ -155,6 +155,12 @@ say hostpath_host_ran "$([ -e /tmp/host-handler-ran ] && echo yes || echo no)"
 as_user mkdir -p /home/user/global && mark global
 run_step global as_user timeout 600 podman run --rm --annotation "$H=/app/gs_handler_record /data" -v /home/user/global:/data localhost/gs-test /app/workload
 report global /home/user/global
+# The same rootful: its waiter stays under its container's device rules (no
+# move by the module); the module's reserve is still lent in a global OOM.
+mkdir -p /srv/gs/global_rootful && mark global_rootful
+run_step global_rootful timeout 600 docker run --rm --runtime gs-kit --annotation "$H=/app/gs_handler_record /data" \
+	-v /srv/gs/global_rootful:/data gs-test /app/workload
+report global_rootful /srv/gs/global_rootful
 mark end
 
 # What a node start costs here (the hook's stages run gs-kit's CLI), for

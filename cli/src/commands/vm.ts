@@ -66,7 +66,7 @@ async function containersTest(options: ParsedArgs['options'], ui: Ui, host: Comm
     ui.print(`${engine} run of a container that exits at once: ${m.plain} ms without the hook, ${m.hook} ms with it (median)`);
   }
   if (typeof options.out === 'string') {
-    const result = { debian: debian.number, kernel: judged.kernel, passed: failed === 0, ...judged.timings };
+    const result = { debian: debian.number, kernel: judged.kernel, passed: failed === 0, bootMs: judged.boot.durationMs, ...judged.timings };
     await host('/', false).writeFile(resolve(options.out), `${JSON.stringify(result, null, 2)}\n`);
     ui.print(`wrote ${options.out}`);
   }

@@ -37,12 +37,13 @@ export const ENGINE_RUNS: readonly EngineRun[] = [
   { key: 'ctr', probes: true, title: 'containerd (ctr run, the runc wrapper)', hostUid: '0', constraint: 'memcg' },
   { key: 'cri', probes: true, title: 'a Kubernetes pod through containerd\'s CRI (RuntimeClass handler gs-kit, a pod annotation)', hostUid: '0', constraint: 'memcg' },
   { key: 'global', probes: false, title: 'rootless Podman in a global OOM (no limit of its own)', hostUid: '1000', constraint: 'global' },
+  { key: 'global_rootful', probes: false, title: 'Docker in a global OOM (no limit of its own; its waiter under its device rules)', hostUid: '0', constraint: 'global' },
 ];
 
 /** The module's events and the OOM kills between the stage's "gs-test: run=KEY" mark and the next. */
 export function runWindow(dmesg: string, key: string): { events: ModuleEvent[]; kills: ReturnType<typeof oomKills> } {
   const lines = dmesg.split('\n');
-  const start = lines.findIndex((l) => l.includes(`gs-test: run=${key}`));
+  const start = lines.findIndex((l) => new RegExp(`gs-test: run=${key}(\\s|$)`).test(l));
   if (start < 0) return { events: [], kills: [] };
   const next = lines.findIndex((l, i) => i > start && /gs-test: run=/.test(l));
   const text = lines.slice(start, next < 0 ? undefined : next).join('\n');
