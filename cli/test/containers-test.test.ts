@@ -20,7 +20,7 @@ const DMESG = [
 
 const docker = ENGINE_RUNS.find((r) => r.key === 'docker')!;
 const good = {
-  docker_rec: 'GS_PID=2 victim_alive=1 uid=0 GS_CONSTRAINT=memcg', docker_rec_owner: '0', docker_workload_pid: '2',
+  docker_rec: 'GS_PID=2 victim_alive=1 uid=0 GS_CONSTRAINT=memcg', docker_rec_owner: '0', docker_workload_pid: '2', docker_workload_net: 'refused',
   docker_probe: 'host_root=cat: can\'t open \'/proc/1/root/etc/gs-host-marker\': No such file or directory host_path=absent host_net=refused ' +
     'victim_capbnd=00000000a80425fb self_capbnd=00000000a80425fb victim_seccomp=2 self_seccomp=2 victim_nofile=1048576 self_nofile=1048576',
 };
@@ -39,7 +39,10 @@ test('each broken promise fails its own check', (t) => {
   t.deepEqual(failing({ docker_rec_owner: '1000' }), ['which is uid 0 on the host']);
   const confined = ' victim_capbnd=1 self_capbnd=1 victim_seccomp=2 self_seccomp=2 victim_nofile=9 self_nofile=9';
   t.deepEqual(failing({ docker_probe: `host_root=host-only host_path=absent host_net=refused${confined}` }), ['the handler cannot read the host\'s files through /proc/1/root']);
-  t.deepEqual(failing({ docker_probe: `host_root=x host_path=seen host_net=reached${confined}` }), ['nor find them by their path', 'nor reach the host\'s loopback']);
+  t.deepEqual(failing({ docker_probe: `host_root=x host_path=seen host_net=reached${confined}` }),
+    ['nor find them by their path', 'nor reach the host\'s loopback, which its container cannot either']);
+  t.deepEqual(failing({ docker_workload_net: 'reached' }), ['nor reach the host\'s loopback, which its container cannot either'],
+    'a container on the host\'s network is not what this run sets up');
   t.deepEqual(failing({ docker_probe: 'host_root=x host_path=absent host_net=refused victim_capbnd=1 self_capbnd=3 victim_seccomp=2 self_seccomp=2 victim_nofile=9 self_nofile=9' }),
     ['with its victim\'s confinement: the same capability bounding set, seccomp mode and open-files limit']);
   // The kill before the handler's exit: not a graceful shutdown.
@@ -76,4 +79,17 @@ test('the container test\'s CRI client encodes and decodes its messages, and spe
   const r = spawnSync(process.execPath, [join(repoRoot(), 'vm', 'system', 'cri-pod.mjs'), 'selftest'], { encoding: 'utf8' });
   t.is(r.status, 0, r.stderr);
   t.deepEqual(JSON.parse(r.stdout), { selftest: 'ok' });
+});
+
+test('a pod on the node\'s network: its handler reaches the host\'s loopback as its container does, and no more', (t) => {
+  const cri = ENGINE_RUNS.find((r) => r.key === 'cri')!;
+  const facts = (handler: string, container: string) => ({
+    cri_rec: 'GS_PID=14 victim_alive=1 uid=0 GS_CONSTRAINT=memcg', cri_rec_owner: '0', cri_workload_pid: '14', cri_workload_net: container,
+    cri_probe: `host_root=x host_path=absent host_net=${handler} victim_capbnd=1 self_capbnd=1 victim_seccomp=0 self_seccomp=0 victim_nofile=9 self_nofile=9`,
+  });
+  const net = (handler: string, container: string) =>
+    engineChecks(report(facts(handler, container), DMESG.replace(/run=docker/, 'run=cri')), cri).find((c) => /loopback/.test(c.name))!.ok;
+  t.true(net('reached', 'reached'));
+  t.false(net('reached', 'refused'));
+  t.false(net('', ''));
 });

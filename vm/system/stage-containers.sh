@@ -35,7 +35,13 @@ ln -f $ROOTFS/app/gs_handler $ROOTFS/app/gs_handler_alloc
 ln -f $ROOTFS/app/gs_handler $ROOTFS/app/gs_handler_record
 echo 'root:x:0:0:root:/:/bin/sh' > $ROOTFS/etc/passwd
 # The workload: say its pid (as the container sees it), then allocate until killed.
-printf '#!/bin/sh\necho $$ > /data/workload.pid\nexec /app/oom_condition_creator\n' > $ROOTFS/app/workload
+# (and what the container itself reaches of the host's loopback, for the handler's to be held to).
+cat > $ROOTFS/app/workload <<'EOF'
+#!/bin/sh
+echo "$(nc -w 2 127.0.0.1 7777 < /dev/null > /dev/null 2>&1 && echo reached || echo refused)" > /data/workload.net
+echo $$ > /data/workload.pid
+exec /app/oom_condition_creator
+EOF
 chmod 755 $ROOTFS/app/workload
 # A program that outlives its victim: it starts the workload, and a while after the kill says what still runs.
 printf '#!/bin/sh\n/app/workload\nsleep 3\nps -o pid,args > /data/after\n' > $ROOTFS/app/parent
@@ -80,6 +86,7 @@ report() {
 	done
 	say "${1}_probe" "$(tr '\n' ' ' < "$2/probe" 2>&1)"
 	say "${1}_workload_pid" "$(cat "$2/workload.pid" 2>&1)"
+	say "${1}_workload_net" "$(cat "$2/workload.net" 2>&1)"
 }
 # mark ENGINE: where its run starts in the kernel log.
 mark() { echo "gs-test: run=$1" > /dev/kmsg; }

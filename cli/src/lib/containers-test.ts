@@ -28,6 +28,8 @@ export interface EngineRun {
   constraint: 'memcg' | 'global';
   /** Its handler probes the host and compares its confinement with its victim's (/app/save), or only records. */
   probes: boolean;
+  /** The container shares the host's network (a pod on the node's network, as cri-pod.mjs runs it). */
+  hostNetwork?: boolean;
 }
 
 export const ENGINE_RUNS: readonly EngineRun[] = [
@@ -35,7 +37,7 @@ export const ENGINE_RUNS: readonly EngineRun[] = [
   { key: 'rootless', probes: true, title: 'rootless Podman as a normal user', hostUid: '1000', constraint: 'memcg' },
   { key: 'docker', probes: true, title: 'Docker (--runtime gs-kit)', hostUid: '0', constraint: 'memcg' },
   { key: 'ctr', probes: true, title: 'containerd (ctr run, the runc wrapper)', hostUid: '0', constraint: 'memcg' },
-  { key: 'cri', probes: true, title: 'a Kubernetes pod through containerd\'s CRI (RuntimeClass handler gs-kit, a pod annotation)', hostUid: '0', constraint: 'memcg' },
+  { key: 'cri', probes: true, hostNetwork: true, title: 'a Kubernetes pod through containerd\'s CRI (RuntimeClass handler gs-kit, a pod annotation)', hostUid: '0', constraint: 'memcg' },
   { key: 'global', probes: false, title: 'rootless Podman in a global OOM (no limit of its own)', hostUid: '1000', constraint: 'global' },
   { key: 'global_rootful', probes: false, title: 'Docker in a global OOM (no limit of its own; its waiter under its device rules)', hostUid: '0', constraint: 'global' },
 ];
@@ -71,17 +73,21 @@ export function engineChecks(r: GuestReport, run: EngineRun): Check[] {
     check(`${t}: the module ran it from the container's waiter, start and exit before the kill`,
       !!start && !!exit && !!kill && start.fields.handler === '@wait' && exit.time <= kill.time,
       `start ${JSON.stringify(start?.fields)} exit ${JSON.stringify(exit?.fields)} kill ${JSON.stringify(kill)}`),
-    ...(run.probes ? probeChecks(t, probe) : []),
+    ...(run.probes ? probeChecks(t, probe, fact(r, `${run.key}_workload_net`), run.hostNetwork === true) : []),
   ];
 }
 
 /** What a probing handler found of the host, and its confinement against its victim's. */
-function probeChecks(t: string, probe: Record<string, string>): Check[] {
+function probeChecks(t: string, probe: Record<string, string>, containerNet: string | undefined, hostNetwork: boolean): Check[] {
   return [
     check(`${t}: the handler cannot read the host's files through /proc/1/root`,
       probe.host_root !== undefined && probe.host_root !== 'host-only', probe.host_root),
     equal(`${t}: nor find them by their path`, probe.host_path, 'absent'),
-    equal(`${t}: nor reach the host's loopback`, probe.host_net, 'refused'),
+    hostNetwork
+      ? check(`${t}: and reaches the host's loopback as its container does (the pod is on the node's network), no more`,
+        !!probe.host_net && probe.host_net === containerNet, `handler ${probe.host_net}, container ${containerNet}`)
+      : check(`${t}: nor reach the host's loopback, which its container cannot either`,
+        probe.host_net === 'refused' && containerNet === 'refused', `handler ${probe.host_net}, container ${containerNet}`),
     check(`${t}: with its victim's confinement: the same capability bounding set, seccomp mode and open-files limit`,
       !!probe.victim_capbnd && probe.self_capbnd === probe.victim_capbnd && !!probe.victim_seccomp && probe.self_seccomp === probe.victim_seccomp &&
         !!probe.victim_nofile && probe.self_nofile === probe.victim_nofile,
