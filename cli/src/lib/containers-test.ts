@@ -39,7 +39,6 @@ export const ENGINE_RUNS: readonly EngineRun[] = [
   { key: 'ctr', probes: true, title: 'containerd (ctr run, the runc wrapper)', hostUid: '0', constraint: 'memcg' },
   { key: 'cri', probes: true, hostNetwork: true, title: 'a Kubernetes pod through containerd\'s CRI (RuntimeClass handler gs-kit, a pod annotation)', hostUid: '0', constraint: 'memcg' },
   { key: 'global', probes: false, title: 'rootless Podman in a global OOM (no limit of its own)', hostUid: '1000', constraint: 'global' },
-  { key: 'global_rootful', probes: false, title: 'Docker in a global OOM (no limit of its own; its waiter under its device rules)', hostUid: '0', constraint: 'global' },
 ];
 
 /** The module's events and the OOM kills between the stage's "gs-test: run=KEY" mark and the next. */
