@@ -13,6 +13,23 @@
 #define GS_PROC_NAME		"graceful_shutdown"
 #define GS_PROC_PATH		"/proc/" GS_PROC_NAME
 
+/*
+ * A killer in user space (systemd-oomd, earlyoom) about to kill a process:
+ * root writes "<pid> <killer>" to this file (mode 0600), and the write
+ * returns once that process's registration has run its handler, as at a
+ * kernel OOM, within the same bounds. It fires once: a later kill, the
+ * kernel's included, finds it gone. The pid is read in the writer's pid
+ * namespace. Errors: EINVAL (malformed, or an unknown killer), ESRCH (no
+ * such process), ENOENT (not registered, or fired already), EPERM (not
+ * CAP_SYS_ADMIN in the initial user namespace).
+ */
+#define GS_FIRE_NAME		"graceful_shutdown_fire"
+#define GS_FIRE_PATH		"/proc/" GS_FIRE_NAME
+/* Who kills: the kernel's OOM killer, or one of the user-space killers above. */
+#define GS_KILLER_NAME_KERNEL	"kernel"
+#define GS_KILLER_NAME_OOMD	"systemd-oomd"
+#define GS_KILLER_NAME_EARLYOOM	"earlyoom"
+
 /* A write: at most this many bytes, one registration or removal a line. */
 #define GS_WRITE_MAX		(64 * 1024)
 /* One line: pid, handler path and its arguments. */
@@ -36,9 +53,10 @@
  * The handler's environment, besides HOME and PATH: the victim's pid (as
  * the kernel's init pid namespace sees it), the registered process's pid
  * (an ancestor's, for a "+<pid>" registration), the victim's comm, resident
- * memory and oom_score_adj, the kind of OOM, the victim's cgroup v2 path,
- * how long the handler may run, and CLOCK_MONOTONIC when the victim was
- * chosen.
+ * memory and oom_score_adj, the kind of OOM ("global", "memcg", "cpuset",
+ * "mempolicy"; "userspace" when a user-space killer asked), the victim's
+ * cgroup v2 path, how long the handler may run, CLOCK_MONOTONIC when the
+ * victim was chosen, and who is about to kill it (GS_KILLER_NAME_*).
  */
 #define GS_ENV_PID		"GS_PID"
 #define GS_ENV_REGISTERED_PID	"GS_REGISTERED_PID"
@@ -49,6 +67,7 @@
 #define GS_ENV_CGROUP		"GS_CGROUP"
 #define GS_ENV_TIMEOUT_MS	"GS_TIMEOUT_MS"
 #define GS_ENV_CHOSEN_NS	"GS_CHOSEN_NS"
+#define GS_ENV_KILLER		"GS_KILLER"
 
 /*
  * Every line the module writes to the kernel log starts with this prefix;

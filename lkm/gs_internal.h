@@ -6,6 +6,8 @@
  *
  *   gs_main.c       load and unload                 -> every file below
  *   gs_hook.c       hearing of a victim (patch or ftrace) -> gs_oom.c
+ *   gs_killer.c     hearing of a user-space killer's victim
+ *                   (/proc/graceful_shutdown_fire)  -> gs_oom.c
  *   gs_proc.c       /proc/graceful_shutdown         -> parse, registry,
  *                                                      principal, park,
  *                                                      waiter, waiter_run
@@ -41,6 +43,10 @@
  * Lock order (outermost first; a lock not listed under another is never
  * taken while holding it):
  *
+ *   gs_running (gs_oom.c)     one handler run at a time, a bit lock: a
+ *                             user-space killer's request waits for it
+ *                             killably; the OOM path, under oom_lock,
+ *                             for at most the longest timeout and 1 s
  *   gs_write_mutex            writers of /proc/graceful_shutdown, applying
  *     rcu_read_lock()
  *       gs_lock               registry links, counts, principals, budgets
@@ -114,7 +120,7 @@ struct pid;
 struct subprocess_info;
 struct task_struct;
 
-#define GS_ENV_MAX		13
+#define GS_ENV_MAX		14
 #define GS_ENV_SIZE		1024
 #define GS_CGROUP_PATH_MAX	256
 
@@ -136,6 +142,25 @@ extern bool gs_show_stuck;
 
 unsigned int gs_handler_cgroup(char *buf, size_t size);
 bool gs_handler_cgroup_none(void);
+
+/* ---- gs_oom.c, gs_killer.c: who is about to kill a victim ---- */
+
+enum gs_killer {
+	GS_KILLER_KERNEL,		/* the kernel's OOM killer */
+	GS_KILLER_SYSTEMD_OOMD,		/* systemd-oomd's pre-kill hook */
+	GS_KILLER_EARLYOOM,		/* earlyoom's -P program */
+	GS_KILLER_NR
+};
+
+/* A victim as the module hears of it, from the kernel or a user-space killer. */
+struct gs_kill {
+	struct task_struct *victim;
+	enum gs_killer killer;
+	const char *constraint;		/* gs_constraint_name(), or "userspace" */
+	bool global;			/* a global OOM: no memory for the handler */
+};
+
+const char *gs_killer_name(enum gs_killer killer);
 
 /* ---- gs_log.c ---- */
 
@@ -174,6 +199,7 @@ struct gs_log_fields {
 	unsigned int passes;
 	const char *cgroup;
 	unsigned long leftover_kb;
+	const char *killer;
 };
 
 void gs_log(enum gs_event event, const struct gs_log_fields *f);
@@ -309,6 +335,7 @@ struct gs_entry {
 	struct cgroup *cgrp;		/* the handler cgroup it ran in */
 	bool abandoned;			/* the OOM killer stopped waiting */
 	bool global;			/* a global OOM (not memcg, cpuset or mempolicy) */
+	enum gs_killer killer;		/* who is about to kill the victim */
 	bool metered;			/* the reserve is lent a block at a time */
 	bool parked;			/* run by a parked helper */
 	int status;			/* wait(2) status, or a negative errno */
@@ -333,9 +360,9 @@ bool gs_process_gone(struct pid *pid);
 void gs_prune(void);
 void gs_registry_clear(void);
 void gs_registry_for_each(void (*fn)(struct gs_entry *e, void *data), void *data);
-struct gs_entry *gs_claim(struct task_struct *victim);
+struct gs_entry *gs_claim(const struct gs_kill *k);
 bool gs_owns(kuid_t euid, const struct cred *tcred);
-void gs_log_skip(struct task_struct *victim, const struct gs_entry *e, const char *why);
+void gs_log_skip(const struct gs_kill *k, const struct gs_entry *e, const char *why);
 
 /* ---- gs_trust.c: which handler files may run ---- */
 
@@ -384,6 +411,7 @@ bool gs_handler_reserves(void);
 /* ---- gs_oom.c: the OOM path ---- */
 
 void gs_victim_chosen(struct oom_control *oc);
+int gs_victim_announced(struct task_struct *victim, enum gs_killer killer);
 
 /* ---- gs_victim.c: the victim, as its handler is told of it ---- */
 
@@ -398,10 +426,11 @@ struct gs_victim {
 	const char *constraint;		/* gs_constraint_name() */
 	unsigned int timeout_ms;	/* how long its handler may run */
 	u64 chosen_ns;			/* CLOCK_MONOTONIC */
+	const char *killer;		/* gs_killer_name() */
 };
 
 const char *gs_constraint_name(int constraint);
-void gs_victim_take(struct gs_victim *v, struct gs_entry *e, struct oom_control *oc,
+void gs_victim_take(struct gs_victim *v, struct gs_entry *e, const struct gs_kill *k,
 		    unsigned int wait_ms);
 void gs_victim_put(struct gs_victim *v);
 void gs_victim_env(struct gs_entry *e, const struct gs_victim *v);
@@ -482,6 +511,11 @@ void gs_ops_free(struct list_head *ops);
 int gs_proc_init(void);
 void gs_proc_exit(void);
 void gs_proc_clear(void);
+
+/* ---- gs_killer.c: /proc/graceful_shutdown_fire ---- */
+
+int gs_killer_init(void);
+void gs_killer_exit(void);
 
 /* ---- gs_hook.c: how the module hears of a victim ---- */
 

@@ -37,6 +37,7 @@ enum gs_field {
 	GS_F_PASSES,
 	GS_F_CGROUP,
 	GS_F_LEFTOVER_KB,
+	GS_F_KILLER,
 };
 
 #define F(x)	BIT(GS_F_##x)
@@ -48,17 +49,21 @@ static const struct {
 } gs_events[GS_EVENT_NR] = {
 	[GS_EVENT_START] = { "start", false,
 		F(VICTIM) | F(REGISTERED) | F(COMM) | F(HANDLER) | F(UID) |
-		F(CONSTRAINT) | F(TIMEOUT_MS) | F(RESERVE_KB) | F(SPAWN) },
+		F(CONSTRAINT) | F(TIMEOUT_MS) | F(RESERVE_KB) | F(SPAWN) | F(KILLER) },
 	[GS_EVENT_EXIT_STATUS] = { "exit", false,
-		F(VICTIM) | F(HANDLER) | F(HELPER) | F(STATUS) | F(DURATION_MS) | F(KILLED) },
+		F(VICTIM) | F(HANDLER) | F(HELPER) | F(STATUS) | F(DURATION_MS) | F(KILLED) |
+		F(KILLER) },
 	[GS_EVENT_EXIT_SIGNAL] = { "exit", false,
-		F(VICTIM) | F(HANDLER) | F(HELPER) | F(SIGNAL) | F(DURATION_MS) | F(KILLED) },
+		F(VICTIM) | F(HANDLER) | F(HELPER) | F(SIGNAL) | F(DURATION_MS) | F(KILLED) |
+		F(KILLER) },
 	[GS_EVENT_TIMEOUT] = { "timeout", true,
-		F(VICTIM) | F(HANDLER) | F(HELPER) | F(TIMEOUT_MS) | F(PHASE) | F(KILLED) },
+		F(VICTIM) | F(HANDLER) | F(HELPER) | F(TIMEOUT_MS) | F(PHASE) | F(KILLED) |
+		F(KILLER) },
 	[GS_EVENT_ERROR] = { "error", true,
-		F(VICTIM) | F(HANDLER) | F(ERRNO) | F(REASON) | F(DURATION_MS) | F(KILLED) },
+		F(VICTIM) | F(HANDLER) | F(ERRNO) | F(REASON) | F(DURATION_MS) | F(KILLED) |
+		F(KILLER) },
 	[GS_EVENT_SKIP] = { "skip", true,
-		F(VICTIM) | F(REGISTERED) | F(HANDLER) | F(UID) | F(REASON) },
+		F(VICTIM) | F(REGISTERED) | F(HANDLER) | F(UID) | F(REASON) | F(KILLER) },
 	[GS_EVENT_KILL_INCOMPLETE] = { "kill_incomplete", true, F(PASSES) },
 	[GS_EVENT_LEFTOVER] = { "leftover", false,
 		F(VICTIM) | F(UID) | F(CGROUP) | F(LEFTOVER_KB) },
@@ -152,6 +157,8 @@ void gs_log(enum gs_event event, const struct gs_log_fields *f)
 		n = gs_log_str(buf, n, size, "cgroup", f->cgroup);
 	if (want & BIT(GS_F_LEFTOVER_KB))
 		n += scnprintf(buf + n, size - n, " leftover_kb=%lu", f->leftover_kb);
+	if (want & BIT(GS_F_KILLER))
+		n = gs_log_str(buf, n, size, "killer", f->killer);
 	if (gs_events[event].warn)
 		pr_warn("%s\n", buf);
 	else

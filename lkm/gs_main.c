@@ -47,9 +47,12 @@ static int __init gs_init(void)
 	err = gs_proc_init();
 	if (err)
 		goto err_reserve;
-	err = gs_hook_init();
+	err = gs_killer_init();
 	if (err)
 		goto err_proc;
+	err = gs_hook_init();
+	if (err)
+		goto err_killer;
 	err = gs_park_init();
 	if (err)
 		goto err_hook;
@@ -65,6 +68,8 @@ static int __init gs_init(void)
 
 err_hook:
 	gs_hook_exit();
+err_killer:
+	gs_killer_exit();
 err_proc:
 	gs_proc_exit();
 err_reserve:
@@ -82,6 +87,8 @@ static void __exit gs_exit(void)
 	/* Waiters blocked in a read would hold up the proc file's removal. */
 	gs_waiters_shutdown();
 	gs_proc_exit();
+	/* Waits for user-space killers' requests in flight, each bounded. */
+	gs_killer_exit();
 	/* Waits for OOM callbacks in flight; each waits for its helper, bounded. */
 	gs_hook_exit();
 	/* The parked helpers leave without running anything; no other is parked. */

@@ -208,6 +208,7 @@ static void gs_log_end(struct gs_entry *e, struct pid *helper, unsigned int wait
 		.killed = killed,
 		.signal = GS_WTERMSIG(e->status),
 		.status = GS_WEXITSTATUS(e->status),
+		.killer = gs_killer_name(e->killer),
 	};
 
 	if (abandoned)
@@ -243,10 +244,10 @@ static const char *gs_start(struct gs_entry *e, const struct gs_victim *v, bool 
 }
 
 /*
- * Start the handler of @e for the victim in @oc and wait for it, at most
+ * Start the handler of @e for the victim @k names and wait for it, at most
  * @wait_ms; then nothing it started is left.
  */
-static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wait_ms)
+static void gs_fire(struct gs_entry *e, const struct gs_kill *k, unsigned int wait_ms)
 {
 	unsigned long deadline, start_deadline, released = 0;
 	struct cgroup *cgrp;
@@ -257,10 +258,10 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 	struct gs_victim v;
 	const char *spawn;
 
-	/* Only a global OOM leaves the handler no memory: not a cpuset or mempolicy one. */
-	e->global = oc->constraint == CONSTRAINT_NONE;
-	e->victim_nr = task_tgid_nr(oc->chosen);
-	gs_victim_take(&v, e, oc, wait_ms);
+	e->global = k->global;
+	e->killer = k->killer;
+	e->victim_nr = task_tgid_nr(k->victim);
+	gs_victim_take(&v, e, k, wait_ms);
 	init_completion(&e->started);
 	init_completion(&e->done);
 	spin_lock_init(&e->helper_lock);
@@ -287,6 +288,7 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 	}
 	f.victim = e->victim_nr;
 	f.handler = e->argv[0];
+	f.killer = gs_killer_name(e->killer);
 	spawn = gs_start(e, &v, parked);
 	gs_victim_put(&v);
 	if (!spawn) {
@@ -296,9 +298,9 @@ static void gs_fire(struct gs_entry *e, struct oom_control *oc, unsigned int wai
 		goto out;
 	}
 	f.registered = pid_nr(e->pid);
-	f.comm = oc->chosen->comm;
+	f.comm = k->victim->comm;
 	f.uid = from_kuid(&init_user_ns, e->cred->euid);
-	f.constraint = gs_constraint_name(oc->constraint);
+	f.constraint = k->constraint;
 	f.timeout_ms = wait_ms;
 	f.reserve_kb = released << (PAGE_SHIFT - 10);
 	f.spawn = spawn;
@@ -350,6 +352,82 @@ out:
 }
 
 /**
+ * gs_killer_name - who kills, as the log and the handler's environment say it
+ * @killer: an enum gs_killer
+ *
+ * Context: any.
+ * Return: a GS_KILLER_NAME_* string.
+ */
+const char *gs_killer_name(enum gs_killer killer)
+{
+	switch (killer) {
+	case GS_KILLER_SYSTEMD_OOMD:
+		return GS_KILLER_NAME_OOMD;
+	case GS_KILLER_EARLYOOM:
+		return GS_KILLER_NAME_EARLYOOM;
+	default:
+		return GS_KILLER_NAME_KERNEL;
+	}
+}
+
+/*
+ * One handler run at a time. Runs for one principal share its handler
+ * cgroup, and the end of a run kills everything in it: two at once would
+ * end each other. The kernel's OOM killer fires one at a time under
+ * oom_lock; a user-space killer's request takes its turn beside it.
+ */
+#define GS_RUNNING	0
+static unsigned long gs_running;
+static DECLARE_WAIT_QUEUE_HEAD(gs_run_wq);
+
+static bool gs_run_trylock(void)
+{
+	return !test_and_set_bit_lock(GS_RUNNING, &gs_running);
+}
+
+static void gs_run_unlock(void)
+{
+	clear_bit_unlock(GS_RUNNING, &gs_running);
+	wake_up_all(&gs_run_wq);
+}
+
+/*
+ * The OOM path's turn, bounded: a user-space killer's run ends within its
+ * registrant's timeout, and then its kill passes. False if it did not come.
+ */
+static bool gs_run_lock_oom(void)
+{
+	unsigned int most = max(READ_ONCE(gs_timeout_ms), READ_ONCE(gs_user_timeout_ms));
+
+	return wait_event_timeout(gs_run_wq, gs_run_trylock(),
+				  msecs_to_jiffies(most + MSEC_PER_SEC)) > 0;
+}
+
+/*
+ * Run the handler of the claimed registration @e for the victim @k names,
+ * within its registrant's time and budgets, and drop the claim's reference.
+ */
+static void gs_victim_run(const struct gs_kill *k, struct gs_entry *e)
+{
+	unsigned int wait_ms;
+	const char *why;
+
+	e->start_ns = ktime_get_ns();
+	wait_ms = gs_wait_budget(e->principal, e->start_ns, &why);
+	if (gs_handler_cgroup_none()) {
+		wait_ms = 0;
+		why = "no_handler_cgroup";
+	}
+	if (!wait_ms) {
+		gs_log_skip(k, e, why);
+	} else {
+		gs_fire(e, k, wait_ms);
+		gs_charge(e->principal, e->start_ns);
+	}
+	gs_entry_put(e);
+}
+
+/**
  * gs_victim_chosen - run the victim's handler before the OOM killer kills it
  * @oc: the OOM killer's control, with oc->chosen the victim
  *
@@ -361,25 +439,57 @@ out:
  */
 void gs_victim_chosen(struct oom_control *oc)
 {
-	unsigned int wait_ms;
+	struct gs_kill k = {
+		.victim = oc->chosen,
+		.killer = GS_KILLER_KERNEL,
+		.constraint = gs_constraint_name(oc->constraint),
+		/* Only a global OOM leaves the handler no memory: not a cpuset or mempolicy one. */
+		.global = oc->constraint == CONSTRAINT_NONE,
+	};
 	struct gs_entry *e;
-	const char *why;
 
-	e = gs_claim(oc->chosen);
+	e = gs_claim(&k);
 	if (!e)
 		return;
+	if (!gs_run_lock_oom()) {
+		gs_log_skip(&k, e, "busy");
+		gs_entry_put(e);
+		return;
+	}
+	gs_victim_run(&k, e);
+	gs_run_unlock();
+}
 
-	e->start_ns = ktime_get_ns();
-	wait_ms = gs_wait_budget(e->principal, e->start_ns, &why);
-	if (gs_handler_cgroup_none()) {
-		wait_ms = 0;
-		why = "no_handler_cgroup";
-	}
-	if (!wait_ms) {
-		gs_log_skip(oc->chosen, e, why);
-	} else {
-		gs_fire(e, oc, wait_ms);
-		gs_charge(e->principal, e->start_ns);
-	}
-	gs_entry_put(e);
+/**
+ * gs_victim_announced - run a victim's handler before a user-space killer kills it
+ * @victim: the process (a thread group leader) the killer is about to kill
+ * @killer: who the killer is
+ *
+ * As gs_victim_chosen(), with the machine not out of memory: no reserve is
+ * lent and the handler runs at its usual priority. The registration fires
+ * once, whichever killer comes first.
+ *
+ * Context: process context, no lock held; waits killably for a run of
+ * another victim's handler to end, then as gs_victim_chosen() does.
+ * Return: 0 once the handler ran (or was skipped, and logged why), -ENOENT
+ * if no registration covers @victim, -EINTR if killed while waiting.
+ */
+int gs_victim_announced(struct task_struct *victim, enum gs_killer killer)
+{
+	struct gs_kill k = {
+		.victim = victim,
+		.killer = killer,
+		.constraint = "userspace",
+		.global = false,
+	};
+	struct gs_entry *e;
+
+	/* The turn first: a claim is never given back, so nothing may come between. */
+	if (wait_event_killable(gs_run_wq, gs_run_trylock()))
+		return -EINTR;
+	e = gs_claim(&k);
+	if (e)
+		gs_victim_run(&k, e);
+	gs_run_unlock();
+	return e ? 0 : -ENOENT;
 }

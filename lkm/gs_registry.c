@@ -267,40 +267,42 @@ static bool gs_entry_covers(const struct gs_entry *e, struct task_struct *victim
 }
 
 /**
- * gs_log_skip - log that a registration's handler does not run for @victim
- * @victim: the OOM killer's victim
+ * gs_log_skip - log that a registration's handler does not run for a victim
+ * @k: the victim, and who is about to kill it
  * @e: the registration
  * @why: the reason, a word
  *
  * Context: process context.
  */
-void gs_log_skip(struct task_struct *victim, const struct gs_entry *e, const char *why)
+void gs_log_skip(const struct gs_kill *k, const struct gs_entry *e, const char *why)
 {
 	struct gs_log_fields f = {
-		.victim = task_tgid_nr(victim),
+		.victim = task_tgid_nr(k->victim),
 		.registered = pid_nr(e->pid),
 		.handler = e->argv[0],
 		.uid = from_kuid(&init_user_ns, e->cred->euid),
 		.reason = why,
+		.killer = gs_killer_name(k->killer),
 	};
 
 	gs_log(GS_EVENT_SKIP, &f);
 }
 
 /**
- * gs_claim - take the registration for @victim out of the registry
- * @victim: the OOM killer's victim
+ * gs_claim - take the registration for a victim out of the registry
+ * @k: the victim, and who is about to kill it
  *
  * The victim's own registration, else the nearest ancestor's "+<pid>"
  * one, among those whose registrant may act for it. A registration passed
  * over for that is logged, and stays. An entry fires once: the claim takes
- * it out.
+ * it out, whichever killer comes first.
  *
- * Context: process context (the OOM path).
+ * Context: process context (the OOM path, or a user-space killer's request).
  * Return: the entry with a reference for the caller, or NULL.
  */
-struct gs_entry *gs_claim(struct task_struct *victim)
+struct gs_entry *gs_claim(const struct gs_kill *k)
 {
+	struct task_struct *victim = k->victim;
 	struct task_struct *p;
 	struct gs_entry *e = NULL, *refused = NULL;
 
@@ -316,7 +318,7 @@ struct gs_entry *gs_claim(struct task_struct *victim)
 		e = NULL;
 	}
 	if (!e && refused)
-		gs_log_skip(victim, refused, "not_owner");
+		gs_log_skip(k, refused, "not_owner");
 	if (e && (test_and_set_bit(GS_FIRED, &e->flags) || !kref_get_unless_zero(&e->ref)))
 		e = NULL;
 	rcu_read_unlock();

@@ -60,18 +60,18 @@ static __printf(2, 3) void gs_env_add(struct gs_entry *e, const char *fmt, ...)
 }
 
 /**
- * gs_victim_take - what a handler is told of the victim of @oc
+ * gs_victim_take - what a handler is told of a victim
  * @v: filled in; @v->cgrp gets a reference, put by gs_victim_put()
  * @e: the registration that fired; takes the victim's OOM score adjustment
- * @oc: the OOM killer's control, oc->chosen the victim
+ * @k: the victim, and who is about to kill it
  * @wait_ms: how long the handler may run
  *
  * Context: the OOM path; no allocation.
  */
-void gs_victim_take(struct gs_victim *v, struct gs_entry *e, struct oom_control *oc,
+void gs_victim_take(struct gs_victim *v, struct gs_entry *e, const struct gs_kill *k,
 		    unsigned int wait_ms)
 {
-	struct task_struct *victim = oc->chosen;
+	struct task_struct *victim = k->victim;
 
 	memset(v, 0, sizeof(*v));
 	task_lock(victim);
@@ -82,7 +82,8 @@ void gs_victim_take(struct gs_victim *v, struct gs_entry *e, struct oom_control 
 	v->pid = task_tgid(victim);
 	v->registered = e->pid;
 	v->oom_score_adj = victim->signal->oom_score_adj;
-	v->constraint = gs_constraint_name(oc->constraint);
+	v->constraint = k->constraint;
+	v->killer = gs_killer_name(k->killer);
 	v->timeout_ms = wait_ms;
 	v->chosen_ns = e->start_ns;
 #ifdef CONFIG_CGROUPS
@@ -138,6 +139,7 @@ void gs_victim_env(struct gs_entry *e, const struct gs_victim *v)
 	gs_env_add(e, GS_ENV_CGROUP "=%s", cgroup);
 	gs_env_add(e, GS_ENV_TIMEOUT_MS "=%u", v->timeout_ms);
 	gs_env_add(e, GS_ENV_CHOSEN_NS "=%llu", v->chosen_ns);
+	gs_env_add(e, GS_ENV_KILLER "=%s", v->killer);
 }
 
 /* Append "NAME=value\n", @value's bytes outside [ -~] (and \\) written as \xHH. */
@@ -201,6 +203,7 @@ size_t gs_victim_text(const struct gs_victim *v, char *buf, size_t size)
 	len = gs_victim_line(buf, size, len, GS_ENV_TIMEOUT_MS, num);
 	snprintf(num, sizeof(num), "%llu", v->chosen_ns);
 	len = gs_victim_line(buf, size, len, GS_ENV_CHOSEN_NS, num);
+	len = gs_victim_line(buf, size, len, GS_ENV_KILLER, v->killer);
 	return len;
 }
 

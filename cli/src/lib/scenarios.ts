@@ -5,6 +5,7 @@ import { fact, moduleEvents, parseRecord, type GuestReport } from './guest-proto
 import { PRIVILEGE_SCENARIOS } from './scenarios-privilege.js';
 import { SECURITY_SCENARIOS } from './scenarios-security.js';
 import { CONTAINER_SCENARIOS } from './scenarios-container.js';
+import { KILLER_SCENARIOS } from './scenarios-killers.js';
 import { answerOk as ok, eventFor, handlerBeforeKill, handlerTimeline, killOf, recordOf, type Scenario } from './scenario.js';
 
 export type { Check } from './checks.js';
@@ -317,5 +318,5 @@ export function scenarioNamed(name: string): Scenario | undefined {
 
 /** Every scenario the guest suite runs: the kernel's, the fuzzer, then the CLI's. */
 export const ALL_SCENARIOS: readonly Scenario[] = [
-  ...SCENARIOS, ...PRIVILEGE_SCENARIOS, ...SECURITY_SCENARIOS, ...CONTAINER_SCENARIOS, FUZZ_SCENARIO, CLI_SCENARIO,
+  ...SCENARIOS, ...PRIVILEGE_SCENARIOS, ...SECURITY_SCENARIOS, ...CONTAINER_SCENARIOS, ...KILLER_SCENARIOS, FUZZ_SCENARIO, CLI_SCENARIO,
 ];

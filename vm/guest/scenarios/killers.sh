@@ -1,0 +1,42 @@
+# k. a user-space killer's request (/proc/graceful_shutdown_fire): the
+# handler runs once, as at a kernel OOM, before the write returns; the
+# kernel's OOM later finds the registration gone and kills with no handler.
+load_module timeout_ms=5000
+prepare_records
+GS_FIRE=/proc/graceful_shutdown_fire
+make_cgroup work 32M
+register_work_victim "/gs/gs_handler_record /tmp/rec"
+
+# Who may ask, and what a request must look like.
+say fire_user "$(run_as 1000 1000 proc_write $GS_FIRE "$VICTIM earlyoom")"
+say fire_kernel "$(proc_write $GS_FIRE "$VICTIM kernel")"
+say fire_malformed "$(proc_write $GS_FIRE "$VICTIM")"
+say fire_nosuch "$(proc_write $GS_FIRE "999999 earlyoom")"
+sleep 1000 &
+UNREG=$!
+say fire_unregistered "$(proc_write $GS_FIRE "$UNREG earlyoom")"
+kill $UNREG
+say_wrote rec_before_fire "$VICTIM"
+
+# earlyoom's request: the handler has run when the write returns.
+say fire "$(proc_write $GS_FIRE "$VICTIM earlyoom")"
+say_wrote rec_at_fire_return "$VICTIM"
+say victim_alive_after_fire "$([ -d /proc/$VICTIM ] && echo yes || echo no)"
+say fire_again "$(proc_write $GS_FIRE "$VICTIM systemd-oomd")"
+say_listing listing_after_fire
+say_record "$VICTIM"
+mv "/tmp/rec/$VICTIM.rec" /tmp/fired.rec
+
+# The kernel's OOM after it: the victim dies, no second run.
+trigger_victim
+say_wrote rec_after_oom "$VICTIM"
+
+# A user's registration, systemd-oomd's request: as that user, in its cgroup.
+make_cgroup work2 32M
+start_victim /sys/fs/cgroup/work2 run_as 1000 1000
+say user_victim "$VICTIM"
+say user_register "$(run_as 1000 1000 proc_write $GS_PROC "$VICTIM /gs/gs_handler_record /tmp/rec")"
+say user_fire "$(proc_write $GS_FIRE "$VICTIM systemd-oomd")"
+say_file user_rec "/tmp/rec/$VICTIM.rec"
+kill -9 "$VICTIM"
+wait "$VICTIM_JOB"
