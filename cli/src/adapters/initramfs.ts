@@ -20,14 +20,16 @@ export const TEST_PROGRAMS = [
   'mempolicy_run',
   'gs_wait',
   'container_run',
+  'gs-kit-killer',
 ];
 
 /** Build the static test programs (cached by their sources). */
 export async function buildTestPrograms(): Promise<string> {
   const srcDir = join(repoRoot(), 'test_programs');
-  // They include the module's uapi header (lkm/graceful_shutdown.h) and gs-init's wake parser (oci/gs_wake.h): hash them too.
+  // They include the module's uapi header (lkm/graceful_shutdown.h) and gs-init's wake parser (oci/gs_wake.h), and build killers/: hash them too.
   const key = (await hashFiles(srcDir, /^(Makefile|.*\.[ch])$/)) + (await hashFiles(join(repoRoot(), 'lkm'), /^graceful_shutdown\.h$/)).slice(0, 8)
-    + (await hashFiles(join(repoRoot(), 'oci'), /^gs_wake\.h$/)).slice(0, 8);
+    + (await hashFiles(join(repoRoot(), 'oci'), /^gs_wake\.h$/)).slice(0, 8)
+    + (await hashFiles(join(repoRoot(), 'killers'), /^.*\.c$/)).slice(0, 8);
   const out = join(cacheRoot(), 'test_programs', key);
   if (TEST_PROGRAMS.every((p) => existsSync(join(out, p)))) return out;
   // Built aside and renamed: the guest suite's two processes may both build them.

@@ -23,6 +23,10 @@ const killers: Scenario = {
     const rec = recordOf(r);
     const userRec = recordOf(r, 'user_rec');
     const userStart = eventFor(events, 'start', userVictim);
+    const oomdVictim = fact(r, 'oomd_victim');
+    const oomdRec = recordOf(r, 'oomd_rec');
+    const oomdLog = (r.facts.get('oomd_log') ?? []).join(' ');
+    const earlyRec = recordOf(r, 'early_rec');
     return [
       check('the victim was registered', answerOk(fact(r, 'register')), fact(r, 'register')),
       check('a user may not ask (the file is root\'s)', refused(fact(r, 'fire_user'), 'EACCES'), fact(r, 'fire_user')),
@@ -55,6 +59,21 @@ const killers: Scenario = {
       equal('in the user\'s handler cgroup', userRec?.cgroup, guestHandlerCgroup('1000')),
       equal('told that systemd-oomd kills', userRec?.GS_KILLER, 'systemd-oomd'),
       check('the module logged killer=systemd-oomd', userStart?.fields.killer === 'systemd-oomd', JSON.stringify(userStart)),
+      // gs-kit-killer, as the systemd and earlyoom hooks run it.
+      check('a process in a child cgroup was registered', answerOk(fact(r, 'oomd_register')), fact(r, 'oomd_register')),
+      equal('gs-kit-killer oomd answered systemd-oomd\'s Notify with an empty reply', fact(r, 'oomd_reply'), '{"parameters":{}}|'),
+      equal('and exited 0 at the end of the connection', fact(r, 'oomd_rc'), '0'),
+      equal('the handler of the process below the named cgroup ran before the reply', oomdRec?.GS_PID, oomdVictim ?? ''),
+      equal('told that systemd-oomd kills', oomdRec?.GS_KILLER, 'systemd-oomd'),
+      check('its log names the one handler run and the one unregistered process',
+        oomdLog.includes(`1 handler(s) run (pid ${oomdVictim})`) && oomdLog.includes('1 process(es) not registered'), oomdLog),
+      equal('a cgroup path that climbs out of the hierarchy is refused', fact(r, 'oomd_climb'),
+        '{"error":"org.varlink.service.InvalidParameter","parameters":{"parameter":"cgroup"}}|'),
+      check('a registered process was accepted for earlyoom', answerOk(fact(r, 'early_register')), fact(r, 'early_register')),
+      equal('gs-kit-killer earlyoom-serve answered ok once its handler ran', fact(r, 'early_serve'), 'ok'),
+      equal('told that earlyoom kills', earlyRec?.GS_KILLER, 'earlyoom'),
+      equal('a second request for it: the registration is gone', fact(r, 'early_again'), 'err ENOENT'),
+      equal('a request that is not a pid is refused', fact(r, 'early_bad'), 'err EINVAL'),
     ];
   },
 };

@@ -40,3 +40,36 @@ say user_fire "$(proc_write $GS_FIRE "$VICTIM systemd-oomd")"
 say_file user_rec "/tmp/rec/$VICTIM.rec"
 kill -9 "$VICTIM"
 wait "$VICTIM_JOB"
+
+# gs-kit-killer, as systemd-oomd's pre-kill hook runs it: a varlink Notify
+# for a cgroup announces every process in it and below, then replies.
+make_cgroup work3 32M
+mkdir -p /sys/fs/cgroup/work3/inner
+sleep 1000 &
+UNREG=$!
+echo $UNREG > /sys/fs/cgroup/work3/cgroup.procs
+start_victim /sys/fs/cgroup/work3/inner
+say oomd_victim "$VICTIM"
+say oomd_register "$(proc_write $GS_PROC "$VICTIM /gs/gs_handler_record /tmp/rec")"
+printf '{"method":"io.systemd.oom.Prekill.Notify","parameters":{"cgroup":"/work3"}}\000' |
+	/gs/gs-kit-killer oomd > /tmp/oomd.reply 2> /tmp/oomd.log
+say oomd_rc $?
+say oomd_reply "$(tr '\000' '|' < /tmp/oomd.reply)"
+say_file oomd_log /tmp/oomd.log
+say_file oomd_rec "/tmp/rec/$VICTIM.rec"
+printf '{"method":"io.systemd.oom.Prekill.Notify","parameters":{"cgroup":"/work3/../.."}}\000' |
+	/gs/gs-kit-killer oomd > /tmp/oomd.reply 2> /dev/null
+say oomd_climb "$(tr '\000' '|' < /tmp/oomd.reply)"
+kill -9 "$VICTIM" $UNREG
+wait "$VICTIM_JOB"
+
+# earlyoom's requests, as gs-kit-earlyoom.socket hands them to root.
+start_victim -
+say early_victim "$VICTIM"
+say early_register "$(proc_write $GS_PROC "$VICTIM /gs/gs_handler_record /tmp/rec")"
+say early_serve "$(echo "$VICTIM" | /gs/gs-kit-killer earlyoom-serve 2> /dev/null)"
+say early_again "$(echo "$VICTIM" | /gs/gs-kit-killer earlyoom-serve 2> /dev/null)"
+say early_bad "$(echo "1x" | /gs/gs-kit-killer earlyoom-serve 2> /dev/null)"
+say_file early_rec "/tmp/rec/$VICTIM.rec"
+kill -9 "$VICTIM"
+wait "$VICTIM_JOB"
