@@ -618,8 +618,9 @@ int main(int argc, char **argv)
 	const char *base = strrchr(argv[0], '/');
 
 	base = base ? base + 1 : argv[0];
-	if (!strcmp(base, "gs-kit-earlyoom")) {
-		prog = base;
+	/* As earlyoom's -P, whatever name it runs us by. */
+	if (!strcmp(base, "gs-kit-earlyoom") || (argc == 1 && getenv("EARLYOOM_PID"))) {
+		prog = "gs-kit-earlyoom";
 		return earlyoom_prekill();
 	}
 	if (argc != 2)

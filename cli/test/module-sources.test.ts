@@ -2,7 +2,7 @@ import test from 'ava';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dkmsSources, repoRoot } from '../src/adapters/paths.js';
-import { MODULE_NAME, WAIT_HANDLER } from '../src/lib/module.js';
+import { FIRE_FILE, KILLER_NAMES, MODULE_NAME, MODULE_TIMEOUT_MS, MODULE_USER_TIMEOUT_MS, WAIT_HANDLER } from '../src/lib/module.js';
 import { MODULE_SOURCE_PATTERN } from '../src/lib/install-plans.js';
 import { PROC_FILE } from '../src/lib/registry.js';
 
@@ -38,4 +38,14 @@ test('the CLI names the module and its proc file as the module\'s uapi header do
   t.is(defineOf(header, 'GS_MODULE_NAME'), MODULE_NAME);
   t.is(defineOf(header, 'GS_PROC_PATH'), PROC_FILE);
   t.is(defineOf(header, 'GS_WAIT_HANDLER'), WAIT_HANDLER);
+  t.is(defineOf(header, 'GS_FIRE_PATH'), FIRE_FILE);
+  t.is(defineOf(header, 'GS_KILLER_NAME_KERNEL'), KILLER_NAMES.kernel);
+  t.is(defineOf(header, 'GS_KILLER_NAME_OOMD'), KILLER_NAMES.oomd);
+  t.is(defineOf(header, 'GS_KILLER_NAME_EARLYOOM'), KILLER_NAMES.earlyoom);
+});
+
+test('the CLI sizes systemd-oomd\'s wait by the module\'s own default timeouts', async (t) => {
+  const params = await readFile(join(lkm, 'gs_params.c'), 'utf8');
+  t.is(Number(/gs_timeout_ms = (\d+);/.exec(params)?.[1]), MODULE_TIMEOUT_MS);
+  t.is(Number(/gs_user_timeout_ms = (\d+);/.exec(params)?.[1]), MODULE_USER_TIMEOUT_MS);
 });

@@ -11,6 +11,7 @@ import { MODULE_PARAMS, MODULE_SYSFS, PROC_FILE } from '../lib/module.js';
 import { CONTAINERD_CONFIG, containerdHasRuntime, DOCKER_DAEMON_JSON, OCI_INIT, OCI_RUNTIME, PODMAN_HOOK } from '../lib/oci-install.js';
 import type { CgroupSnapshot, HostSnapshot, VantageSnapshot } from '../lib/status.js';
 import type { Host } from './host.js';
+import { killersSnapshot } from './killers.js';
 
 /** A file's text; undefined when it cannot be read (absent, or not readable by this user). */
 async function text(host: Host, path: string): Promise<string | undefined> {
@@ -116,6 +117,7 @@ export async function hostSnapshot(host: Host): Promise<HostSnapshot> {
     panicOnOom: (await text(host, '/proc/sys/vm/panic_on_oom'))?.trim(),
     oomKillAllocatingTask: (await text(host, '/proc/sys/vm/oom_kill_allocating_task'))?.trim(),
     vantage: await vantageSnapshot(host),
+    killers: await killersSnapshot(host),
     containers: {
       engines: { podman: await host.hasProgram('podman'), docker: await host.hasProgram('dockerd'), containerd: await host.hasProgram('containerd') },
       init: await has(host, OCI_INIT),

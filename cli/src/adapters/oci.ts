@@ -3,16 +3,15 @@
  * container's cgroup, and gs-init built from oci/gs-init.c. What to change
  * is decided in lib/oci.ts.
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFileSync, realpathSync } from 'node:fs';
+import { appendFile, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, dirname, join } from 'node:path';
-import { cacheKey } from '../lib/cache-key.js';
 import { GsError } from '../lib/errors.js';
 import { handlerOf, runtimeLog, runtimeLogLine, type OciState, type OciInstall, type OciSpec, protectSpec, reserveOf } from '../lib/oci.js';
 import { cgroupSplit, HANDLER_CGROUP, INIT_NAME, parentReserve, parseProcStat, reserveSteps, type CgroupStep, type ProcStat, splitRoot, unifiedCgroup, waiterOf, WORKLOAD_CGROUP } from '../lib/oci-cgroup.js';
 import { run } from './exec.js';
-import { cacheRoot, repoRoot } from './paths.js';
+import { buildStatic } from './static-program.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -148,35 +147,9 @@ export async function finishSplit(pid: number, annotations: Record<string, strin
   }
 }
 
-/**
- * gs-init, built static from oci/gs-init.c into the cache (keyed by its
- * source and the header it includes), or the cached one.
- */
+/** gs-init, built static from oci/gs-init.c into the cache, or the cached one. */
 export async function buildInit(): Promise<string> {
-  const source = join(repoRoot(), 'oci', 'gs-init.c');
-  const header = join(repoRoot(), 'lkm', 'graceful_shutdown.h');
-  const key = await cacheKey([
-    { name: 'gs-init.c', content: await readFile(source) },
-    { name: 'gs_wake.h', content: await readFile(join(repoRoot(), 'oci', 'gs_wake.h')) },
-    { name: 'graceful_shutdown.h', content: await readFile(header) },
-  ]);
-  const dir = join(cacheRoot(), 'oci', key);
-  const out = join(dir, 'gs-init');
-  if (existsSync(out)) return out;
-  await mkdir(dir, { recursive: true });
-  // Built aside and renamed: a concurrent build or reader never sees half a binary.
-  const scratch = await mkdtemp(join(dir, 'build-'));
-  try {
-    const r = await run(['make', '-s', '-C', join(repoRoot(), 'oci'), `OUT=${scratch}`]);
-    if (r.exitCode !== 0) {
-      throw new GsError(`Building gs-init failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`,
-        'It needs a C compiler and the static C library: sudo apt-get install build-essential.', 'dependency');
-    }
-    await rename(join(scratch, 'gs-init'), out);
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
-  return out;
+  return buildStatic({ dir: 'oci', name: 'gs-init', sources: ['oci/gs-init.c', 'oci/gs_wake.h', 'oci/Makefile', 'lkm/graceful_shutdown.h'] });
 }
 
 /** gs-init's bytes, built if need be (what configure installs). */

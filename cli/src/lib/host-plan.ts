@@ -156,7 +156,7 @@ export function plannedPaths(plan: readonly Change[]): { files: string[]; links:
 
 /** Programs that act on the running system, not on files under a root. */
 export const LIVE_SYSTEM_COMMANDS: readonly string[] = [
-  'update-grub', 'grub-mkconfig', 'grub2-mkconfig', 'systemctl', 'systemd-tmpfiles', 'depmod', 'modprobe', 'dkms', 'update-initramfs', 'dpkg',
+  'update-grub', 'grub-mkconfig', 'grub2-mkconfig', 'systemctl', 'systemd-tmpfiles', 'systemd-sysusers', 'depmod', 'modprobe', 'dkms', 'update-initramfs', 'dpkg',
 ];
 
 export type CommandDecision =

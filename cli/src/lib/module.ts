@@ -24,3 +24,13 @@ export const WAIT_HANDLER = '@wait';
 
 /** What every kernel log line of the module starts with (its pr_fmt). */
 export const LOG_PREFIX = 'graceful_shutdown: ';
+
+/** Where a user-space killer (root) asks for a registration's handler before it kills: "<pid> <killer>". */
+export const FIRE_FILE = '/proc/graceful_shutdown_fire';
+
+/** Who kills, as the module's log (killer=) and a handler's GS_KILLER name it. */
+export const KILLER_NAMES = { kernel: 'kernel', oomd: 'systemd-oomd', earlyoom: 'earlyoom' } as const;
+
+/** The module's timeout_ms and user_timeout_ms when not given (lkm/gs_params.c). */
+export const MODULE_TIMEOUT_MS = 5000;
+export const MODULE_USER_TIMEOUT_MS = 2000;

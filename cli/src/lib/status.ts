@@ -2,6 +2,7 @@ import { MODULE_NAME, PROC_FILE } from './module.js';
 import { HANDLER_ANNOTATION } from './oci.js';
 import { type Engines } from './oci-install.js';
 import { stockRange } from './support.js';
+import { killersLine, type KillersSnapshot } from './killers.js';
 
 /** A cgroup directory as status found it. */
 export interface CgroupSnapshot {
@@ -71,6 +72,8 @@ export interface HostSnapshot {
   vantage: VantageSnapshot;
   /** The container engines here and which of gs-kit's hooks configure installed for them. */
   containers?: ContainerHookSnapshot;
+  /** systemd-oomd and earlyoom here, and whether configure hooked them. */
+  killers?: KillersSnapshot;
 }
 
 export interface ContainerHookSnapshot {
@@ -273,6 +276,11 @@ export function statusLines(s: HostSnapshot): StatusLine[] {
     ...(() => {
       const c = containerHookLine(s.containers);
       return c ? [line('containers', c.ok, c.value, 'sudo gs-kit configure')] : [];
+    })(),
+    ...(() => {
+      if (!s.killers) return [];
+      const k = killersLine(s.killers, s.moduleLoaded ? s.moduleParams.hook : undefined);
+      return [line('killers', k.ok, k.value, 'sudo gs-kit configure')];
     })(),
     // Said only when it is not the plain case (a sandboxed shell).
     ...(uncarried(s.vantage).length ? [line(here.label, true, here.value)] : []),

@@ -15,6 +15,13 @@ import type { Plan } from '../lib/host-plan.js';
 import { HANDLER_ANNOTATION } from '../lib/oci.js';
 import { CONTAINERD_CONFIG, CRI_RUNTIME_NAME, DOCKER_DAEMON_JSON, DOCKER_RUNTIME_NAME, OCI_RUNTIME, ociPlan, PODMAN_HOOK, type Engines } from '../lib/oci-install.js';
 import type { Reporter } from '../lib/reporter.js';
+import { findKillers } from '../adapters/killers.js';
+import { killerBytes } from '../adapters/static-program.js';
+import {
+  EARLYOOM_DROPIN, EARLYOOM_PREKILL_MS, EARLYOOM_PREKILL_SINCE, EARLYOOM_PROGRAM, hookable, killersPlan, OOMD_DROPIN,
+  OOMD_PREKILL_SINCE, PREKILL_SOCKET, prekillTimeoutSec,
+} from '../lib/killers.js';
+import { MODULE_TIMEOUT_MS, MODULE_USER_TIMEOUT_MS } from '../lib/module.js';
 
 /** What the user asked of configure. */
 export interface ConfigureSettings {
@@ -27,6 +34,8 @@ export interface ConfigureSettings {
   grub: boolean;
   /** Install the container hook for the engines the host has (false: --no-containers). */
   containers: boolean;
+  /** Hook systemd-oomd and earlyoom where the host has them (false: --no-killers). */
+  killers?: boolean;
 }
 
 /** Build the cgroup + GRUB plan for the system under @host, telling @reporter what it decided. */
@@ -91,6 +100,50 @@ export async function configurePlan(host: Host, settings: ConfigureSettings, rep
     plan.push(...grubPlan(version, await host.grubTools()));
   }
   if (settings.containers) plan.push(...await containerPlan(host, log, warn));
+  if (settings.killers !== false) plan.push(...await userspaceKillersPlan(host, log, warn));
+  return plan;
+}
+
+/**
+ * The hooks for systemd-oomd and earlyoom (lib/killers.ts), where the host
+ * has them; none otherwise. Sized by the module's timeouts as loaded (else
+ * its defaults).
+ */
+async function userspaceKillersPlan(host: Host, log: (l: string) => void, warn: (l: string) => void): Promise<Plan> {
+  const found = await findKillers(host);
+  const { oomd, earlyoom } = found;
+  if (!oomd.present && !earlyoom.present) return [];
+  if (oomd.present && !hookable(oomd, String(OOMD_PREKILL_SINCE))) {
+    warn(`note: systemd-oomd ${oomd.version} has no pre-kill hook (systemd ${OOMD_PREKILL_SINCE}+): its kills run no handler.`);
+  }
+  if (earlyoom.present && !hookable(earlyoom, EARLYOOM_PREKILL_SINCE)) {
+    warn(`note: earlyoom ${earlyoom.version} has no -P (earlyoom ${EARLYOOM_PREKILL_SINCE}+): its kills run no handler.`);
+  }
+  if (!hookable(oomd, String(OOMD_PREKILL_SINCE)) && !hookable(earlyoom, EARLYOOM_PREKILL_SINCE)) return [];
+  if (!(await host.exists('/run/systemd/system')) && !(await host.exists('/lib/systemd/systemd')) && !(await host.exists('/usr/lib/systemd/systemd'))) {
+    warn('note: systemd-oomd or earlyoom found, but no systemd to run gs-kit\'s hooks for them: not hooked.');
+    return [];
+  }
+  let killer: Uint8Array;
+  try {
+    killer = await killerBytes();
+  } catch (err) {
+    warn(`note: the hooks for systemd-oomd and earlyoom are not installed: ${err instanceof GsError ? `${err.message} ${err.hint}` : String(err)}`);
+    return [];
+  }
+  const param = async (name: string, dflt: number) => {
+    const v = Number.parseInt((await host.readFile(`/sys/module/proc_create_module/parameters/${name}`))?.trim() ?? '', 10);
+    return Number.isFinite(v) ? v : dflt;
+  };
+  const timeoutMs = await param('timeout_ms', MODULE_TIMEOUT_MS);
+  const userTimeoutMs = await param('user_timeout_ms', MODULE_USER_TIMEOUT_MS);
+  const plan = killersPlan({ oomd, earlyoom, killer, timeoutMs, userTimeoutMs });
+  if (hookable(oomd, String(OOMD_PREKILL_SINCE))) {
+    log(`systemd-oomd${oomd.version ? ` ${oomd.version}` : ''}: pre-kill hook ${PREKILL_SOCKET}, PrekillHookTimeoutSec=${prekillTimeoutSec(timeoutMs, userTimeoutMs)}s (${OOMD_DROPIN})`);
+  }
+  if (hookable(earlyoom, EARLYOOM_PREKILL_SINCE)) {
+    log(`earlyoom${earlyoom.version ? ` ${earlyoom.version}` : ''}: -P ${EARLYOOM_PROGRAM} (${EARLYOOM_DROPIN}); it kills ${EARLYOOM_PREKILL_MS} ms after starting it, so a handler gets about that long`);
+  }
   return plan;
 }
 
