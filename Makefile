@@ -57,7 +57,11 @@ test-debug: suite-deps
 # Debian 12 image; SERIES="7.3" for other patched series; STOCK=1 for the
 # stock flow alone, PATCHED=1 for the patched flows alone. Its image needs
 # mmdebstrap, and the patched flow's packages bindeb-pkg's tools:
-# installed first, not found missing after a ten-minute build.
+# installed first, not found missing after a ten-minute build. With the
+# stock flow, the killers test: systemd-oomd and earlyoom on Debian
+# unstable (the first with their pre-kill hooks), each killing a protected
+# workload, then the kernel; bench/killers.json says how long each handler
+# ran and how much room was left before each kill.
 DEBIAN ?= 13
 test-system: dist/cli/src/bin.js
 	$(SETUP) --system $(if $(STOCK),,--package deb)
@@ -65,6 +69,7 @@ test-system: dist/cli/src/bin.js
 		$(GS) vm system --debian $(DEBIAN) --series $$s || exit 1; \
 	done)
 	$(if $(PATCHED),,$(GS) vm system --debian $(DEBIAN) --stock)
+	$(if $(PATCHED),,$(GS) vm killers --out bench/killers.json)
 
 # Containers on a Debian 13 system in QEMU (mmdebstrap image with Podman,
 # Docker and containerd from Debian's archive), stock mode on its own

@@ -210,13 +210,25 @@ static void json_string(struct json *j, char *out, size_t size)
 			}
 			c = *j->p++;
 			switch (c) {
-			case '"': case '\\': case '/':
+			case '"':
+			case '\\':
+			case '/':
 				break;
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			case 'n': c = '\n'; break;
-			case 'r': c = '\r'; break;
-			case 't': c = '\t'; break;
+			case 'b':
+				c = '\b';
+				break;
+			case 'f':
+				c = '\f';
+				break;
+			case 'n':
+				c = '\n';
+				break;
+			case 'r':
+				c = '\r';
+				break;
+			case 't':
+				c = '\t';
+				break;
 			case 'u': {
 				char hex[5] = "";
 				unsigned long v;
@@ -540,7 +552,7 @@ static int serve_earlyoom(void)
 		return 1;
 	}
 	fd = open_fire();
-	err = fd < 0 ? ENOSYS : announce(fd, pid, GS_KILLER_NAME_EARLYOOM);
+	err = fd < 0 ? ENXIO : announce(fd, pid, GS_KILLER_NAME_EARLYOOM);
 	if (fd >= 0)
 		close(fd);
 	if (!err)

@@ -33,7 +33,7 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin NO_COLO
 install_gs_kit() {
 	mkdir -p /opt/gs-kit
 	# shellcheck disable=SC2046
-	tar -C "/host$REPO" -cf - package.json dist lkm oci $(cat /results/prod-modules.txt) | tar -C /opt/gs-kit -xf -
+	tar -C "/host$REPO" -cf - package.json dist lkm oci killers $(cat /results/prod-modules.txt) | tar -C /opt/gs-kit -xf -
 	cp /host/usr/bin/node /usr/local/bin/node
 	say copied "$(du -sm /opt/gs-kit | cut -f1) MiB, node $(/usr/local/bin/node --version)"
 	printf '#!/bin/sh\nexec /usr/local/bin/node /opt/gs-kit/dist/cli/src/bin.js "$@"\n' > /usr/local/bin/gs-kit

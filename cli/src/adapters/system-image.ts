@@ -78,7 +78,9 @@ export async function ensureSystemImage(debian: SystemRelease, onStep: (s: strin
   const log = join(dir, 'build.log');
   try {
     onStep(`mmdebstrap ${debian.suite} (${packages.length} packages and what they need)`);
-    const r = await run(['mmdebstrap', '--variant=minbase', `--include=${packages.join(',')}`,
+    // As the apt views do (lib/stock.ts): a suite's Release file that
+    // carries a Valid-Until (unstable's) outlives it on a mirror kept still.
+    const r = await run(['mmdebstrap', '--variant=minbase', `--include=${packages.join(',')}`, '--aptopt=Acquire::Check-Valid-Until "false"',
       `--customize-hook=${customizeScript(files)}`, debian.suite, rootfs], { logFile: log });
     if (r.exitCode !== 0) {
       throw new GsError(`mmdebstrap failed (exit ${r.exitCode}); see ${log}.`, 'Check that the Debian archive apt uses is reachable.', 'vm');

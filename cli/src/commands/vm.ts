@@ -7,6 +7,7 @@ import { FLAVOURS, STOCK_KERNELS, stockNames, stockSeriesNamed, type Flavour } f
 import type { Ui } from '../lib/reporter.js';
 import { SUITE, scenarioNamed } from '../lib/catalogue.js';
 import { runContainersTest } from '../services/containers-test.js';
+import { runKillersTest } from '../services/killers-test.js';
 import { runSystemTest } from '../services/system-test.js';
 import { runVmTest } from '../services/vm-test.js';
 import type { Command, CommandEnv } from './types.js';
@@ -18,12 +19,12 @@ const SYSTEM_DEFAULT_SERIES = distroSeries(undefined).series;
 
 const spec: CommandSpec = {
   name: 'vm',
-  summary: 'vm test: boot the patched kernel in QEMU (TCG) with a busybox initramfs holding the module and test programs, run the OOM scenarios, and print each verdict. vm system: run the host workflow on a real Debian 13 (--debian 12: Debian 12) system in QEMU (install-kernel --deb, configure, reboot into what grub.cfg names, run-with-gs as a user). vm containers: on such a system with Podman, Docker and containerd, protect a container with no change to its image (the io.gs-kit.handler annotation) on each engine, rootless Podman included.',
-  usage: `gs-kit vm test [--series ${[...SERIES_NAMES, 'all'].join('|')}] [--scenario NAME[,NAME...]] [--profile qemu|debug] [--stock [--flavour generic|cloud|rt]]\n       gs-kit vm system [--series ${SERIES_NAMES.join('|')}] [--stock] [--debian ${SYSTEM_RELEASES.map((r) => r.number).join('|')}]\n       gs-kit vm containers [--out FILE] [--debian ${SYSTEM_RELEASES.map((r) => r.number).join('|')}]`,
+  summary: 'vm test: boot the patched kernel in QEMU (TCG) with a busybox initramfs holding the module and test programs, run the OOM scenarios, and print each verdict. vm system: run the host workflow on a real Debian 13 (--debian 12: Debian 12) system in QEMU (install-kernel --deb, configure, reboot into what grub.cfg names, run-with-gs as a user). vm containers: on such a system with Podman, Docker and containerd, protect a container with no change to its image (the io.gs-kit.handler annotation) on each engine, rootless Podman included. vm killers: on Debian unstable (systemd-oomd 262, earlyoom 1.9), a protected workload killed by systemd-oomd, by earlyoom and by the kernel, each after its handler ran once.',
+  usage: `gs-kit vm test [--series ${[...SERIES_NAMES, 'all'].join('|')}] [--scenario NAME[,NAME...]] [--profile qemu|debug] [--stock [--flavour generic|cloud|rt]]\n       gs-kit vm system [--series ${SERIES_NAMES.join('|')}] [--stock] [--debian ${SYSTEM_RELEASES.map((r) => r.number).join('|')}]\n       gs-kit vm containers [--out FILE] [--debian ${SYSTEM_RELEASES.map((r) => r.number).join('|')}]\n       gs-kit vm killers [--out FILE]`,
   options: [
     { name: 'series', type: 'string', value: 'SERIES', description: `Kernel series to test (5.4: the ${sourceEnvVar('5.4')} tarball, or Linux 5.4.1 from gs-kit setup-vm --kernel 5.4.1); vm system: the patched series whose kernel packages it installs [default: ${SYSTEM_DEFAULT_SERIES}]; with --stock, the image's own kernel. With --stock, a Debian kernel: ${stockNames()}.`, choices: [...new Set([...SERIES_NAMES, ...STOCK_KERNELS.map((s) => s.name)]), 'all'], default: 'all' },
     { name: 'debian', type: 'string', value: 'N', description: `vm system, vm containers: the Debian release of the image (${SYSTEM_RELEASES.map((r) => `${r.number}, ${r.suite}`).join('; ')}).`, choices: SYSTEM_RELEASES.map((r) => r.number), default: SYSTEM_RELEASES[0]!.number },
-    { name: 'out', type: 'string', value: 'FILE', description: 'vm containers: write what it measured (container start without and with the hook, each handler\'s run) to FILE (bench/containers.json).' },
+    { name: 'out', type: 'string', value: 'FILE', description: 'vm containers, vm killers: write what it measured (container starts with and without the hook, each handler\'s run; each killer\'s handler run and the room left before its kill) to FILE (bench/containers.json, bench/killers.json).' },
     { name: 'scenario', type: 'string', value: 'NAMES', description: `Scenarios to run (${SUITE.map((s) => s.name).join(', ')}).` },
     { name: 'profile', type: 'string', value: 'PROFILE', description: 'Kernel build profile.', choices: ['qemu', 'debug'], default: 'qemu' },
     { name: 'flavour', type: 'string', value: 'FLAVOUR', description: 'With --stock: which of Debian\'s kernels of the series (generic; cloud, what cloud VMs boot; rt, PREEMPT_RT).', choices: [...FLAVOURS], default: 'generic' },
@@ -31,7 +32,7 @@ const spec: CommandSpec = {
     { name: 'timeout', type: 'string', value: 'SECONDS', description: 'Hard limit for each guest boot [default: 120, 600 for the CLI scenario; three times that on the debug profile].' },
     { name: 'trace', type: 'boolean', description: 'global4 and global8 print what each handler is doing (state, kernel stack) and the zones\' free pages every 500 ms: for a handler that timed out. Use with --debug to see the console.' },
   ],
-  examples: ['gs-kit vm test', 'gs-kit vm test --series 6.12 --scenario memcg,hang', 'gs-kit vm test --stock --series 6.1', 'gs-kit vm test --stock --series 6.12-deb13   # Debian 13\'s own 6.12', 'gs-kit vm test --stock --series 6.12-deb13 --flavour rt', 'gs-kit vm test --series 6.12 --scenario global8 --trace --debug', 'gs-kit vm system', 'gs-kit vm system --series 5.4', 'gs-kit vm system --stock --debian 12', 'gs-kit vm containers'],
+  examples: ['gs-kit vm test', 'gs-kit vm test --series 6.12 --scenario memcg,hang', 'gs-kit vm test --stock --series 6.1', 'gs-kit vm test --stock --series 6.12-deb13   # Debian 13\'s own 6.12', 'gs-kit vm test --stock --series 6.12-deb13 --flavour rt', 'gs-kit vm test --series 6.12 --scenario global8 --trace --debug', 'gs-kit vm system', 'gs-kit vm system --series 5.4', 'gs-kit vm system --stock --debian 12', 'gs-kit vm containers', 'gs-kit vm killers --out bench/killers.json'],
 };
 
 async function systemTest(options: ParsedArgs['options'], ui: Ui): Promise<number> {
@@ -75,13 +76,33 @@ async function containersTest(options: ParsedArgs['options'], ui: Ui, host: Comm
   return 0;
 }
 
+async function killersTest(options: ParsedArgs['options'], ui: Ui, host: CommandEnv['host']): Promise<number> {
+  const started = Date.now();
+  const judged = await runKillersTest(ui);
+  const failed = judged.checks.filter((c) => !c.ok).length;
+  const { red, green } = ui.style;
+  for (const [killer, ms] of Object.entries(judged.timings.handlerMs)) {
+    const margin = judged.timings.marginMs[killer];
+    ui.print(`${killer}: the handler ran ${ms ?? '?'} ms${margin === undefined ? '' : `, ${margin} ms before the kill`}`);
+  }
+  if (typeof options.out === 'string') {
+    const result = { debian: 'unstable', kernel: judged.kernel, passed: failed === 0, bootMs: judged.boot.durationMs, ...judged.timings };
+    await host('/', false).writeFile(resolve(options.out), `${JSON.stringify(result, null, 2)}\n`);
+    ui.print(`wrote ${options.out}`);
+  }
+  ui.print(`killers test, Debian unstable: ${failed ? red(`${failed} check(s) failed`) : green('passed')} in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+  if (failed) throw new GsError(`${failed} killers-test check(s) failed.`, 'Read the console above.', 'vm');
+  return 0;
+}
+
 export const vm: Command = {
   spec,
   async run({ positional, options }, { ui, host }) {
     if (positional[0] === 'system') return systemTest(options, ui);
     if (positional[0] === 'containers') return containersTest(options, ui, host);
+    if (positional[0] === 'killers') return killersTest(options, ui, host);
     if (positional[0] !== 'test') {
-      throw new GsError(`Unknown vm action "${positional[0] ?? ''}".`, 'Run "gs-kit vm test", "gs-kit vm system" or "gs-kit vm containers".', 'usage');
+      throw new GsError(`Unknown vm action "${positional[0] ?? ''}".`, 'Run "gs-kit vm test", "gs-kit vm system", "gs-kit vm containers" or "gs-kit vm killers".', 'usage');
     }
     const names = typeof options.scenario === 'string' ? options.scenario.split(',') : SUITE.map((s) => s.name);
     const scenarios = names.map((n) => scenarioNamed(n, SUITE));
