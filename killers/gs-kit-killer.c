@@ -12,13 +12,15 @@
  *                                 a socket unit with Accept=yes. Notify
  *                                 names a cgroup: every process in it and
  *                                 below is announced, then the reply goes.
- *   gs-kit-killer earlyoom-serve  earlyoom's requests, as root, one
- *                                 connection on stdin/stdout: "<pid>\n" in,
+ *   gs-kit-killer earlyoom-listen earlyoom's requests, as root, one after
+ *                                 another on the socket systemd passes
+ *                                 (gs-kit-earlyoom.socket): "<pid>\n" in,
  *                                 "ok\n" or "err <errno name>\n" out.
+ *   gs-kit-killer earlyoom-serve  one such request on stdin/stdout.
  *   gs-kit-earlyoom               earlyoom's -P program (this binary under
  *                                 that name): runs as earlyoom's own
  *                                 unprivileged user, so it hands the pid in
- *                                 EARLYOOM_PID to earlyoom-serve through
+ *                                 EARLYOOM_PID to earlyoom-listen through
  *                                 its socket, and waits for the answer.
  *
  * Static and small, since earlyoom kills 200 ms after it starts -P.
@@ -46,7 +48,7 @@
 #define EARLYOOM_SOCKET	"/run/gs-kit/earlyoom.sock"
 /* One varlink message: systemd-oomd's Notify is a cgroup path and little else. */
 #define MESSAGE_MAX	(64 * 1024)
-/* How long -P waits for earlyoom-serve's answer (a handler's longest run, and more). */
+/* How long -P waits for earlyoom-listen's answer (a handler's longest run, and more). */
 #define EARLYOOM_WAIT_MS	30000
 
 static const char *prog = "gs-kit-killer";
@@ -525,16 +527,21 @@ static bool parse_pid(const char *s, pid_t *pid)
 	return true;
 }
 
-/* earlyoom-serve: one request, "<pid>\n", from earlyoom's -P program. */
-static int serve_earlyoom(void)
+/*
+ * One request from earlyoom's -P program on @fd: "<pid>\n" in, "ok\n" or
+ * "err <errno name>\n" out. A client that says nothing for a second is
+ * dropped, so that it cannot hold up the next.
+ */
+static int serve_earlyoom(int in, int out)
 {
 	char line[32], answer[64];
+	struct pollfd pfd = { .fd = in, .events = POLLIN };
 	size_t used = 0;
 	pid_t pid;
 	int fd, err;
 
-	while (used < sizeof(line) - 1) {
-		ssize_t n = read(0, line + used, sizeof(line) - 1 - used);
+	while (used < sizeof(line) - 1 && poll(&pfd, 1, 1000) > 0) {
+		ssize_t n = read(in, line + used, sizeof(line) - 1 - used);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -547,7 +554,7 @@ static int serve_earlyoom(void)
 	line[used] = '\0';
 	line[strcspn(line, "\n")] = '\0';
 	if (!parse_pid(line, &pid)) {
-		write_all(1, "err EINVAL\n", 11);
+		write_all(out, "err EINVAL\n", 11);
 		say("earlyoom: a request that is not a pid");
 		return 1;
 	}
@@ -559,13 +566,46 @@ static int serve_earlyoom(void)
 		snprintf(answer, sizeof(answer), "ok\n");
 	else
 		snprintf(answer, sizeof(answer), "err %s\n", strerrorname_np(err) ?: "unknown");
-	write_all(1, answer, strlen(answer));
+	write_all(out, answer, strlen(answer));
 	if (err != ENOENT)
 		say("earlyoom kills %d: %s", (int)pid, err ? strerror(err) : "its handler ran");
 	return err && err != ENOENT ? 1 : 0;
 }
 
-/* earlyoom's -P: hand EARLYOOM_PID to earlyoom-serve and wait for its answer. */
+/*
+ * earlyoom-listen: earlyoom's requests, one after another, on the socket
+ * systemd passes (fd 3, LISTEN_FDS=1), for as long as it runs. Resident,
+ * so that a request costs no process start: earlyoom kills 200 ms after
+ * it starts -P, and a service started per connection took most of that
+ * under emulation.
+ */
+static int listen_earlyoom(void)
+{
+	const char *fds = getenv("LISTEN_FDS"), *owner = getenv("LISTEN_PID");
+
+	if (!fds || strcmp(fds, "1") || !owner || atoi(owner) != getpid()) {
+		say("earlyoom-listen: no socket from systemd (LISTEN_FDS=1): run it from gs-kit-earlyoom.socket");
+		return 2;
+	}
+	for (;;) {
+		int c = accept4(3, NULL, NULL, SOCK_CLOEXEC);
+
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			say("accept: %s", strerror(errno));
+			return 1;
+		}
+		serve_earlyoom(c, c);
+		close(c);
+	}
+}
+
+/*
+ * earlyoom's -P: hand EARLYOOM_PID to earlyoom-listen and wait for its
+ * answer. earlyoom kills once -P exits, or 200 ms after it started it:
+ * exiting when the handler is done lets the kill come no later than that.
+ */
 static int earlyoom_prekill(void)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -586,7 +626,7 @@ static int earlyoom_prekill(void)
 	}
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", EARLYOOM_SOCKET);
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
-		say("%s: %s (is gs-kit-earlyoom.socket enabled? gs-kit configure sets it up)",
+		say("%s: %s (is gs-kit-earlyoom.socket running? gs-kit configure sets it up)",
 		    EARLYOOM_SOCKET, strerror(errno));
 		return 1;
 	}
@@ -618,10 +658,11 @@ static int earlyoom_prekill(void)
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: gs-kit-killer oomd | earlyoom-serve | earlyoom\n"
-		"  oomd            systemd-oomd's pre-kill varlink hook, on stdin/stdout\n"
-		"  earlyoom-serve  earlyoom's requests, as root, on stdin/stdout\n"
-		"  earlyoom        earlyoom's -P program (also as gs-kit-earlyoom)\n");
+		"usage: gs-kit-killer oomd | earlyoom-listen | earlyoom-serve | earlyoom\n"
+		"  oomd             systemd-oomd's pre-kill varlink hook, on stdin/stdout\n"
+		"  earlyoom-listen  earlyoom's requests, as root, on the socket systemd passes\n"
+		"  earlyoom-serve   one such request on stdin/stdout\n"
+		"  earlyoom         earlyoom's -P program (also as gs-kit-earlyoom)\n");
 	return 2;
 }
 
@@ -640,7 +681,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "oomd"))
 		return serve_oomd();
 	if (!strcmp(argv[1], "earlyoom-serve"))
-		return serve_earlyoom();
+		return serve_earlyoom(0, 1);
+	if (!strcmp(argv[1], "earlyoom-listen"))
+		return listen_earlyoom();
 	if (!strcmp(argv[1], "earlyoom"))
 		return earlyoom_prekill();
 	return usage();

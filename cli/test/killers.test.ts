@@ -1,5 +1,8 @@
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chmod, lstat, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +15,8 @@ import {
   unitPath, versionAtLeast,
 } from '../src/lib/killers.js';
 import { recordingEnv } from './helpers/env.js';
+import { parseGuestOutput } from '../src/lib/guest-protocol.js';
+import { journalKill, killersChecks, killerTimings } from '../src/lib/killers-test.js';
 
 const STATUS = [
   'Package: earlyoom', 'Status: install ok installed', 'Version: 1.9.0-1', '',
@@ -137,6 +142,35 @@ test('gs-kit-killer oomd speaks varlink: Notify replied to, other methods not fo
   t.is(quote.out, '{"error":"org.varlink.service.MethodNotFound","parameters":{"method":""}}|', 'a name that needs escaping is not echoed');
 });
 
+test('gs-kit-killer earlyoom-listen answers each connection in turn on the socket systemd passes, and drops a silent one', async (t) => {
+  const bin = await buildStatic({ dir: 'killers', name: 'gs-kit-killer', sources: ['killers/gs-kit-killer.c', 'killers/Makefile', 'lkm/graceful_shutdown.h'] });
+  const alone = await killerRun(['earlyoom-listen'], '');
+  t.is(alone.status, 2, 'not started by a socket: refused');
+  t.regex(alone.err, /no socket from systemd/);
+  const dir = await mkdtemp(join(tmpdir(), 'gs-earlyoom-listen-'));
+  const sock = join(dir, 's');
+  // systemd-socket-activate passes the listening socket as systemd would (fd 3, LISTEN_FDS=1).
+  const server = spawn('systemd-socket-activate', ['-l', sock, bin, 'earlyoom-listen'], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 100 && !existsSync(sock); i++) await sleep(20);
+    const ask = (line: string | undefined) => new Promise<string>((resolve, reject) => {
+      const c = createConnection(sock);
+      let got = '';
+      c.on('data', (d) => { got += d.toString(); });
+      c.on('end', () => resolve(got));
+      c.on('error', reject);
+      if (line !== undefined) c.write(line);
+    });
+    t.is(await ask('12x\n'), 'err EINVAL\n');
+    t.is(await ask(undefined), 'err EINVAL\n', 'a client that says nothing is dropped after a second');
+    // No module on this host: the request file is missing, and the answer says so.
+    t.is(await ask(`${process.pid}\n`), 'err ENXIO\n');
+  } finally {
+    server.kill();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('gs-kit-killer earlyoom-serve takes one pid; gs-kit-earlyoom needs EARLYOOM_PID and the socket', async (t) => {
   const bad = await killerRun(['earlyoom-serve'], '12x\n');
   t.is(bad.out, 'err EINVAL\n');
@@ -149,4 +183,55 @@ test('gs-kit-killer earlyoom-serve takes one pid; gs-kit-earlyoom needs EARLYOOM
   t.regex(noSocket.err, /gs-kit-earlyoom: \/run\/gs-kit\/earlyoom\.sock: /);
   const usage = await killerRun(['bogus'], '');
   t.is(usage.status, 2);
+});
+
+const JOURNAL = [
+  '@gs journal [  340.613700] gs-system systemd-oomd[1396]: Invoking oomd prekill hook gs-kit for cgroup /gs.slice/gs-workload.slice/run-p1410-i768.scope',
+  '@gs journal [  340.933124] gs-system kernel: graceful_shutdown: event=start victim=1410 registered=1410 comm=stress-ng handler=/h uid=0 constraint=userspace timeout_ms=5000 reserve_kb=0 spawn=parked killer=systemd-oomd',
+  '@gs journal [  340.972569] gs-system kernel: graceful_shutdown: event=exit victim=1410 handler=/h helper=1412 status=0 duration_ms=42 killed=0 killer=systemd-oomd',
+  '@gs journal [  340.976425] gs-system gs-kit-killer[1415]: gs-kit-killer: systemd-oomd kills /gs.slice/gs-workload.slice/run-p1410-i768.scope: 1 handler(s) run (pid 1410), 2 process(es) not registered, 0 gone, 0 failed, in 52 ms',
+  '@gs journal [  340.978302] gs-system systemd-oomd[1396]: oomd prekill hook finished for cgroup /gs.slice/gs-workload.slice/run-p1410-i768.scope',
+  '@gs journal [  340.995266] gs-system systemd[1]: run-p1410-i768.scope: systemd-oomd killed 3 process(es) in this unit.',
+  '@gs journal [  352.057167] gs-system earlyoom[1449]: sending SIGTERM to process 1467 uid 0 "stress-ng-vm": oom_score 1686',
+  '@gs journal [  352.080732] gs-system kernel: graceful_shutdown: event=start victim=1467 registered=1465 comm=stress-ng-vm handler=/h uid=0 constraint=userspace timeout_ms=5000 reserve_kb=0 spawn=parked killer=earlyoom',
+  '@gs journal [  352.100437] gs-system kernel: graceful_shutdown: event=exit victim=1467 handler=/h helper=1417 status=0 duration_ms=21 killed=0 killer=earlyoom',
+  '@gs journal [  352.101996] gs-system gs-kit-killer[1320]: gs-kit-killer: earlyoom kills 1467: its handler ran',
+];
+const DMESG = [
+  '@gs-dmesg-begin',
+  '[  340.000000] gs-test: run=oomd',
+  '[  340.875000] graceful_shutdown: event=start victim=1410 registered=1410 comm=stress-ng handler=/h uid=0 constraint=userspace timeout_ms=5000 reserve_kb=0 spawn=parked killer=systemd-oomd',
+  '[  340.914000] graceful_shutdown: event=exit victim=1410 handler=/h helper=1412 status=0 duration_ms=42 killed=0 killer=systemd-oomd',
+  '[  347.000000] gs-test: run=earlyoom',
+  '[  352.022000] graceful_shutdown: event=start victim=1467 registered=1465 comm=stress-ng-vm handler=/h uid=0 constraint=userspace timeout_ms=5000 reserve_kb=0 spawn=parked killer=earlyoom',
+  '[  352.042000] graceful_shutdown: event=exit victim=1467 handler=/h helper=1417 status=0 duration_ms=21 killed=0 killer=earlyoom',
+  '[  357.000000] gs-test: run=kernel',
+  '[  358.047619] graceful_shutdown: event=start victim=1544 registered=1542 comm=stress-ng-vm handler=/h uid=1000 constraint=memcg timeout_ms=2000 reserve_kb=0 spawn=parked killer=kernel',
+  '[  358.094444] graceful_shutdown: event=exit victim=1544 handler=/h helper=1502 status=0 duration_ms=47 killed=0 killer=kernel',
+  '[  358.100000] Memory cgroup out of memory: Killed process 1544 (stress-ng-vm) total-vm:1kB',
+  '[  358.475867] gs-test: run=end',
+  '@gs-dmesg-end',
+  '@gs-done',
+];
+
+test('the killers test reads each kill from the journal, on its one clock, and fails a run whose killer went on without the answer', (t) => {
+  const r = parseGuestOutput([...JOURNAL, ...DMESG].join('\n'));
+  const oomd = journalKill(r, 'systemd-oomd');
+  t.like(oomd, { decided: 340.6137, start: 340.933124, exit: 340.972569, killed: 340.995266, ran: true, waitedOut: false });
+  const early = journalKill(r, 'earlyoom');
+  t.like(early, { decided: 352.057167, exit: 352.100437, killed: 352.101996, ran: true, waitedOut: false });
+  t.deepEqual(killerTimings(r), {
+    handlerMs: { 'systemd-oomd': 42, earlyoom: 21, kernel: 47 },
+    startMs: { 'systemd-oomd': 319, earlyoom: 24 },
+    heldMs: { 'systemd-oomd': 382, earlyoom: 45 },
+    earlyoomWaitedOut: false,
+  });
+  const byName = (rep: typeof r) => new Map(killersChecks(rep).map((c) => [c.name, c.ok]));
+  const early200 = 'earlyoom (available memory under 40%): it killed only once gs-kit\'s -P had its answer, after the handler\'s exit (its 200 ms were not up first)';
+  t.true(byName(r).get(early200));
+  // earlyoom stopped waiting before the answer: the handler may have outlived its process.
+  const late = parseGuestOutput([...JOURNAL, '@gs journal [  352.090000] gs-system earlyoom[1449]: notify_spawn_subprocess: timeout waiting for process /usr/local/lib/gs-kit/gs-kit-earlyoom', ...DMESG].join('\n'));
+  t.true(journalKill(late, 'earlyoom').waitedOut);
+  t.is(journalKill(late, 'earlyoom').killed, 352.09);
+  t.false(byName(late).get(early200));
 });

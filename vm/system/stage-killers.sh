@@ -21,10 +21,20 @@ say oomd_timeout "$(systemd-analyze cat-config systemd/oomd.conf 2>&1 | sed -n '
 say earlyoom_cmdline "$(tr '\000' ' ' < "/proc/$(systemctl show -p MainPID --value earlyoom.service)/cmdline" 2>&1)"
 say earlyoom_groups "$(sed -n 's/^Groups:\t*//p' "/proc/$(systemctl show -p MainPID --value earlyoom.service)/status" 2>&1) $(getent group gs-kit-killer)"
 run_step status gs-kit status
-mkdir -p /srv/rec
-chmod 1777 /srv/rec
 mark() { echo "gs-test: run=$1" > /dev/kmsg; }
-now() { cut -d' ' -f1 /proc/uptime; }
+# protected KEY ARGS...: as the README's example, run-with-gs with a handler
+# that records into /srv/rec/KEY; says KEY_rc, the end of its output and
+# the records.
+# (Not "key": say() sets that.)
+protected() {
+	run=$1
+	shift
+	mkdir -p "/srv/rec/$run"
+	gs-kit run-with-gs "$@" > "/tmp/$run.out" 2>&1
+	say "${run}_rc" "$?"
+	say_out "${run}_rwg" "$(tail -n 3 "/tmp/$run.out")"
+	for f in "/srv/rec/$run"/*.rec; do [ -f "$f" ] && say "${run}_rec" "$(tr '\n' ' ' < "$f")"; done
+}
 
 # 1. systemd-oomd: the operator has it watch the workload slice for memory
 # pressure; a slice memory.high under the workload's size makes the pressure
@@ -38,14 +48,8 @@ systemctl daemon-reload
 systemctl restart systemd-oomd.service
 sleep 2
 mark oomd
-say oomd_start "$(now)"
-gs-kit run-with-gs --memory-max 512M /usr/local/bin/gs_handler_record /srv/rec/oomd -- \
-	stress-ng --vm 1 --vm-bytes 200M --vm-keep --timeout 180s > /tmp/oomd.out 2>&1
-say oomd_rc "$?"
-say oomd_end "$(now)"
-say_out oomd_rwg "$(tail -n 5 /tmp/oomd.out)"
-for f in /srv/rec/oomd/*.rec; do [ -f "$f" ] && say oomd_rec "$(tr '\n' ' ' < "$f")"; done
-say_out oomd_journal "$(journalctl -o short-monotonic --no-pager -u systemd-oomd.service -u 'gs-kit-oomd-prekill@*' 2>&1 | grep -i -e prekill -e killed -e 'gs-kit-killer' | tail -n 12)"
+protected oomd --memory-max 512M /usr/local/bin/gs_handler_record /srv/rec/oomd -- \
+	stress-ng --vm 1 --vm-bytes 200M --vm-keep --timeout 180s
 rm /etc/systemd/system/gs-workload.slice.d/zz-test-pressure.conf /etc/systemd/oomd.conf.d/zz-test.conf
 systemctl daemon-reload
 systemctl restart systemd-oomd.service
@@ -55,22 +59,18 @@ systemctl restart systemd-oomd.service
 echo 'EARLYOOM_ARGS="-r 3600 -m 40"' > /etc/default/earlyoom
 systemctl restart earlyoom.service
 sleep 2
-say earlyoom_active "$(systemctl is-active earlyoom.service)"
+say earlyoom_active "$(systemctl is-active earlyoom.service) $(systemctl is-active gs-kit-earlyoom.service)"
 mark earlyoom
-say early_start "$(now)"
-gs-kit run-with-gs /usr/local/bin/gs_handler_record /srv/rec/early -- \
-	stress-ng --vm 1 --vm-bytes 1700M --vm-keep --timeout 180s > /tmp/early.out 2>&1
-say early_rc "$?"
-say early_end "$(now)"
-say_out early_rwg "$(tail -n 5 /tmp/early.out)"
-for f in /srv/rec/early/*.rec; do [ -f "$f" ] && say early_rec "$(tr '\n' ' ' < "$f")"; done
-say_out early_journal "$(journalctl -o short-monotonic --no-pager -u earlyoom.service -u 'gs-kit-earlyoom@*' 2>&1 | grep -v -e 'mem avail' | tail -n 12)"
+protected early /usr/local/bin/gs_handler_record /srv/rec/early -- \
+	stress-ng --vm 1 --vm-bytes 1700M --vm-keep --timeout 180s
 
 # 3. the kernel's OOM killer, earlyoom and systemd-oomd still running:
-# a scope's memory.max, as the README's first example.
+# a user's scope at its memory.max, as the README's first example.
 mark kernel
 su - user -c 'mkdir -p rec && gs-kit run-with-gs --memory-max 64M /usr/local/bin/gs_handler_record /home/user/rec -- stress-ng --vm 1 --vm-bytes 200M --oomable --timeout 60s' > /tmp/kernel.out 2>&1
 say kernel_rc "$?"
-say_out kernel_rwg "$(tail -n 5 /tmp/kernel.out)"
+say_out kernel_rwg "$(tail -n 3 /tmp/kernel.out)"
 for f in /home/user/rec/*.rec; do [ -f "$f" ] && say kernel_rec "$(tr '\n' ' ' < "$f")"; done
 mark end
+# What the killers and gs-kit-killer said, on the kernel log's clock.
+say_out journal "$(journalctl -b -o short-monotonic --no-pager | grep -e systemd-oomd -e earlyoom -e gs-kit -e graceful_shutdown | grep -v -e 'mem avail' -e 'Listening on' -e 'Reached target')"

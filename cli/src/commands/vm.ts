@@ -82,8 +82,9 @@ async function killersTest(options: ParsedArgs['options'], ui: Ui, host: Command
   const failed = judged.checks.filter((c) => !c.ok).length;
   const { red, green } = ui.style;
   for (const [killer, ms] of Object.entries(judged.timings.handlerMs)) {
-    const margin = judged.timings.marginMs[killer];
-    ui.print(`${killer}: the handler ran ${ms ?? '?'} ms${margin === undefined ? '' : `, ${margin} ms before the kill`}`);
+    const start = judged.timings.startMs[killer];
+    const held = judged.timings.heldMs[killer];
+    ui.print(`${killer}: the handler ran ${ms ?? '?'} ms${start === undefined ? '' : `; from the killer's decision, it started after ${start} ms and the kill came after ${held ?? '?'} ms`}`);
   }
   if (typeof options.out === 'string') {
     const result = { debian: 'unstable', kernel: judged.kernel, passed: failed === 0, bootMs: judged.boot.durationMs, ...judged.timings };

@@ -27,7 +27,7 @@ export const OOMD_PREKILL_SINCE = 260;
 /** earlyoom's requests: a socket its unprivileged user reaches through a group of its own. */
 export const EARLYOOM_SOCKET = '/run/gs-kit/earlyoom.sock';
 export const EARLYOOM_SOCKET_UNIT = 'gs-kit-earlyoom.socket';
-export const EARLYOOM_SERVICE_UNIT = 'gs-kit-earlyoom@.service';
+export const EARLYOOM_SERVICE_UNIT = 'gs-kit-earlyoom.service';
 export const EARLYOOM_DROPIN = '/etc/systemd/system/earlyoom.service.d/gs-kit.conf';
 export const KILLER_GROUP = 'gs-kit-killer';
 export const SYSUSERS_FILE = '/etc/sysusers.d/gs-kit.conf';
@@ -85,18 +85,21 @@ export function prekillTimeoutSec(timeoutMs: number, userTimeoutMs: number): num
   return Math.max(1, Math.ceil((Math.max(timeoutMs, userTimeoutMs) + 1000) / 1000));
 }
 
-export function renderOomdSocket(): string {
+/**
+ * A request socket, reached by @access only: with @accept, one
+ * gs-kit-killer started for each connection; else one resident that
+ * takes them all.
+ */
+function renderRequestSocket(what: string, path: string, access: readonly string[], accept: boolean): string {
   return [
-    '# Written by gs-kit configure: systemd-oomd\'s pre-kill hook (io.systemd.oom.Prekill).',
+    `# Written by gs-kit configure: ${what}.`,
     '[Unit]',
-    'Description=gs-kit: run registered handlers before systemd-oomd kills',
-    'Documentation=man:oomd.conf(5)',
+    `Description=gs-kit: ${what}`,
     '',
     '[Socket]',
-    `ListenStream=${PREKILL_SOCKET}`,
-    // Root's only: systemd-oomd reaches it with CAP_DAC_OVERRIDE, which its unit grants it.
-    'SocketMode=0600',
-    'Accept=yes',
+    `ListenStream=${path}`,
+    ...access,
+    `Accept=${accept ? 'yes' : 'no'}`,
     '',
     '[Install]',
     'WantedBy=sockets.target',
@@ -104,23 +107,34 @@ export function renderOomdSocket(): string {
   ].join('\n');
 }
 
-export function renderOomdService(): string {
+/** systemd-oomd's pre-kill hook: root's only, as oomd reaches it with the CAP_DAC_OVERRIDE its unit grants. */
+export const renderOomdSocket = () => renderRequestSocket('systemd-oomd\'s pre-kill hook (io.systemd.oom.Prekill)', PREKILL_SOCKET, ['SocketMode=0600'], true);
+
+/**
+ * The service behind a request socket: gs-kit-killer in @mode, never the
+ * next victim while memory is short. @perConnection: a template unit that
+ * the socket (Accept=yes) starts for each connection, which is its stdin
+ * and stdout; else resident from boot, taking the socket's connections.
+ */
+function renderRequestService(what: string, mode: string, perConnection: boolean): string {
   return [
-    '# Written by gs-kit configure: one systemd-oomd pre-kill call.',
+    `# Written by gs-kit configure: ${what}.`,
     '[Unit]',
-    'Description=gs-kit: handlers before systemd-oomd kills',
-    'CollectMode=inactive-or-failed',
+    `Description=gs-kit: ${what}`,
+    ...(perConnection ? ['CollectMode=inactive-or-failed'] : ['Requires=%N.socket', 'After=%N.socket']),
     '',
     '[Service]',
-    `ExecStart=${KILLER_BIN} oomd`,
-    'StandardInput=socket',
-    'StandardOutput=socket',
+    `ExecStart=${KILLER_BIN} ${mode}`,
+    ...(perConnection ? ['StandardInput=socket', 'StandardOutput=socket'] : ['Restart=on-failure']),
     'StandardError=journal',
-    // It runs while memory is short: never the next victim.
     'OOMScoreAdjust=-1000',
+    ...(perConnection ? [] : ['', '[Install]', 'WantedBy=multi-user.target']),
     '',
   ].join('\n');
 }
+
+/** One per call: systemd-oomd waits seconds for it, and a connection is its own. */
+export const renderOomdService = () => renderRequestService('handlers before systemd-oomd kills a cgroup', 'oomd', true);
 
 export function renderOomdDropIn(timeoutSec: number): string {
   return [
@@ -133,48 +147,18 @@ export function renderOomdDropIn(timeoutSec: number): string {
   ].join('\n');
 }
 
-export function renderEarlyoomSocket(): string {
-  return [
-    '# Written by gs-kit configure: earlyoom\'s -P program hands its victim here.',
-    '[Unit]',
-    'Description=gs-kit: run registered handlers before earlyoom kills',
-    '',
-    '[Socket]',
-    `ListenStream=${EARLYOOM_SOCKET}`,
-    // earlyoom runs as a user of its own (DynamicUser=): it gets the group, nobody else.
-    'SocketMode=0660',
-    'SocketUser=root',
-    `SocketGroup=${KILLER_GROUP}`,
-    'Accept=yes',
-    '',
-    '[Install]',
-    'WantedBy=sockets.target',
-    '',
-  ].join('\n');
-}
+/** earlyoom's -P hands its victim here; earlyoom runs as a user of its own (DynamicUser=): it gets the group, nobody else. */
+export const renderEarlyoomSocket = () => renderRequestSocket('earlyoom\'s requests, from its -P program', EARLYOOM_SOCKET,
+  ['SocketMode=0660', 'SocketUser=root', `SocketGroup=${KILLER_GROUP}`], false);
 
-export function renderEarlyoomService(): string {
-  return [
-    '# Written by gs-kit configure: one request from earlyoom\'s -P program.',
-    '[Unit]',
-    'Description=gs-kit: a handler before earlyoom kills',
-    'CollectMode=inactive-or-failed',
-    '',
-    '[Service]',
-    `ExecStart=${KILLER_BIN} earlyoom-serve`,
-    'StandardInput=socket',
-    'StandardOutput=socket',
-    'StandardError=journal',
-    'OOMScoreAdjust=-1000',
-    '',
-  ].join('\n');
-}
+/** Resident: earlyoom waits 200 ms, and starting a service per request took most of that under emulation. */
+export const renderEarlyoomService = () => renderRequestService('a handler before earlyoom kills a process', 'earlyoom-listen', false);
 
 /**
  * earlyoom's unit with -P: its ExecStart as Debian's unit has it, and the
  * group that reaches the socket. earlyoom runs -P with its own sandbox
  * (an unprivileged dynamic user, CAP_KILL only), which is why -P asks
- * root's gs-kit-earlyoom@.service rather than the module itself.
+ * root's gs-kit-earlyoom.service rather than the module itself.
  */
 export function renderEarlyoomDropIn(earlyoom: string): string {
   return [
@@ -240,6 +224,10 @@ export function killersPlan(input: KillersPlanInput): Plan {
     );
     socket(EARLYOOM_SOCKET_UNIT, renderEarlyoomSocket(), EARLYOOM_SERVICE_UNIT, renderEarlyoomService());
     plan.push(
+      { kind: 'dir', path: `${UNIT_DIR}/multi-user.target.wants` },
+      { kind: 'symlink', path: `${UNIT_DIR}/multi-user.target.wants/${EARLYOOM_SERVICE_UNIT}`, target: unitPath(EARLYOOM_SERVICE_UNIT) },
+    );
+    plan.push(
       { kind: 'dir', path: posix.dirname(EARLYOOM_DROPIN) },
       { kind: 'file', path: EARLYOOM_DROPIN, content: renderEarlyoomDropIn(input.earlyoom.path ?? '/usr/bin/earlyoom'), mode: 0o644 },
     );
@@ -255,7 +243,7 @@ export function killersPlan(input: KillersPlanInput): Plan {
   plan.push({ kind: 'command', argv: ['systemctl', 'daemon-reload'], why: 'systemd reads gs-kit\'s units', id: 'killers-reload', after: units });
   if (earlyoom) {
     plan.push(
-      { kind: 'command', argv: ['systemctl', 'restart', EARLYOOM_SOCKET_UNIT], why: 'earlyoom\'s requests are heard', after: [unitPath(EARLYOOM_SOCKET_UNIT), 'sysusers', 'killers-reload'] },
+      { kind: 'command', argv: ['systemctl', 'restart', EARLYOOM_SOCKET_UNIT, EARLYOOM_SERVICE_UNIT], why: 'earlyoom\'s requests are heard, by gs-kit-killer resident', after: [unitPath(EARLYOOM_SOCKET_UNIT), unitPath(EARLYOOM_SERVICE_UNIT), KILLER_BIN, 'sysusers', 'killers-reload'] },
       { kind: 'command', argv: ['systemctl', 'try-restart', 'earlyoom.service'], why: 'earlyoom runs gs-kit\'s -P program before each kill', after: [EARLYOOM_DROPIN] },
     );
   }

@@ -27,6 +27,9 @@ const killers: Scenario = {
     const oomdRec = recordOf(r, 'oomd_rec');
     const oomdLog = (r.facts.get('oomd_log') ?? []).join(' ');
     const earlyRec = recordOf(r, 'early_rec');
+    const [pairA, pairB] = (fact(r, 'pair_victims') ?? '').split(' ');
+    const pairRuns = [pairA, pairB].map((v) => ({ start: eventFor(events, 'start', v), exit: eventFor(events, 'exit', v) }))
+      .sort((x, y) => (x.start?.time ?? 0) - (y.start?.time ?? 0));
     return [
       check('the victim was registered', answerOk(fact(r, 'register')), fact(r, 'register')),
       check('a user may not ask (the file is root\'s)', refused(fact(r, 'fire_user'), 'EACCES'), fact(r, 'fire_user')),
@@ -74,6 +77,14 @@ const killers: Scenario = {
       equal('told that earlyoom kills', earlyRec?.GS_KILLER, 'earlyoom'),
       equal('a second request for it: the registration is gone', fact(r, 'early_again'), 'err ENOENT'),
       equal('a request that is not a pid is refused', fact(r, 'early_bad'), 'err EINVAL'),
+      // Two at once, for one user's two registrations.
+      check('two requests at once, for one user\'s two registrations, were both answered',
+        answerOk(fact(r, 'pair_a')) && answerOk(fact(r, 'pair_b')), `${fact(r, 'pair_a')}; ${fact(r, 'pair_b')}`),
+      check('both handlers ran to their end (status 0): neither run\'s end killed the other\'s handler in their shared cgroup',
+        pairRuns.every((p) => p.exit?.fields.status === '0'), JSON.stringify(pairRuns.map((p) => p.exit))),
+      check('one run at a time: the second started after the first had ended',
+        !!pairRuns[0]?.exit && !!pairRuns[1]?.start && pairRuns[1].start.time >= pairRuns[0].exit.time,
+        JSON.stringify(pairRuns.map((p) => [p.start?.time, p.exit?.time]))),
     ];
   },
 };

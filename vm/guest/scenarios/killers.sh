@@ -73,3 +73,23 @@ say early_bad "$(echo "1x" | /gs/gs-kit-killer earlyoom-serve 2> /dev/null)"
 say_file early_rec "/tmp/rec/$VICTIM.rec"
 kill -9 "$VICTIM"
 wait "$VICTIM_JOB"
+
+# Two requests at once, for two registrations of one user (whose runs share
+# its handler cgroup): one run at a time, neither cut short by the other's end.
+start_victim - run_as 1000 1000
+PAIR_A=$VICTIM
+PAIR_A_JOB=$VICTIM_JOB
+start_victim - run_as 1000 1000
+PAIR_B=$VICTIM
+say pair_victims "$PAIR_A $PAIR_B"
+say pair_register "$(run_as 1000 1000 proc_write $GS_PROC "$PAIR_A /gs/gs_handler_sleep /tmp/rec 300
+$PAIR_B /gs/gs_handler_sleep /tmp/rec 300")"
+proc_write $GS_FIRE "$PAIR_A earlyoom" > /tmp/pair_a &
+FIRE_A=$!
+proc_write $GS_FIRE "$PAIR_B systemd-oomd" > /tmp/pair_b &
+FIRE_B=$!
+wait $FIRE_A $FIRE_B
+say pair_a "$(cat /tmp/pair_a)"
+say pair_b "$(cat /tmp/pair_b)"
+kill -9 "$PAIR_A" "$PAIR_B"
+wait "$PAIR_A_JOB" "$VICTIM_JOB"
