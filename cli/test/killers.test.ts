@@ -196,6 +196,8 @@ const JOURNAL = [
   '@gs journal [  352.080732] gs-system kernel: graceful_shutdown: event=start victim=1467 registered=1465 comm=stress-ng-vm handler=/h uid=0 constraint=userspace timeout_ms=5000 reserve_kb=0 spawn=parked killer=earlyoom',
   '@gs journal [  352.100437] gs-system kernel: graceful_shutdown: event=exit victim=1467 handler=/h helper=1417 status=0 duration_ms=21 killed=0 killer=earlyoom',
   '@gs journal [  352.101996] gs-system gs-kit-killer[1320]: gs-kit-killer: earlyoom kills 1467: its handler ran',
+  '@gs oomd_rec started_ns=340950000000 uid=0 victim_alive=1 GS_PID=1410 GS_KILLER=systemd-oomd',
+  '@gs early_rec started_ns=352085000000 uid=0 victim_alive=1 GS_PID=1467 GS_KILLER=earlyoom',
 ];
 const DMESG = [
   '@gs-dmesg-begin',
@@ -217,12 +219,12 @@ const DMESG = [
 test('the killers test reads each kill from the journal, on its one clock, and fails a run whose killer went on without the answer', (t) => {
   const r = parseGuestOutput([...JOURNAL, ...DMESG].join('\n'));
   const oomd = journalKill(r, 'systemd-oomd');
-  t.like(oomd, { decided: 340.6137, start: 340.933124, exit: 340.972569, killed: 340.995266, ran: true, waitedOut: false });
+  t.like(oomd, { decided: 340.6137, answered: 340.976425, killed: 340.995266, ran: true, waitedOut: false });
   const early = journalKill(r, 'earlyoom');
-  t.like(early, { decided: 352.057167, exit: 352.100437, killed: 352.101996, ran: true, waitedOut: false });
+  t.like(early, { decided: 352.057167, answered: 352.101996, killed: 352.101996, ran: true, waitedOut: false });
   t.deepEqual(killerTimings(r), {
     handlerMs: { 'systemd-oomd': 42, earlyoom: 21, kernel: 47 },
-    startMs: { 'systemd-oomd': 319, earlyoom: 24 },
+    startMs: { 'systemd-oomd': 336, earlyoom: 28 },
     heldMs: { 'systemd-oomd': 382, earlyoom: 45 },
     earlyoomWaitedOut: false,
   });
