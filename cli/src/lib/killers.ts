@@ -3,7 +3,7 @@
  * makes wait for a registration's handler: systemd-oomd (its pre-kill
  * varlink hook, from systemd 260) and earlyoom (its -P program, from 1.9).
  * Both reach the module through killers/gs-kit-killer, which writes
- * "<pid> <killer>" to /proc/graceful_shutdown_fire. Pure: the plan is data
+ * "<pid> <killer>" to the module's request file (FIRE_FILE). Pure: the plan is data
  * (host-plan.ts), adapters/host.ts applies it.
  */
 import { posix } from 'node:path';

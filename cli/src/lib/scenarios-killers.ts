@@ -1,6 +1,6 @@
 /**
  * Killers in user space (systemd-oomd, earlyoom): their request through
- * /proc/graceful_shutdown_fire runs the registration's handler as a kernel
+ * the module's request file (FIRE_FILE) runs the registration's handler as a kernel
  * OOM would, once, whichever killer comes first. Pure.
  */
 import { check, equal } from './checks.js';

@@ -21,7 +21,7 @@ import {
   EARLYOOM_DROPIN, EARLYOOM_PREKILL_MS, EARLYOOM_PREKILL_SINCE, EARLYOOM_PROGRAM, hookable, killersPlan, OOMD_DROPIN,
   OOMD_PREKILL_SINCE, PREKILL_SOCKET, prekillTimeoutSec,
 } from '../lib/killers.js';
-import { MODULE_TIMEOUT_MS, MODULE_USER_TIMEOUT_MS } from '../lib/module.js';
+import { MODULE_PARAMS, MODULE_TIMEOUT_MS, MODULE_USER_TIMEOUT_MS } from '../lib/module.js';
 
 /** What the user asked of configure. */
 export interface ConfigureSettings {
@@ -132,7 +132,7 @@ async function userspaceKillersPlan(host: Host, log: (l: string) => void, warn: 
     return [];
   }
   const param = async (name: string, dflt: number) => {
-    const v = Number.parseInt((await host.readFile(`/sys/module/proc_create_module/parameters/${name}`))?.trim() ?? '', 10);
+    const v = Number.parseInt((await host.readFile(`${MODULE_PARAMS}/${name}`))?.trim() ?? '', 10);
     return Number.isFinite(v) ? v : dflt;
   };
   const timeoutMs = await param('timeout_ms', MODULE_TIMEOUT_MS);
