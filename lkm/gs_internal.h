@@ -143,7 +143,7 @@ extern bool gs_show_stuck;
 unsigned int gs_handler_cgroup(char *buf, size_t size);
 bool gs_handler_cgroup_none(void);
 
-/* ---- gs_oom.c, gs_killer.c: who is about to kill a victim ---- */
+/* ---- gs_oom.c, gs_killer.c: who is about to kill a victim (named by gs_log.c) ---- */
 
 enum gs_killer {
 	GS_KILLER_KERNEL,		/* the kernel's OOM killer */

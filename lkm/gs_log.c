@@ -165,3 +165,22 @@ void gs_log(enum gs_event event, const struct gs_log_fields *f)
 		pr_info("%s\n", buf);
 	spin_unlock(&gs_log_lock);
 }
+
+/**
+ * gs_killer_name - who kills, as the log and the handler's environment say it
+ * @killer: an enum gs_killer
+ *
+ * Context: any.
+ * Return: a GS_KILLER_NAME_* string.
+ */
+const char *gs_killer_name(enum gs_killer killer)
+{
+	switch (killer) {
+	case GS_KILLER_SYSTEMD_OOMD:
+		return GS_KILLER_NAME_OOMD;
+	case GS_KILLER_EARLYOOM:
+		return GS_KILLER_NAME_EARLYOOM;
+	default:
+		return GS_KILLER_NAME_KERNEL;
+	}
+}

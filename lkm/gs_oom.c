@@ -351,25 +351,6 @@ out:
 		gs_park_again(GS_REFILL_DELAY);
 }
 
-/**
- * gs_killer_name - who kills, as the log and the handler's environment say it
- * @killer: an enum gs_killer
- *
- * Context: any.
- * Return: a GS_KILLER_NAME_* string.
- */
-const char *gs_killer_name(enum gs_killer killer)
-{
-	switch (killer) {
-	case GS_KILLER_SYSTEMD_OOMD:
-		return GS_KILLER_NAME_OOMD;
-	case GS_KILLER_EARLYOOM:
-		return GS_KILLER_NAME_EARLYOOM;
-	default:
-		return GS_KILLER_NAME_KERNEL;
-	}
-}
-
 /*
  * One handler run at a time. Runs for one principal share its handler
  * cgroup, and the end of a run kills everything in it: two at once would
