@@ -481,6 +481,7 @@ int gs_waiter_bind(struct gs_waiter *w, struct pid *pid);
 void gs_waiter_unbind(struct gs_waiter *w);
 struct pid *gs_waiter_close(struct gs_waiter *w);
 bool gs_waiter_is_bound(struct gs_waiter *w);
+bool gs_waiter_is(struct gs_waiter *w, struct pid *tgid);
 bool gs_waiter_fire(struct gs_waiter *w, struct gs_entry *e, const struct gs_victim *v);
 void gs_waiter_over(struct gs_waiter *w);
 bool gs_waiter_is_done(struct gs_waiter *w);

@@ -310,6 +310,17 @@ struct gs_entry *gs_claim(const struct gs_kill *k)
 	for (p = victim; p->pid; p = rcu_dereference(p->real_parent)) {
 		e = gs_lookup(task_tgid(p));
 		if (e && (p == victim || e->tree)) {
+			/*
+			 * A user-space killer names every process of a
+			 * cgroup it kills, a "+<pid>" registration's own
+			 * waiter among them: that one is the handler, not
+			 * a victim to run it for.
+			 */
+			if (k->killer != GS_KILLER_KERNEL && e->waiter &&
+			    gs_waiter_is(e->waiter, task_tgid(victim))) {
+				e = NULL;
+				break;
+			}
 			if (gs_entry_covers(e, victim))
 				break;
 			if (!refused)

@@ -219,6 +219,28 @@ bool gs_waiter_is_bound(struct gs_waiter *w)
 }
 
 /**
+ * gs_waiter_is - whether @tgid is the process that waits as @w's handler
+ * @w: a waiter
+ * @tgid: a process
+ *
+ * Compares pointers only: @w's reader, once it has read, is held until @w
+ * is freed.
+ *
+ * Context: any; takes w->lock.
+ * Return: true if @tgid has read @w's wake.
+ */
+bool gs_waiter_is(struct gs_waiter *w, struct pid *tgid)
+{
+	unsigned long flags;
+	bool is;
+
+	spin_lock_irqsave(&w->lock, flags);
+	is = w->tgid == tgid;
+	spin_unlock_irqrestore(&w->lock, flags);
+	return is;
+}
+
+/**
  * gs_waiter_fire - wake @w for the victim @v of its registration @e
  * @w: the waiter of @e
  * @e: the registration that fired; the caller holds it until gs_waiter_over()

@@ -30,6 +30,9 @@ const killers: Scenario = {
     const [pairA, pairB] = (fact(r, 'pair_victims') ?? '').split(' ');
     const pairRuns = [pairA, pairB].map((v) => ({ start: eventFor(events, 'start', v), exit: eventFor(events, 'exit', v) }))
       .sort((x, y) => (x.start?.time ?? 0) - (y.start?.time ?? 0));
+    const [wParent, , wOk] = (fact(r, 'waiter_tree') ?? '').split(' ');
+    const waiterRec = recordOf(r, 'waiter_rec');
+    const waiterStart = eventFor(events, 'start', wParent);
     return [
       check('the victim was registered', answerOk(fact(r, 'register')), fact(r, 'register')),
       check('a user may not ask (the file is root\'s)', refused(fact(r, 'fire_user'), 'EACCES'), fact(r, 'fire_user')),
@@ -85,6 +88,12 @@ const killers: Scenario = {
       check('one run at a time: the second started after the first had ended',
         !!pairRuns[0]?.exit && !!pairRuns[1]?.start && pairRuns[1].start.time >= pairRuns[0].exit.time,
         JSON.stringify(pairRuns.map((p) => [p.start?.time, p.exit?.time]))),
+      // A registration's own waiter, named by a request as a killer of its whole cgroup names it.
+      equal('a waiter registered "+<pid>" for its own parent', wOk, 'ok'),
+      equal('a request for the waiter itself is passed over (ENOENT): it is the handler, not a victim', fact(r, 'fire_waiter'), 'err ENOENT'),
+      check('the request for the workload runs the handler, in the waiter', answerOk(fact(r, 'fire_workload')) && waiterStart?.fields.spawn === 'waiter',
+        `${fact(r, 'fire_workload')} ${JSON.stringify(waiterStart)}`),
+      equal('its handler was told of the workload, not of the waiter', waiterRec?.GS_PID, wParent ?? ''),
     ];
   },
 };

@@ -93,3 +93,22 @@ say pair_a "$(cat /tmp/pair_a)"
 say pair_b "$(cat /tmp/pair_b)"
 kill -9 "$PAIR_A" "$PAIR_B"
 wait "$PAIR_A_JOB" "$VICTIM_JOB"
+
+# A "+<pid>" registration whose waiter is one of its own processes (as
+# gs-init's is): a request for the waiter itself, as a killer of the whole
+# cgroup makes one, is passed over; the request for the workload runs the
+# handler, in the waiter.
+rm -f /tmp/wparent.pid /tmp/wchild.pid /tmp/w.out
+sh -c 'echo $$ > /tmp/wparent.pid; /gs/gs_wait +$$ /gs/gs_handler_record /tmp/rec > /tmp/w.out 2>&1 & echo $! > /tmp/wchild.pid; wait' &
+WAIT_JOB=$!
+wait_file /tmp/w.out 250
+wait_file /tmp/wchild.pid 250
+# Until the waiter blocks in its first read, which makes it the waiter.
+sleep 0.5
+WPARENT=$(cat /tmp/wparent.pid)
+WCHILD=$(cat /tmp/wchild.pid)
+say waiter_tree "$WPARENT $WCHILD $(head -n 1 /tmp/w.out)"
+say fire_waiter "$(proc_write $GS_FIRE "$WCHILD systemd-oomd")"
+say fire_workload "$(proc_write $GS_FIRE "$WPARENT systemd-oomd")"
+wait $WAIT_JOB
+say_file waiter_rec "/tmp/rec/$WPARENT.rec"
