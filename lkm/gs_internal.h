@@ -7,7 +7,8 @@
  *   gs_main.c       load and unload                 -> every file below
  *   gs_hook.c       hearing of a victim (patch or ftrace) -> gs_oom.c
  *   gs_killer.c     hearing of a user-space killer's victim
- *                   (/proc/graceful_shutdown_fire)  -> gs_oom.c
+ *                   (/proc/graceful_shutdown_fire)  -> gs_oom.c, parse
+ *                                                      (gs_is_admin), log
  *   gs_proc.c       /proc/graceful_shutdown         -> parse, registry,
  *                                                      principal, park,
  *                                                      waiter, waiter_run

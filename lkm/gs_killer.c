@@ -18,14 +18,12 @@
 #define pr_fmt(fmt) "graceful_shutdown: " fmt
 
 #include <linux/capability.h>
-#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/pid.h>
 #include <linux/proc_fs.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
-#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -36,18 +34,13 @@
 /* "<pid> <killer>\n": a pid and the longest killer name, with room to spare. */
 #define GS_FIRE_LINE	64
 
-static const char * const gs_killer_names[GS_KILLER_NR] = {
-	[GS_KILLER_SYSTEMD_OOMD]	= GS_KILLER_NAME_OOMD,
-	[GS_KILLER_EARLYOOM]		= GS_KILLER_NAME_EARLYOOM,
-};
-
 /* The killer a request names; the kernel's is not one a write may claim to be. */
 static int gs_killer_parse(const char *name, enum gs_killer *killer)
 {
 	int i;
 
 	for (i = 0; i < GS_KILLER_NR; i++) {
-		if (gs_killer_names[i] && !strcmp(name, gs_killer_names[i])) {
+		if (i != GS_KILLER_KERNEL && !strcmp(name, gs_killer_name(i))) {
 			*killer = i;
 			return 0;
 		}
@@ -77,10 +70,10 @@ static int gs_fire_parse(char *line, pid_t *nr, enum gs_killer *killer)
 	return gs_killer_parse(name, killer);
 }
 
+/* An admin's, as gs_is_admin() has it for the opener, and the writer's too. */
 static bool gs_fire_allowed(struct file *file)
 {
-	return file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN) &&
-	       ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
+	return gs_is_admin(file) && ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
 }
 
 static ssize_t gs_fire_write(struct file *file, const char __user *ubuf, size_t count,
@@ -89,7 +82,6 @@ static ssize_t gs_fire_write(struct file *file, const char __user *ubuf, size_t 
 	char line[GS_FIRE_LINE];
 	enum gs_killer killer;
 	struct task_struct *task;
-	struct pid *pid;
 	pid_t nr;
 	int err;
 
@@ -108,10 +100,10 @@ static ssize_t gs_fire_write(struct file *file, const char __user *ubuf, size_t 
 
 	/* The pid as the writer's namespace sees it; the process, not a thread. */
 	rcu_read_lock();
-	pid = get_pid(find_vpid(nr));
+	task = pid_task(find_vpid(nr), PIDTYPE_TGID);
+	if (task)
+		get_task_struct(task);
 	rcu_read_unlock();
-	task = pid ? get_pid_task(pid, PIDTYPE_TGID) : NULL;
-	put_pid(pid);
 	if (!task)
 		return -ESRCH;
 	err = gs_victim_announced(task, killer);
