@@ -72,7 +72,7 @@ test('the plan hooks only the killers that can be hooked', (t) => {
 test('status says which killers a registration is heard by', (t) => {
   const all = killersLine({ oomd: { present: true, version: '262.1', hooked: true, timeoutSec: 6 }, earlyoom: { present: true, version: '1.9.0', hooked: true } }, 'stock');
   t.true(all.ok);
-  t.is(all.value, 'covered: the kernel\'s OOM killer (stock), systemd-oomd 262.1 (pre-kill hook, waits up to 6 s), earlyoom 1.9.0 (-P; it kills 200 ms after)');
+  t.is(all.value, 'covered: the kernel\'s OOM killer (stock), systemd-oomd 262.1 (pre-kill hook, waits up to 6 s), earlyoom 1.9.0 (-P; it waits at most 200 ms)');
   const old = killersLine({ oomd: { present: true, version: '257.9', hooked: false }, earlyoom: { present: true, version: '1.9.0', hooked: false } }, undefined);
   t.false(old.ok);
   t.is(old.value, 'covered: the kernel\'s OOM killer; not covered: systemd-oomd 257.9 (no pre-kill hook before 260: it kills unheard), earlyoom 1.9.0');

@@ -22,7 +22,7 @@ export const OOMD_SOCKET_UNIT = 'gs-kit-oomd-prekill.socket';
 export const OOMD_SERVICE_UNIT = 'gs-kit-oomd-prekill@.service';
 export const OOMD_DROPIN = '/etc/systemd/oomd.conf.d/gs-kit.conf';
 /** The first systemd whose systemd-oomd calls pre-kill hooks. */
-export const OOMD_PREKILL_SINCE = 260;
+export const OOMD_PREKILL_SINCE = '260';
 
 /** earlyoom's requests: a socket its unprivileged user reaches through a group of its own. */
 export const EARLYOOM_SOCKET = '/run/gs-kit/earlyoom.sock';
@@ -33,7 +33,7 @@ export const KILLER_GROUP = 'gs-kit-killer';
 export const SYSUSERS_FILE = '/etc/sysusers.d/gs-kit.conf';
 /** The first earlyoom with -P (a program run before each kill): 1.8.2 (Debian 13) has none. */
 export const EARLYOOM_PREKILL_SINCE = '1.9';
-/** How long earlyoom waits after starting -P before it kills (earlyoom(1)). */
+/** How long earlyoom waits for -P to exit before it kills anyway (earlyoom(1)). */
 export const EARLYOOM_PREKILL_MS = 200;
 
 const UNIT_DIR = '/etc/systemd/system';
@@ -70,8 +70,13 @@ export interface KillerFound {
 }
 
 /** Whether gs-kit can hook @k: present, and a version with the hook (or one nobody can tell). */
-export function hookable(k: KillerFound, since: string): boolean {
+function hookable(k: KillerFound, since: string): boolean {
   return k.present && (k.version === undefined || versionAtLeast(k.version, since));
+}
+
+/** Which of systemd-oomd and earlyoom, as found, gs-kit can hook. */
+export function hookableKillers(k: { oomd: KillerFound; earlyoom: KillerFound }): { oomd: boolean; earlyoom: boolean } {
+  return { oomd: hookable(k.oomd, OOMD_PREKILL_SINCE), earlyoom: hookable(k.earlyoom, EARLYOOM_PREKILL_SINCE) };
 }
 
 /**
@@ -198,8 +203,7 @@ export interface KillersPlanInput {
  * enable does it, and started on a live system.
  */
 export function killersPlan(input: KillersPlanInput): Plan {
-  const oomd = hookable(input.oomd, String(OOMD_PREKILL_SINCE));
-  const earlyoom = hookable(input.earlyoom, EARLYOOM_PREKILL_SINCE);
+  const { oomd, earlyoom } = hookableKillers(input);
   if (!oomd && !earlyoom) return [];
   const plan: Plan = [
     { kind: 'dir', path: OCI_DIR },
@@ -273,14 +277,15 @@ export function killersLine(k: KillersSnapshot, hook: string | undefined): { ok:
   const covered: string[] = [`the kernel's OOM killer${hook ? ` (${hook})` : ''}`];
   const missing: string[] = [];
   const name = (n: string, f: KillerFound) => `${n}${f.version ? ` ${f.version}` : ''}`;
+  const can = hookableKillers(k);
   if (k.oomd.present) {
-    if (!hookable(k.oomd, String(OOMD_PREKILL_SINCE))) missing.push(`${name('systemd-oomd', k.oomd)} (no pre-kill hook before ${OOMD_PREKILL_SINCE}: it kills unheard)`);
+    if (!can.oomd) missing.push(`${name('systemd-oomd', k.oomd)} (no pre-kill hook before ${OOMD_PREKILL_SINCE}: it kills unheard)`);
     else if (k.oomd.hooked) covered.push(`${name('systemd-oomd', k.oomd)} (pre-kill hook${k.oomd.timeoutSec ? `, waits up to ${k.oomd.timeoutSec} s` : ''})`);
     else missing.push(name('systemd-oomd', k.oomd));
   }
   if (k.earlyoom.present) {
-    if (!hookable(k.earlyoom, EARLYOOM_PREKILL_SINCE)) missing.push(`${name('earlyoom', k.earlyoom)} (no -P before ${EARLYOOM_PREKILL_SINCE}: it kills unheard)`);
-    else if (k.earlyoom.hooked) covered.push(`${name('earlyoom', k.earlyoom)} (-P; it kills ${EARLYOOM_PREKILL_MS} ms after)`);
+    if (!can.earlyoom) missing.push(`${name('earlyoom', k.earlyoom)} (no -P before ${EARLYOOM_PREKILL_SINCE}: it kills unheard)`);
+    else if (k.earlyoom.hooked) covered.push(`${name('earlyoom', k.earlyoom)} (-P; it waits at most ${EARLYOOM_PREKILL_MS} ms)`);
     else missing.push(name('earlyoom', k.earlyoom));
   }
   return {

@@ -18,7 +18,7 @@ import type { Reporter } from '../lib/reporter.js';
 import { findKillers } from '../adapters/killers.js';
 import { killerBytes } from '../adapters/static-program.js';
 import {
-  EARLYOOM_DROPIN, EARLYOOM_PREKILL_MS, EARLYOOM_PREKILL_SINCE, EARLYOOM_PROGRAM, hookable, killersPlan, OOMD_DROPIN,
+  EARLYOOM_DROPIN, EARLYOOM_PREKILL_MS, EARLYOOM_PREKILL_SINCE, EARLYOOM_PROGRAM, hookableKillers, killersPlan, OOMD_DROPIN,
   OOMD_PREKILL_SINCE, PREKILL_SOCKET, prekillTimeoutSec,
 } from '../lib/killers.js';
 import { MODULE_PARAMS, MODULE_TIMEOUT_MS, MODULE_USER_TIMEOUT_MS } from '../lib/module.js';
@@ -100,7 +100,7 @@ export async function configurePlan(host: Host, settings: ConfigureSettings, rep
     plan.push(...grubPlan(version, await host.grubTools()));
   }
   if (settings.containers) plan.push(...await containerPlan(host, log, warn));
-  if (settings.killers !== false) plan.push(...await userspaceKillersPlan(host, log, warn));
+  if (settings.killers !== false) plan.push(...await userspaceKillersPlan(host, systemd, log, warn));
   return plan;
 }
 
@@ -109,18 +109,19 @@ export async function configurePlan(host: Host, settings: ConfigureSettings, rep
  * has them; none otherwise. Sized by the module's timeouts as loaded (else
  * its defaults).
  */
-async function userspaceKillersPlan(host: Host, log: (l: string) => void, warn: (l: string) => void): Promise<Plan> {
-  const found = await findKillers(host);
-  const { oomd, earlyoom } = found;
+async function userspaceKillersPlan(host: Host, systemd: boolean, log: (l: string) => void, warn: (l: string) => void): Promise<Plan> {
+  const { oomd, earlyoom } = await findKillers(host);
   if (!oomd.present && !earlyoom.present) return [];
-  if (oomd.present && !hookable(oomd, String(OOMD_PREKILL_SINCE))) {
+  const can = hookableKillers({ oomd, earlyoom });
+  if (oomd.present && !can.oomd) {
     warn(`note: systemd-oomd ${oomd.version} has no pre-kill hook (systemd ${OOMD_PREKILL_SINCE}+): its kills run no handler.`);
   }
-  if (earlyoom.present && !hookable(earlyoom, EARLYOOM_PREKILL_SINCE)) {
+  if (earlyoom.present && !can.earlyoom) {
     warn(`note: earlyoom ${earlyoom.version} has no -P (earlyoom ${EARLYOOM_PREKILL_SINCE}+): its kills run no handler.`);
   }
-  if (!hookable(oomd, String(OOMD_PREKILL_SINCE)) && !hookable(earlyoom, EARLYOOM_PREKILL_SINCE)) return [];
-  if (!(await host.exists('/run/systemd/system')) && !(await host.exists('/lib/systemd/systemd')) && !(await host.exists('/usr/lib/systemd/systemd'))) {
+  if (!can.oomd && !can.earlyoom) return [];
+  // Running now, or (a sysroot) installed to run at boot.
+  if (!systemd && !(await host.exists('/lib/systemd/systemd')) && !(await host.exists('/usr/lib/systemd/systemd'))) {
     warn('note: systemd-oomd or earlyoom found, but no systemd to run gs-kit\'s hooks for them: not hooked.');
     return [];
   }
@@ -138,11 +139,11 @@ async function userspaceKillersPlan(host: Host, log: (l: string) => void, warn: 
   const timeoutMs = await param('timeout_ms', MODULE_TIMEOUT_MS);
   const userTimeoutMs = await param('user_timeout_ms', MODULE_USER_TIMEOUT_MS);
   const plan = killersPlan({ oomd, earlyoom, killer, timeoutMs, userTimeoutMs });
-  if (hookable(oomd, String(OOMD_PREKILL_SINCE))) {
+  if (can.oomd) {
     log(`systemd-oomd${oomd.version ? ` ${oomd.version}` : ''}: pre-kill hook ${PREKILL_SOCKET}, PrekillHookTimeoutSec=${prekillTimeoutSec(timeoutMs, userTimeoutMs)}s (${OOMD_DROPIN})`);
   }
-  if (hookable(earlyoom, EARLYOOM_PREKILL_SINCE)) {
-    log(`earlyoom${earlyoom.version ? ` ${earlyoom.version}` : ''}: -P ${EARLYOOM_PROGRAM} (${EARLYOOM_DROPIN}); it kills ${EARLYOOM_PREKILL_MS} ms after starting it, so a handler gets about that long`);
+  if (can.earlyoom) {
+    log(`earlyoom${earlyoom.version ? ` ${earlyoom.version}` : ''}: -P ${EARLYOOM_PROGRAM} (${EARLYOOM_DROPIN}); it waits for it at most ${EARLYOOM_PREKILL_MS} ms, so a handler gets less than that`);
   }
   return plan;
 }
